@@ -1,0 +1,457 @@
+#include "codec.h"
+
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QRegularExpression>
+
+#include <simdjson.h>
+#include <zlib.h>
+
+#include <cstring>
+#include <vector>
+
+using namespace Qt::StringLiterals;
+
+namespace FeedScope::Hl {
+
+QLatin1StringView toString(DecodeError e)
+{
+    switch (e) {
+    case DecodeError::None: return "none"_L1;
+    case DecodeError::Empty: return "empty"_L1;
+    case DecodeError::NotJson: return "notJson"_L1;
+    case DecodeError::NotObject: return "notObject"_L1;
+    case DecodeError::MissingChannel: return "missingChannel"_L1;
+    case DecodeError::WrongShape: return "wrongShape"_L1;
+    case DecodeError::Unroutable: return "unroutable"_L1;
+    case DecodeError::Binary: return "binary"_L1;
+    }
+    return "none"_L1;
+}
+
+QLatin1StringView toString(FrameKind k)
+{
+    switch (k) {
+    case FrameKind::Data: return "data"_L1;
+    case FrameKind::SubscriptionResponse: return "subscriptionResponse"_L1;
+    case FrameKind::Pong: return "pong"_L1;
+    case FrameKind::Error: return "error"_L1;
+    case FrameKind::Post: return "post"_L1;
+    case FrameKind::Unknown: return "unknown"_L1;
+    case FrameKind::Invalid: return "invalid"_L1;
+    }
+    return "invalid"_L1;
+}
+
+QLatin1StringView toString(ServerErrorKind k)
+{
+    switch (k) {
+    case ServerErrorKind::AlreadySubscribed: return "alreadySubscribed"_L1;
+    case ServerErrorKind::AlreadyUnsubscribed: return "alreadyUnsubscribed"_L1;
+    case ServerErrorKind::InvalidSubscription: return "invalidSubscription"_L1;
+    case ServerErrorKind::TooManyChannels: return "tooManyChannels"_L1;
+    case ServerErrorKind::TooManyUsers: return "tooManyUsers"_L1;
+    case ServerErrorKind::RateLimited: return "rateLimited"_L1;
+    case ServerErrorKind::ParseError: return "parseError"_L1;
+    case ServerErrorKind::TooManyPendingPosts: return "tooManyPendingPosts"_L1;
+    case ServerErrorKind::Other: return "other"_L1;
+    }
+    return "other"_L1;
+}
+
+namespace {
+
+/// The subscription echoed in @p jsonText: a bare subscription object, or a whole request
+/// envelope ({"method":…,"subscription":{…}}).
+Subscription echoedSubscription(const QString &jsonText)
+{
+    const QJsonDocument doc = QJsonDocument::fromJson(jsonText.trimmed().toUtf8());
+    if (!doc.isObject())
+        return {};
+    QJsonObject o = doc.object();
+    if (o.value(u"subscription"_s).isObject())
+        o = o.value(u"subscription"_s).toObject();
+    if (!o.value(u"type"_s).isString())
+        return {};
+    return Subscription::fromEcho(o);
+}
+
+} // namespace
+
+ServerError classifyServerError(const QString &text)
+{
+    ServerError e;
+    e.text = text;
+    static const QRegularExpression limitRe(
+        u"^Cannot (subscribe to|track|send) more than (\\d+) (channels|total users|messages per minute)\\.?$"_s);
+    static const QRegularExpression postRe(u"^too many pending post requests id=(\\d+)"_s);
+    struct Prefix
+    {
+        QLatin1StringView prefix;
+        ServerErrorKind kind;
+    };
+    static const Prefix prefixes[] = {
+        {"Already subscribed:"_L1, ServerErrorKind::AlreadySubscribed},
+        {"Already unsubscribed:"_L1, ServerErrorKind::AlreadyUnsubscribed},
+        {"Invalid subscription:"_L1, ServerErrorKind::InvalidSubscription},
+        {"Invalid subscription"_L1, ServerErrorKind::InvalidSubscription},
+        {"Error parsing JSON into valid websocket request:"_L1, ServerErrorKind::ParseError},
+    };
+    for (const Prefix &p : prefixes) {
+        if (text.startsWith(p.prefix)) {
+            e.kind = p.kind;
+            e.subscription = echoedSubscription(text.mid(p.prefix.size()));
+            return e;
+        }
+    }
+    if (const auto m = limitRe.match(text); m.hasMatch()) {
+        e.limit = m.captured(2).toInt();
+        const QString what = m.captured(1);
+        e.kind = what == u"subscribe to"_s ? ServerErrorKind::TooManyChannels
+                 : what == u"track"_s      ? ServerErrorKind::TooManyUsers
+                                           : ServerErrorKind::RateLimited;
+        return e;
+    }
+    if (const auto m = postRe.match(text); m.hasMatch()) {
+        e.kind = ServerErrorKind::TooManyPendingPosts;
+        e.postId = m.captured(1).toLongLong();
+        return e;
+    }
+    return e;
+}
+
+struct FrameDecoder::Private
+{
+    simdjson::ondemand::parser parser;
+    std::vector<char> buffer;
+
+    Envelope decodeControl(Envelope env);
+    bool route(Envelope &env, simdjson::ondemand::value data);
+};
+
+FrameDecoder::FrameDecoder() : d(std::make_unique<Private>()) {}
+FrameDecoder::~FrameDecoder() = default;
+
+namespace {
+
+/// Reads a scalar as routing text: strings as they are, numbers and booleans as written.
+bool scalarText(simdjson::ondemand::value v, std::string_view *out)
+{
+    if (v.get_string().get(*out) == simdjson::SUCCESS)
+        return true;
+    // Numbers and booleans keep their written form (the token may carry trailing blanks).
+    std::string_view token = v.raw_json_token();
+    while (!token.empty() && (token.back() == ' ' || token.back() == '\n' || token.back() == '\r' ||
+                              token.back() == '\t'))
+        token.remove_suffix(1);
+    if (token.empty() || token.front() == '{' || token.front() == '[' || token.front() == '"')
+        return false;
+    *out = token;
+    return true;
+}
+
+void appendRoutePart(QByteArray &key, std::string_view value, bool lower)
+{
+    key += '|';
+    const qsizetype start = key.size();
+    key.append(value.data(), static_cast<qsizetype>(value.size()));
+    if (lower) {
+        for (qsizetype i = start; i < key.size(); ++i) {
+            const char c = key.at(i);
+            if (c >= 'A' && c <= 'Z')
+                key[i] = static_cast<char>(c - 'A' + 'a');
+        }
+    }
+}
+
+} // namespace
+
+bool FrameDecoder::Private::route(Envelope &env, simdjson::ondemand::value data)
+{
+    const TypeSpec &spec = *env.spec;
+    env.routeKey.reserve(48);
+    env.routeKey = spec.type;
+    if (spec.route.isEmpty())
+        return true;
+
+    const RouteField &first = spec.route.first();
+    if (std::strcmp(first.dataPath, "0.coin") == 0) {
+        // trades: the coin of the first element.
+        simdjson::ondemand::array arr;
+        if (data.get_array().get(arr) != simdjson::SUCCESS) {
+            env.error = DecodeError::WrongShape;
+            return false;
+        }
+        for (auto element : arr) {
+            simdjson::ondemand::object o;
+            std::string_view coin;
+            simdjson::ondemand::value v;
+            if (element.get_object().get(o) != simdjson::SUCCESS ||
+                o.find_field_unordered("coin").get(v) != simdjson::SUCCESS || !scalarText(v, &coin)) {
+                env.error = DecodeError::WrongShape;
+                return false;
+            }
+            appendRoutePart(env.routeKey, coin, false);
+            return true;
+        }
+        env.error = DecodeError::Unroutable; // empty array: nothing says whose it is
+        return false;
+    }
+
+    simdjson::ondemand::object obj;
+    if (data.get_object().get(obj) != simdjson::SUCCESS) {
+        env.error = DecodeError::WrongShape;
+        return false;
+    }
+    bool snapshot = false;
+    if (obj.find_field_unordered("isSnapshot").get_bool().get(snapshot) == simdjson::SUCCESS)
+        env.isSnapshot = snapshot;
+
+    for (const RouteField &f : spec.route) {
+        const bool lower = std::strcmp(f.param, "user") == 0;
+        const char *dot = std::strchr(f.dataPath, '.');
+        simdjson::ondemand::value v;
+        simdjson::error_code err;
+        if (dot) {
+            // Nested path (webData3: userState.user); only ever the sole route field.
+            const std::string outer(f.dataPath, static_cast<size_t>(dot - f.dataPath));
+            simdjson::ondemand::object inner;
+            err = obj.find_field_unordered(outer).get_object().get(inner);
+            if (err == simdjson::SUCCESS)
+                err = inner.find_field_unordered(dot + 1).get(v);
+        } else {
+            err = obj.find_field_unordered(f.dataPath).get(v);
+        }
+        std::string_view text;
+        if (err == simdjson::NO_SUCH_FIELD && std::strcmp(f.param, "dex") == 0) {
+            appendRoutePart(env.routeKey, f.defaultValue, false);
+            continue;
+        }
+        if (err == simdjson::NO_SUCH_FIELD) {
+            env.error = DecodeError::Unroutable;
+            return false;
+        }
+        if (err != simdjson::SUCCESS || !scalarText(v, &text)) {
+            env.error = DecodeError::WrongShape;
+            return false;
+        }
+        appendRoutePart(env.routeKey, text, lower);
+    }
+    return true;
+}
+
+Envelope FrameDecoder::Private::decodeControl(Envelope env)
+{
+    // Control frames are rare: a DOM is fine here and keeps the code plain.
+    const QJsonObject root = QJsonDocument::fromJson(env.raw).object();
+    const QJsonValue data = root.value(u"data"_s);
+    if (env.channel == "pong") {
+        env.kind = FrameKind::Pong;
+    } else if (env.channel == "subscriptionResponse") {
+        const QJsonObject d = data.toObject();
+        const QJsonValue sub = d.value(u"subscription"_s);
+        if (!sub.isObject() || !sub.toObject().value(u"type"_s).isString()) {
+            env.error = DecodeError::WrongShape;
+            return env;
+        }
+        env.kind = FrameKind::SubscriptionResponse;
+        env.unsubscribeAck = d.value(u"method"_s).toString() == u"unsubscribe"_s;
+        env.subscription = Subscription::fromEcho(sub.toObject());
+    } else if (env.channel == "error") {
+        if (!data.isString()) {
+            env.error = DecodeError::WrongShape;
+            return env;
+        }
+        env.kind = FrameKind::Error;
+        env.serverError = classifyServerError(data.toString());
+    } else if (env.channel == "post") {
+        const QJsonObject d = data.toObject();
+        if (!d.value(u"id"_s).isDouble()) {
+            env.error = DecodeError::WrongShape;
+            return env;
+        }
+        env.kind = FrameKind::Post;
+        env.postId = d.value(u"id"_s).toInteger();
+        env.postResponseType = d.value(u"response"_s).toObject().value(u"type"_s).toString();
+    }
+    return env;
+}
+
+Envelope FrameDecoder::decode(const QByteArray &utf8)
+{
+    Envelope env;
+    env.raw = utf8;
+    if (utf8.isEmpty()) {
+        env.error = DecodeError::Empty;
+        return env;
+    }
+    const auto len = static_cast<size_t>(utf8.size());
+    if (d->buffer.size() < len + simdjson::SIMDJSON_PADDING)
+        d->buffer.resize(len + simdjson::SIMDJSON_PADDING);
+    std::memcpy(d->buffer.data(), utf8.constData(), len);
+
+    simdjson::ondemand::document doc;
+    if (d->parser.iterate(d->buffer.data(), len, d->buffer.size()).get(doc) != simdjson::SUCCESS) {
+        env.error = DecodeError::NotJson;
+        return env;
+    }
+    simdjson::ondemand::json_type type;
+    if (doc.type().get(type) != simdjson::SUCCESS) {
+        env.error = DecodeError::NotJson;
+        return env;
+    }
+    if (type != simdjson::ondemand::json_type::object) {
+        // Valid JSON that is not an object (array, string, number…) versus garbage.
+        const QByteArray wrapped = QByteArray("[") + utf8 + QByteArray("]");
+        const bool scalarOk = QJsonDocument::fromJson(wrapped).isArray();
+        env.error = scalarOk ? DecodeError::NotObject : DecodeError::NotJson;
+        return env;
+    }
+    simdjson::ondemand::object obj;
+    if (doc.get_object().get(obj) != simdjson::SUCCESS) {
+        env.error = DecodeError::NotJson;
+        return env;
+    }
+    std::string_view channel;
+    const auto chErr = obj.find_field_unordered("channel").get_string().get(channel);
+    if (chErr == simdjson::NO_SUCH_FIELD || chErr == simdjson::INCORRECT_TYPE) {
+        env.error = DecodeError::MissingChannel;
+        return env;
+    }
+    if (chErr != simdjson::SUCCESS) {
+        env.error = DecodeError::NotJson;
+        return env;
+    }
+    env.channel = QByteArray(channel.data(), static_cast<qsizetype>(channel.size()));
+
+    if (channel == "pong" || channel == "subscriptionResponse" || channel == "error" || channel == "post") {
+        // Validate the whole document first: the DOM parser below must not see broken JSON.
+        if (QJsonDocument::fromJson(utf8).isNull()) {
+            env.channel.clear();
+            env.error = DecodeError::NotJson;
+            return env;
+        }
+        return d->decodeControl(std::move(env));
+    }
+
+    env.spec = findChannel(env.channel);
+    if (!env.spec) {
+        env.kind = FrameKind::Unknown;
+        return env;
+    }
+    simdjson::ondemand::value data;
+    const auto dataErr = obj.find_field_unordered("data").get(data);
+    if (dataErr != simdjson::SUCCESS) {
+        env.error = dataErr == simdjson::NO_SUCH_FIELD ? DecodeError::WrongShape : DecodeError::NotJson;
+        return env;
+    }
+    if (!d->route(env, data)) {
+        env.routeKey.clear();
+        return env;
+    }
+    env.kind = FrameKind::Data;
+    return env;
+}
+
+namespace {
+
+QByteArray encodeWithSubscription(const char *method, const Subscription &s)
+{
+    QByteArray out;
+    out.reserve(40 + s.canonical().size());
+    out += R"({"method":")";
+    out += method;
+    out += R"(","subscription":)";
+    out += s.canonical();
+    out += '}';
+    return out;
+}
+
+} // namespace
+
+QByteArray encodeSubscribe(const Subscription &s)
+{
+    return encodeWithSubscription("subscribe", s);
+}
+
+QByteArray encodeUnsubscribe(const Subscription &s)
+{
+    return encodeWithSubscription("unsubscribe", s);
+}
+
+QByteArray encodePing()
+{
+    return QByteArrayLiteral(R"({"method":"ping"})");
+}
+
+QByteArray encodePost(quint64 id, PostType type, const QJsonObject &payload)
+{
+    QByteArray out = R"({"method":"post","id":)";
+    out += QByteArray::number(id);
+    out += R"(,"request":{"type":")";
+    out += type == PostType::Info ? "info" : "action";
+    out += R"(","payload":)";
+    out += canonicalJson(payload);
+    out += "}}";
+    return out;
+}
+
+std::optional<QByteArray> inflateFastAssetCtxs(QByteArrayView base64, QString *error, qsizetype maxBytes)
+{
+    auto fail = [error](const QString &why) -> std::optional<QByteArray> {
+        if (error)
+            *error = why;
+        return std::nullopt;
+    };
+    const auto decoded =
+        QByteArray::fromBase64Encoding(base64.toByteArray(), QByteArray::AbortOnBase64DecodingErrors);
+    if (!decoded)
+        return fail(u"fastAssetCtxs: payload is not valid base64"_s);
+    const QByteArray &in = *decoded;
+
+    z_stream zs{};
+    if (inflateInit2(&zs, -MAX_WBITS) != Z_OK)
+        return fail(u"fastAssetCtxs: zlib initialisation failed"_s);
+    zs.next_in = reinterpret_cast<Bytef *>(const_cast<char *>(in.constData()));
+    zs.avail_in = static_cast<uInt>(in.size());
+    QByteArray out;
+    char chunk[16384];
+    int rc = Z_OK;
+    while (rc != Z_STREAM_END) {
+        zs.next_out = reinterpret_cast<Bytef *>(chunk);
+        zs.avail_out = sizeof chunk;
+        rc = inflate(&zs, Z_NO_FLUSH);
+        if (rc != Z_OK && rc != Z_STREAM_END) {
+            inflateEnd(&zs);
+            return fail(u"fastAssetCtxs: payload is not raw DEFLATE data (zlib code %1)"_s.arg(rc));
+        }
+        out.append(chunk, static_cast<qsizetype>(sizeof chunk - zs.avail_out));
+        if (out.size() > maxBytes) {
+            inflateEnd(&zs);
+            return fail(u"fastAssetCtxs: inflated payload exceeds %1 bytes"_s.arg(maxBytes));
+        }
+        if (rc == Z_OK && zs.avail_in == 0 && zs.avail_out != 0) {
+            inflateEnd(&zs);
+            return fail(u"fastAssetCtxs: payload is truncated"_s);
+        }
+    }
+    inflateEnd(&zs);
+    return out;
+}
+
+QByteArray deflateRaw(QByteArrayView data)
+{
+    z_stream zs{};
+    deflateInit2(&zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, -MAX_WBITS, 8, Z_DEFAULT_STRATEGY);
+    QByteArray out(static_cast<qsizetype>(deflateBound(&zs, static_cast<uLong>(data.size()))), Qt::Uninitialized);
+    zs.next_in = reinterpret_cast<Bytef *>(const_cast<char *>(data.data()));
+    zs.avail_in = static_cast<uInt>(data.size());
+    zs.next_out = reinterpret_cast<Bytef *>(out.data());
+    zs.avail_out = static_cast<uInt>(out.size());
+    deflate(&zs, Z_FINISH);
+    out.resize(static_cast<qsizetype>(zs.total_out));
+    deflateEnd(&zs);
+    return out;
+}
+
+} // namespace FeedScope::Hl

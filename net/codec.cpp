@@ -14,7 +14,7 @@ using namespace Qt::StringLiterals;
 
 namespace FeedScope::Hl {
 
-QLatin1StringView toString(DecodeError e)
+QLatin1StringView nameOf(DecodeError e)
 {
     switch (e) {
     case DecodeError::None: return "none"_L1;
@@ -29,7 +29,7 @@ QLatin1StringView toString(DecodeError e)
     return "none"_L1;
 }
 
-QLatin1StringView toString(FrameKind k)
+QLatin1StringView nameOf(FrameKind k)
 {
     switch (k) {
     case FrameKind::Data: return "data"_L1;
@@ -43,7 +43,7 @@ QLatin1StringView toString(FrameKind k)
     return "invalid"_L1;
 }
 
-QLatin1StringView toString(ServerErrorKind k)
+QLatin1StringView nameOf(ServerErrorKind k)
 {
     switch (k) {
     case ServerErrorKind::AlreadySubscribed: return "alreadySubscribed"_L1;
@@ -135,10 +135,19 @@ FrameDecoder::~FrameDecoder() = default;
 namespace {
 
 /// Reads a scalar as routing text: strings as they are, numbers and booleans as written.
+/// Errors after which the On-Demand iterator must not be used again (the document is broken).
+bool isFatal(simdjson::error_code e)
+{
+    return e != simdjson::SUCCESS && e != simdjson::NO_SUCH_FIELD && e != simdjson::INCORRECT_TYPE;
+}
+
 bool scalarText(simdjson::ondemand::value v, std::string_view *out)
 {
-    if (v.get_string().get(*out) == simdjson::SUCCESS)
+    const auto e = v.get_string().get(*out);
+    if (e == simdjson::SUCCESS)
         return true;
+    if (e != simdjson::INCORRECT_TYPE)
+        return false;
     // Numbers and booleans keep their written form (the token may carry trailing blanks).
     std::string_view token = v.raw_json_token();
     while (!token.empty() && (token.back() == ' ' || token.back() == '\n' || token.back() == '\r' ||
@@ -178,16 +187,22 @@ bool FrameDecoder::Private::route(Envelope &env, simdjson::ondemand::value data)
     if (std::strcmp(first.dataPath, "0.coin") == 0) {
         // trades: the coin of the first element.
         simdjson::ondemand::array arr;
-        if (data.get_array().get(arr) != simdjson::SUCCESS) {
-            env.error = DecodeError::WrongShape;
+        if (const auto e = data.get_array().get(arr); e != simdjson::SUCCESS) {
+            env.error = isFatal(e) ? DecodeError::NotJson : DecodeError::WrongShape;
             return false;
         }
         for (auto element : arr) {
             simdjson::ondemand::object o;
             std::string_view coin;
             simdjson::ondemand::value v;
-            if (element.get_object().get(o) != simdjson::SUCCESS ||
-                o.find_field_unordered("coin").get(v) != simdjson::SUCCESS || !scalarText(v, &coin)) {
+            auto e = element.get_object().get(o);
+            if (e == simdjson::SUCCESS)
+                e = o.find_field_unordered("coin").get(v);
+            if (isFatal(e)) {
+                env.error = DecodeError::NotJson;
+                return false;
+            }
+            if (e != simdjson::SUCCESS || !scalarText(v, &coin)) {
                 env.error = DecodeError::WrongShape;
                 return false;
             }
@@ -199,13 +214,17 @@ bool FrameDecoder::Private::route(Envelope &env, simdjson::ondemand::value data)
     }
 
     simdjson::ondemand::object obj;
-    if (data.get_object().get(obj) != simdjson::SUCCESS) {
-        env.error = DecodeError::WrongShape;
+    if (const auto e = data.get_object().get(obj); e != simdjson::SUCCESS) {
+        env.error = isFatal(e) ? DecodeError::NotJson : DecodeError::WrongShape;
         return false;
     }
     bool snapshot = false;
-    if (obj.find_field_unordered("isSnapshot").get_bool().get(snapshot) == simdjson::SUCCESS)
-        env.isSnapshot = snapshot;
+    const auto snapErr = obj.find_field_unordered("isSnapshot").get_bool().get(snapshot);
+    if (isFatal(snapErr)) {
+        env.error = DecodeError::NotJson;
+        return false;
+    }
+    env.isSnapshot = snapErr == simdjson::SUCCESS && snapshot;
 
     for (const RouteField &f : spec.route) {
         const bool lower = std::strcmp(f.param, "user") == 0;
@@ -229,6 +248,10 @@ bool FrameDecoder::Private::route(Envelope &env, simdjson::ondemand::value data)
         }
         if (err == simdjson::NO_SUCH_FIELD) {
             env.error = DecodeError::Unroutable;
+            return false;
+        }
+        if (isFatal(err)) {
+            env.error = DecodeError::NotJson;
             return false;
         }
         if (err != simdjson::SUCCESS || !scalarText(v, &text)) {

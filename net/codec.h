@@ -4,23 +4,26 @@
 
 #include <QByteArray>
 #include <QJsonObject>
+#include <QObject>
 #include <QString>
 
 #include <memory>
 #include <optional>
 
 namespace FeedScope::Hl {
+Q_NAMESPACE
 
 /// What a server frame is.
 enum class FrameKind : quint8 {
     Data,                 ///< a subscription's data; routeKey is set
     SubscriptionResponse, ///< ack of a subscribe/unsubscribe; subscription is the echo
     Pong,
-    Error,   ///< {"channel":"error","data":"…"}; serverError is set
+    Error,   ///< {"channel":"error","data":"…"}, serverError is set
     Post,    ///< response to a post request; postId is set
     Unknown, ///< valid JSON with a channel this codec does not know; channel is kept
     Invalid, ///< not a frame the protocol allows; error says why
 };
+Q_ENUM_NS(FrameKind)
 
 /// Why a frame could not be decoded. Each value is counted separately by the pool.
 enum class DecodeError : quint8 {
@@ -33,9 +36,10 @@ enum class DecodeError : quint8 {
     Unroutable,     ///< a known data channel whose routing fields are absent (e.g. empty trades array)
     Binary,         ///< a binary frame (the protocol uses text frames only)
 };
+Q_ENUM_NS(DecodeError)
 inline constexpr int DecodeErrorCount = static_cast<int>(DecodeError::Binary) + 1;
-QLatin1StringView toString(DecodeError e);
-QLatin1StringView toString(FrameKind k);
+QLatin1StringView nameOf(DecodeError e);
+QLatin1StringView nameOf(FrameKind k);
 
 /// Error frames the real server sends (PROTOCOL.md §1.4).
 enum class ServerErrorKind : quint8 {
@@ -49,7 +53,8 @@ enum class ServerErrorKind : quint8 {
     TooManyPendingPosts, ///< "too many pending post requests id=N"
     Other,               ///< kept verbatim
 };
-QLatin1StringView toString(ServerErrorKind k);
+Q_ENUM_NS(ServerErrorKind)
+QLatin1StringView nameOf(ServerErrorKind k);
 
 struct ServerError
 {
@@ -98,6 +103,7 @@ private:
 };
 
 enum class PostType : quint8 { Info, Action };
+Q_ENUM_NS(PostType)
 
 QByteArray encodeSubscribe(const Subscription &s);
 QByteArray encodeUnsubscribe(const Subscription &s);

@@ -1,0 +1,59 @@
+#pragma once
+
+#include "subscription.h"
+
+#include <QByteArray>
+#include <QHash>
+#include <QRandomGenerator>
+
+#include <chrono>
+
+namespace FeedScope::Sim {
+
+/// Messages per second of each subscription type when the simulator runs at scale 1; near the
+/// real service's cadences (PROTOCOL.md §2.2 "Observed cadences").
+double defaultRatePerSecond(const Hl::Subscription &s);
+/// Whether the real server sends a first message right after the ack.
+bool sendsSnapshotOnSubscribe(const QString &type);
+
+/// Generates data frames with the real shapes for one subscription: decimal strings, a random
+/// walk of prices, plausible sizes. Deterministic: the sequence of frames depends only on the
+/// seed and the subscription.
+class SyntheticFeed final
+{
+public:
+    SyntheticFeed(const Hl::Subscription &subscription, quint64 seed);
+
+    /// The next data frame (a complete server message). @p nowMs is the wall time to stamp.
+    QByteArray next(qint64 nowMs);
+    /// Milliseconds until the following frame: regular for snapshots, bursty for trades.
+    double nextGapMs(double ratePerSecond);
+    const Hl::Subscription &subscription() const { return m_sub; }
+    quint64 produced() const { return m_count; }
+
+private:
+    QByteArray price(double px) const;
+    QByteArray size();
+    QByteArray level(double px);
+    QByteArray hash();
+    QByteArray fill(qint64 nowMs);
+    QByteArray dataFor(qint64 nowMs);
+    void walk();
+
+    Hl::Subscription m_sub;
+    QString m_type;
+    QByteArray m_coin;
+    QByteArray m_user;
+    QByteArray m_dex;
+    QRandomGenerator m_rng;
+    double m_mid = 100.0;
+    double m_tick = 0.01;
+    quint64 m_count = 0;
+    quint64 m_tid = 0;
+    int m_burstLeft = 0;
+};
+
+/// Base price of a coin (well-known coins near their real price, others derived from the name).
+double basePrice(QByteArrayView coin);
+
+} // namespace FeedScope::Sim

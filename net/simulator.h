@@ -1,0 +1,217 @@
+#pragma once
+
+#include "subscription.h"
+
+#include <QElapsedTimer>
+#include <QHash>
+#include <QHostAddress>
+#include <QObject>
+#include <QTimer>
+#include <QUrl>
+#include <QWebSocketServer>
+
+#include <chrono>
+#include <deque>
+#include <map>
+#include <memory>
+#include <optional>
+
+class QTcpServer;
+class QTcpSocket;
+class QWebSocket;
+
+namespace FeedScope {
+struct RecordedFrame;
+}
+
+namespace FeedScope::Sim {
+Q_NAMESPACE
+
+/// The real server's per-client-address limits (PROTOCOL.md §3), each configurable.
+struct Limits
+{
+    int maxConnections = 10;              ///< concurrent; the handshake beyond it is refused (HTTP 429)
+    int maxNewConnectionsPerMinute = 30;  ///< accepted handshakes in any sliding 60 s
+    int maxSubscriptions = 1000;          ///< "Cannot subscribe to more than N channels."
+    int maxUsers = 10;                    ///< "Cannot track more than N total users."
+    int maxMessagesPerMinute = 2000;      ///< "Cannot send more than N messages per minute."
+    std::chrono::milliseconds idleTimeout{60000}; ///< close after this long without client traffic
+};
+
+enum class MalformedKind : quint8 { NotJson, Binary, UnknownChannel, WrongShape, EmptyTrades };
+Q_ENUM_NS(MalformedKind)
+
+enum class FaultKind : quint8 {
+    Abort,     ///< abort connection(s) without a close frame
+    Close,     ///< close with a given close code and reason
+    Stall,     ///< stop sending and stop answering pings; the socket stays open
+    Unstall,
+    Reject,    ///< answer future subscribes of a subscription with "Invalid subscription {…}"
+    Malformed, ///< send a malformed frame
+    Oversized, ///< send one text frame of N bytes
+    Flood,     ///< send N data frames of one subscription as fast as possible
+    Restart,   ///< stop listening, drop every connection, listen again on the same port after N ms
+};
+Q_ENUM_NS(FaultKind)
+
+/// One fault, from the command line (`AT_MS:KIND[:ARGS]`), the control channel (JSON) or code.
+struct Fault
+{
+    FaultKind kind = FaultKind::Abort;
+    int connection = -1; ///< simulator connection id; -1 = every connection
+    int closeCode = 1000;
+    QString reason;
+    MalformedKind malformed = MalformedKind::NotJson;
+    qint64 amount = 0; ///< bytes (Oversized), frames (Flood), milliseconds down (Restart)
+    Hl::Subscription subscription; ///< Reject, Flood
+    std::chrono::milliseconds at{0}; ///< scheduled time after start (command line)
+
+    /// `AT_MS:KIND[:ARGS]`, e.g. `5000:abort:all`, `8000:close:2:4000`, `9000:stall:1`,
+    /// `12000:restart:2000`, `15000:malformed:all:notJson`, `16000:oversized:1:20000000`,
+    /// `20000:flood:{"type":"trades","coin":"BTC"}:100000`, `0:reject:{"type":"bbo","coin":"X"}`.
+    static std::optional<Fault> parseSpec(const QString &spec, QString *error);
+    /// {"fault":"abort","connection":1} and so on, as sent on the control channel.
+    static std::optional<Fault> fromJson(const QJsonObject &object, QString *error);
+    /// Text of the command-line grammar, for --help.
+    static QString grammar();
+};
+
+struct SimulatorConfig
+{
+    QHostAddress address = QHostAddress::LocalHost;
+    quint16 port = 0; ///< 0 = any free port
+    quint64 seed = 1;
+    Limits limits;
+    double rateScale = 1.0;        ///< multiplies every data rate
+    QHash<QString, double> rates;  ///< per-type messages per second, overriding the defaults
+    std::chrono::milliseconds tick{10};
+    QString replayFile;            ///< serve this recording instead of synthetic data
+    double replaySpeed = 1.0;      ///< 1 = as recorded, N = N× faster, 0 = as fast as possible
+    std::chrono::milliseconds replayWait{5000}; ///< start replay at the latest this long after the first subscribe
+};
+
+/// A local server that speaks Hyperliquid's WebSocket protocol, with the real server's limits and
+/// faults on demand. Used by `--demo`, by the tests and by the benchmarks; `feedscope-sim` runs it
+/// standalone. Feed connections live at `/ws`; `/control` accepts fault commands as JSON.
+class FeedSimulator final : public QObject
+{
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(FeedSimulator)
+
+public:
+    explicit FeedSimulator(SimulatorConfig config = {}, QObject *parent = nullptr);
+    ~FeedSimulator() override;
+
+    bool start(QString *error = nullptr);
+    void stop();
+    bool isListening() const;
+    quint16 port() const { return m_port; }
+    QUrl url() const;
+    QUrl controlUrl() const;
+
+    struct ConnectionInfo
+    {
+        int id = 0;
+        quint16 peerPort = 0;
+        int subscriptions = 0;
+        bool stalled = false;
+        qint64 requests = 0;
+        qint64 dataFrames = 0;
+    };
+    QList<ConnectionInfo> connections() const;
+    /// Canonical subscriptions held by connection @p id.
+    QList<Hl::Subscription> subscriptionsOf(int id) const;
+    int subscriptionCount() const;
+    /// Data frames sent for @p s over the simulator's lifetime, on every connection.
+    qint64 dataFramesSent(const Hl::Subscription &s) const;
+    qint64 totalDataFramesSent() const { return m_totalDataFrames; }
+    /// Subscribe requests received for @p s (acks + errors) over the simulator's lifetime.
+    qint64 subscribeRequests(const Hl::Subscription &s) const { return m_subscribeRequests.value(s.canonical()); }
+    qint64 refusedHandshakes() const { return m_refusedHandshakes; }
+    int idOfPeerPort(quint16 peerPort) const;
+
+    /// Runs @p fault now. Returns false (with @p error) when it names a missing connection.
+    bool apply(const Fault &fault, QString *error = nullptr);
+    /// Runs @p fault at fault.at after start() (or now, if that time has passed).
+    void schedule(const Fault &fault);
+
+Q_SIGNALS:
+    void clientConnected(int id);
+    void clientDisconnected(int id);
+    void requestReceived(int id, const QByteArray &text);
+    void subscribed(int id, const QByteArray &canonical);
+    void unsubscribed(int id, const QByteArray &canonical);
+    void errorSent(int id, const QString &text);
+    void handshakeRefused(const QString &reason);
+    void listeningChanged(bool listening);
+    void replayFinished(qint64 frames);
+    void faultApplied(const QString &description);
+
+private:
+    struct Sub;
+    struct Client;
+    struct AddressState;
+
+    void onTcpConnection();
+    void inspectHandshake(QTcpSocket *socket);
+    void onWebSocket();
+    void onText(Client *c, const QString &text);
+    void handleSubscribe(Client *c, const QJsonObject &request, const QString &raw);
+    void handleUnsubscribe(Client *c, const QJsonObject &request, const QString &raw);
+    void handlePost(Client *c, const QJsonObject &request);
+    void handleControl(QWebSocket *socket, const QString &text);
+    void dropClient(int id);
+    void removeSubscription(Client *c, const QByteArray &ackKey);
+    void sendText(Client *c, const QByteArray &frame);
+    void sendError(Client *c, const QString &text);
+    void sendData(Client *c, Sub &s, qint64 wallMs);
+    void onTick();
+    void onIdleCheck();
+    void flood(const Fault &f);
+    void updateTickTimer();
+    bool loadReplay(QString *error);
+    void startReplay();
+    void replayStep();
+    QList<Client *> targets(int id) const;
+    AddressState &address(const QHostAddress &a);
+    double rateFor(const Hl::Subscription &s) const;
+    static QByteArray ackEcho(const Hl::Subscription &s);
+
+    SimulatorConfig m_cfg;
+    QTcpServer *m_tcp = nullptr;
+    QWebSocketServer m_ws{QStringLiteral("feedscope-sim"), QWebSocketServer::NonSecureMode, this};
+    quint16 m_port = 0;
+    QElapsedTimer m_clock;
+    QTimer m_tick;
+    QTimer m_idleCheck;
+    std::map<int, std::unique_ptr<Client>> m_clients;
+    QHash<QWebSocket *, int> m_idOf;
+    QHash<QTcpSocket *, quint16> m_pending; ///< upgrading feed sockets holding a connection slot
+    QList<QWebSocket *> m_control;
+    QHash<QString, AddressState *> m_addresses;
+    QSet<QByteArray> m_rejected; ///< ackKeys answered with "Invalid subscription"
+    QHash<QByteArray, qint64> m_sentPerSubscription;
+    QHash<QByteArray, qint64> m_subscribeRequests;
+    qint64 m_totalDataFrames = 0;
+    qint64 m_refusedHandshakes = 0;
+    int m_nextId = 1;
+    bool m_started = false;
+    QList<std::shared_ptr<QTimer>> m_scheduled;
+
+    // Replay
+    struct ReplayFrame
+    {
+        qint64 ns = 0; ///< since the first recorded frame
+        QByteArray frame;
+        QByteArray routeKey;
+    };
+    QList<ReplayFrame> m_replay;
+    QSet<QByteArray> m_replayKeys;                 ///< route keys the recording needs
+    qsizetype m_replayPos = -1;                    ///< -1 = not started
+    qint64 m_replayStartNs = 0;
+    qint64 m_replaySent = 0;
+    QTimer m_replayTimer;
+    QTimer m_replayWait;
+};
+
+} // namespace FeedScope::Sim

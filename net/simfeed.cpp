@@ -15,7 +15,7 @@ QList<QByteArray> allMidsCoins()
 {
     QList<QByteArray> coins{"BTC", "ETH", "SOL", "HYPE", "kPEPE", "DOGE", "AVAX", "ARB", "OP", "SUI", "PURR/USDC"};
     // The real map has hundreds of entries (~16 KB): spot tokens by index make up most of it.
-    for (int i = 1; i <= 420; ++i)
+    for (int i = 1; i <= 900; ++i)
         coins.append("@" + QByteArray::number(i));
     return coins;
 }

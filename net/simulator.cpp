@@ -681,6 +681,8 @@ double FeedSimulator::rateFor(const Hl::Subscription &s) const
 
 void FeedSimulator::sendData(Client *c, Sub &s, qint64 wallMs)
 {
+    if (c->stalled)
+        return;
     sendText(c, s.feed.next(wallMs));
     ++c->dataFrames;
     ++m_sentPerSubscription[s.sub.canonical()];
@@ -1007,7 +1009,7 @@ void FeedSimulator::replayStep()
             break;
         for (const auto &[id, c] : m_clients) {
             for (const auto &[k, sub] : c->subs) {
-                if (sub->sub.routeKey() == rf.routeKey) {
+                if (sub->sub.routeKey() == rf.routeKey && !c->stalled) {
                     sendText(c.get(), rf.frame);
                     ++c->dataFrames;
                     ++m_sentPerSubscription[sub->sub.canonical()];

@@ -66,6 +66,13 @@ struct Fault
     Hl::Subscription subscription; ///< Reject, Flood
     std::chrono::milliseconds at{0}; ///< scheduled time after start (command line)
 
+    static Fault make(FaultKind kind, int connection = -1)
+    {
+        Fault f;
+        f.kind = kind;
+        f.connection = connection;
+        return f;
+    }
     /// `AT_MS:KIND[:ARGS]`, e.g. `5000:abort:all`, `8000:close:2:4000`, `9000:stall:1`,
     /// `12000:restart:2000`, `15000:malformed:all:notJson`, `16000:oversized:1:20000000`,
     /// `20000:flood:{"type":"trades","coin":"BTC"}:100000`, `0:reject:{"type":"bbo","coin":"X"}`.

@@ -179,7 +179,7 @@ bool FrameDecoder::Private::route(Envelope &env, simdjson::ondemand::value data)
 {
     const TypeSpec &spec = *env.spec;
     env.routeKey.reserve(48);
-    env.routeKey = spec.type;
+    env.routeKey.append(spec.type);
     if (spec.route.isEmpty())
         return true;
 
@@ -218,13 +218,15 @@ bool FrameDecoder::Private::route(Envelope &env, simdjson::ondemand::value data)
         env.error = isFatal(e) ? DecodeError::NotJson : DecodeError::WrongShape;
         return false;
     }
-    bool snapshot = false;
-    const auto snapErr = obj.find_field_unordered("isSnapshot").get_bool().get(snapshot);
-    if (isFatal(snapErr)) {
-        env.error = DecodeError::NotJson;
-        return false;
+    if (spec.snapshotFlag) {
+        bool snapshot = false;
+        const auto snapErr = obj.find_field_unordered("isSnapshot").get_bool().get(snapshot);
+        if (isFatal(snapErr)) {
+            env.error = DecodeError::NotJson;
+            return false;
+        }
+        env.isSnapshot = snapErr == simdjson::SUCCESS && snapshot;
     }
-    env.isSnapshot = snapErr == simdjson::SUCCESS && snapshot;
 
     for (const RouteField &f : spec.route) {
         const bool lower = std::strcmp(f.param, "user") == 0;
@@ -345,9 +347,10 @@ Envelope FrameDecoder::decode(const QByteArray &utf8)
         env.error = DecodeError::NotJson;
         return env;
     }
-    env.channel = QByteArray(channel.data(), static_cast<qsizetype>(channel.size()));
+    const QByteArrayView channelView(channel.data(), static_cast<qsizetype>(channel.size()));
 
     if (channel == "pong" || channel == "subscriptionResponse" || channel == "error" || channel == "post") {
+        env.channel = channelView.toByteArray();
         // Validate the whole document first: the DOM parser below must not see broken JSON.
         if (QJsonDocument::fromJson(utf8).isNull()) {
             env.channel.clear();
@@ -357,11 +360,15 @@ Envelope FrameDecoder::decode(const QByteArray &utf8)
         return d->decodeControl(std::move(env));
     }
 
-    env.spec = findChannel(env.channel);
+    env.spec = findChannel(channelView);
     if (!env.spec) {
+        env.channel = channelView.toByteArray();
         env.kind = FrameKind::Unknown;
         return env;
     }
+    // Known channels point at the catalogue's static names: no allocation per frame.
+    const char *name = channelView == QByteArrayView(env.spec->channel) ? env.spec->channel : env.spec->aliasChannel;
+    env.channel = QByteArray::fromRawData(name, static_cast<qsizetype>(std::strlen(name)));
     simdjson::ondemand::value data;
     const auto dataErr = obj.find_field_unordered("data").get(data);
     if (dataErr != simdjson::SUCCESS) {

@@ -1,5 +1,6 @@
 #include "subscription.h"
 
+#include <QHash>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonParseError>
@@ -50,13 +51,14 @@ QList<TypeSpec> buildCatalogue()
         {"trades", "trades", nullptr, {coin}, {{"coin", "0.coin", ""}}, 0ms},
         {"orderUpdates", "orderUpdates", nullptr, {user}, {}, 0ms},
         {"userEvents", "user", nullptr, {user}, {}, 0ms},
-        {"userFills", "userFills", nullptr, {user, {"aggregateByTime", ParamKind::Bool, false}}, {routeUser}, 0ms},
-        {"userFundings", "userFundings", nullptr, {user}, {routeUser}, 0ms},
-        {"userNonFundingLedgerUpdates", "userNonFundingLedgerUpdates", nullptr, {user}, {routeUser}, 0ms},
+        {"userFills", "userFills", nullptr, {user, {"aggregateByTime", ParamKind::Bool, false}}, {routeUser}, 0ms, false,
+         true},
+        {"userFundings", "userFundings", nullptr, {user}, {routeUser}, 0ms, false, true},
+        {"userNonFundingLedgerUpdates", "userNonFundingLedgerUpdates", nullptr, {user}, {routeUser}, 0ms, false, true},
         {"activeAssetCtx", "activeAssetCtx", "activeSpotAssetCtx", {coin}, {routeCoin}, 3s},
         {"activeAssetData", "activeAssetData", nullptr, {user, coin}, {routeUser, routeCoin}, 10s},
-        {"userTwapSliceFills", "userTwapSliceFills", nullptr, {user}, {routeUser}, 0ms},
-        {"userTwapHistory", "userTwapHistory", nullptr, {user}, {routeUser}, 0ms},
+        {"userTwapSliceFills", "userTwapSliceFills", nullptr, {user}, {routeUser}, 0ms, false, true},
+        {"userTwapHistory", "userTwapHistory", nullptr, {user}, {routeUser}, 0ms, false, true},
         {"bbo", "bbo", nullptr, {coin}, {routeCoin}, 0ms},
         {"spotState", "spotState", nullptr, {user, {"isPortfolioMargin", ParamKind::Bool, false}}, {routeUser}, 10s},
         {"allDexsClearinghouseState", "allDexsClearinghouseState", nullptr, {user}, {routeUser}, 10s},
@@ -66,7 +68,7 @@ QList<TypeSpec> buildCatalogue()
         // Undocumented but live ([TS]).
         {"assetCtxs", "assetCtxs", nullptr, {dex}, {routeDex}, 10s},
         {"spotAssetCtxs", "spotAssetCtxs", nullptr, {}, {}, 10s},
-        {"userHistoricalOrders", "userHistoricalOrders", nullptr, {user}, {routeUser}, 0ms},
+        {"userHistoricalOrders", "userHistoricalOrders", nullptr, {user}, {routeUser}, 0ms, false, true},
         // Removed by the real server; encoded only when asked, its rejection is surfaced.
         {"webData2", "webData2", nullptr, {user}, {routeUser}, 10s, true},
     };
@@ -270,11 +272,17 @@ const TypeSpec *findType(QStringView type)
 
 const TypeSpec *findChannel(QByteArrayView channel)
 {
-    for (const TypeSpec &s : catalogue()) {
-        if (channel == QByteArrayView(s.channel) || (s.aliasChannel && channel == QByteArrayView(s.aliasChannel)))
-            return &s;
-    }
-    return nullptr;
+    // Called for every frame: one hash look-up, no allocation (the key wraps the caller's bytes).
+    static const QHash<QByteArray, const TypeSpec *> byChannel = [] {
+        QHash<QByteArray, const TypeSpec *> h;
+        for (const TypeSpec &s : catalogue()) {
+            h.insert(QByteArray(s.channel), &s);
+            if (s.aliasChannel)
+                h.insert(QByteArray(s.aliasChannel), &s);
+        }
+        return h;
+    }();
+    return byChannel.value(QByteArray::fromRawData(channel.data(), channel.size()), nullptr);
 }
 
 const QList<QString> &candleIntervals()

@@ -49,6 +49,9 @@ struct TypeSpec
     /// feeds (orderUpdates, userEvents...) where silence is normal.
     std::chrono::milliseconds expectedInterval{0};
     bool legacy = false; ///< no longer accepted by the real server (webData2)
+    /// Data may carry `isSnapshot` (the user feeds that replay history on subscribe). Looking for
+    /// an absent key means skipping the whole payload, so only these types look.
+    bool snapshotFlag = false;
 };
 
 /// The catalogue, in PROTOCOL.md order.

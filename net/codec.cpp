@@ -17,14 +17,22 @@ namespace FeedScope::Hl {
 QLatin1StringView nameOf(DecodeError e)
 {
     switch (e) {
-    case DecodeError::None: return "none"_L1;
-    case DecodeError::Empty: return "empty"_L1;
-    case DecodeError::NotJson: return "notJson"_L1;
-    case DecodeError::NotObject: return "notObject"_L1;
-    case DecodeError::MissingChannel: return "missingChannel"_L1;
-    case DecodeError::WrongShape: return "wrongShape"_L1;
-    case DecodeError::Unroutable: return "unroutable"_L1;
-    case DecodeError::Binary: return "binary"_L1;
+    case DecodeError::None:
+        return "none"_L1;
+    case DecodeError::Empty:
+        return "empty"_L1;
+    case DecodeError::NotJson:
+        return "notJson"_L1;
+    case DecodeError::NotObject:
+        return "notObject"_L1;
+    case DecodeError::MissingChannel:
+        return "missingChannel"_L1;
+    case DecodeError::WrongShape:
+        return "wrongShape"_L1;
+    case DecodeError::Unroutable:
+        return "unroutable"_L1;
+    case DecodeError::Binary:
+        return "binary"_L1;
     }
     return "none"_L1;
 }
@@ -32,13 +40,20 @@ QLatin1StringView nameOf(DecodeError e)
 QLatin1StringView nameOf(FrameKind k)
 {
     switch (k) {
-    case FrameKind::Data: return "data"_L1;
-    case FrameKind::SubscriptionResponse: return "subscriptionResponse"_L1;
-    case FrameKind::Pong: return "pong"_L1;
-    case FrameKind::Error: return "error"_L1;
-    case FrameKind::Post: return "post"_L1;
-    case FrameKind::Unknown: return "unknown"_L1;
-    case FrameKind::Invalid: return "invalid"_L1;
+    case FrameKind::Data:
+        return "data"_L1;
+    case FrameKind::SubscriptionResponse:
+        return "subscriptionResponse"_L1;
+    case FrameKind::Pong:
+        return "pong"_L1;
+    case FrameKind::Error:
+        return "error"_L1;
+    case FrameKind::Post:
+        return "post"_L1;
+    case FrameKind::Unknown:
+        return "unknown"_L1;
+    case FrameKind::Invalid:
+        return "invalid"_L1;
     }
     return "invalid"_L1;
 }
@@ -46,15 +61,24 @@ QLatin1StringView nameOf(FrameKind k)
 QLatin1StringView nameOf(ServerErrorKind k)
 {
     switch (k) {
-    case ServerErrorKind::AlreadySubscribed: return "alreadySubscribed"_L1;
-    case ServerErrorKind::AlreadyUnsubscribed: return "alreadyUnsubscribed"_L1;
-    case ServerErrorKind::InvalidSubscription: return "invalidSubscription"_L1;
-    case ServerErrorKind::TooManyChannels: return "tooManyChannels"_L1;
-    case ServerErrorKind::TooManyUsers: return "tooManyUsers"_L1;
-    case ServerErrorKind::RateLimited: return "rateLimited"_L1;
-    case ServerErrorKind::ParseError: return "parseError"_L1;
-    case ServerErrorKind::TooManyPendingPosts: return "tooManyPendingPosts"_L1;
-    case ServerErrorKind::Other: return "other"_L1;
+    case ServerErrorKind::AlreadySubscribed:
+        return "alreadySubscribed"_L1;
+    case ServerErrorKind::AlreadyUnsubscribed:
+        return "alreadyUnsubscribed"_L1;
+    case ServerErrorKind::InvalidSubscription:
+        return "invalidSubscription"_L1;
+    case ServerErrorKind::TooManyChannels:
+        return "tooManyChannels"_L1;
+    case ServerErrorKind::TooManyUsers:
+        return "tooManyUsers"_L1;
+    case ServerErrorKind::RateLimited:
+        return "rateLimited"_L1;
+    case ServerErrorKind::ParseError:
+        return "parseError"_L1;
+    case ServerErrorKind::TooManyPendingPosts:
+        return "tooManyPendingPosts"_L1;
+    case ServerErrorKind::Other:
+        return "other"_L1;
     }
     return "other"_L1;
 }
@@ -150,8 +174,8 @@ bool scalarText(simdjson::ondemand::value v, std::string_view *out)
         return false;
     // Numbers and booleans keep their written form (the token may carry trailing blanks).
     std::string_view token = v.raw_json_token();
-    while (!token.empty() && (token.back() == ' ' || token.back() == '\n' || token.back() == '\r' ||
-                              token.back() == '\t'))
+    while (!token.empty() &&
+           (token.back() == ' ' || token.back() == '\n' || token.back() == '\r' || token.back() == '\t'))
         token.remove_suffix(1);
     if (token.empty() || token.front() == '{' || token.front() == '[' || token.front() == '"')
         return false;
@@ -367,7 +391,8 @@ Envelope FrameDecoder::decode(const QByteArray &utf8)
         return env;
     }
     // Known channels point at the catalogue's static names: no allocation per frame.
-    const char *name = channelView == QByteArrayView(env.spec->channel) ? env.spec->channel : env.spec->aliasChannel;
+    const char *name =
+        channelView == QByteArrayView(env.spec->channel) ? env.spec->channel : env.spec->aliasChannel;
     env.channel = QByteArray::fromRawData(name, static_cast<qsizetype>(std::strlen(name)));
     simdjson::ondemand::value data;
     const auto dataErr = obj.find_field_unordered("data").get(data);
@@ -473,7 +498,8 @@ QByteArray deflateRaw(QByteArrayView data)
 {
     z_stream zs{};
     deflateInit2(&zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, -MAX_WBITS, 8, Z_DEFAULT_STRATEGY);
-    QByteArray out(static_cast<qsizetype>(deflateBound(&zs, static_cast<uLong>(data.size()))), Qt::Uninitialized);
+    QByteArray out(static_cast<qsizetype>(deflateBound(&zs, static_cast<uLong>(data.size()))),
+                   Qt::Uninitialized);
     zs.next_in = reinterpret_cast<Bytef *>(const_cast<char *>(data.data()));
     zs.avail_in = static_cast<uInt>(data.size());
     zs.next_out = reinterpret_cast<Bytef *>(out.data());

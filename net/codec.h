@@ -59,10 +59,10 @@ QLatin1StringView nameOf(ServerErrorKind k);
 struct ServerError
 {
     ServerErrorKind kind = ServerErrorKind::Other;
-    QString text;                ///< verbatim
-    int limit = -1;              ///< N of the limit texts
-    qint64 postId = -1;          ///< id of the pending-post text
-    Subscription subscription;   ///< the subscription the text echoes, when it does (else invalid)
+    QString text;              ///< verbatim
+    int limit = -1;            ///< N of the limit texts
+    qint64 postId = -1;        ///< id of the pending-post text
+    Subscription subscription; ///< the subscription the text echoes, when it does (else invalid)
 };
 /// Recognises the real server's error texts.
 ServerError classifyServerError(const QString &text);
@@ -76,12 +76,12 @@ struct Envelope
     QByteArray channel;             ///< channel name as on the wire
     QByteArray routeKey;            ///< data frames: equals Subscription::routeKey() of the producer
     bool isSnapshot = false;
-    bool unsubscribeAck = false;    ///< subscriptionResponse: method was "unsubscribe"
-    Subscription subscription;      ///< subscriptionResponse echo (canonical)
-    ServerError serverError;        ///< error frames
-    qint64 postId = -1;             ///< post responses
-    QString postResponseType;       ///< "info" | "action" | "error"
-    QByteArray raw;                 ///< the frame's bytes, shared, for consumers
+    bool unsubscribeAck = false; ///< subscriptionResponse: method was "unsubscribe"
+    Subscription subscription;   ///< subscriptionResponse echo (canonical)
+    ServerError serverError;     ///< error frames
+    qint64 postId = -1;          ///< post responses
+    QString postResponseType;    ///< "info" | "action" | "error"
+    QByteArray raw;              ///< the frame's bytes, shared, for consumers
 };
 
 /// Decodes server frames. Data frames are routed with simdjson On-Demand, reading only the few

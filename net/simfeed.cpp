@@ -13,7 +13,8 @@ namespace {
 /// The coins of the synthetic allMids map (perps, spot by index, a pair, a builder dex).
 QList<QByteArray> allMidsCoins()
 {
-    QList<QByteArray> coins{"BTC", "ETH", "SOL", "HYPE", "kPEPE", "DOGE", "AVAX", "ARB", "OP", "SUI", "PURR/USDC"};
+    QList<QByteArray> coins{"BTC",  "ETH", "SOL", "HYPE", "kPEPE",    "DOGE",
+                            "AVAX", "ARB", "OP",  "SUI",  "PURR/USDC"};
     // The real map has hundreds of entries (~16 KB): spot tokens by index make up most of it.
     for (int i = 1; i <= 900; ++i)
         coins.append("@" + QByteArray::number(i));
@@ -76,7 +77,8 @@ double defaultRatePerSecond(const Hl::Subscription &s)
 
 bool sendsSnapshotOnSubscribe(const QString &type)
 {
-    static const QStringList none{u"orderUpdates"_s, u"userEvents"_s, u"notification"_s, u"outcomeMetaUpdates"_s};
+    static const QStringList none{u"orderUpdates"_s, u"userEvents"_s, u"notification"_s,
+                                  u"outcomeMetaUpdates"_s};
     return !none.contains(type);
 }
 
@@ -107,7 +109,8 @@ QByteArray SyntheticFeed::price(double px) const
 
 QByteArray SyntheticFeed::size()
 {
-    const double sz = std::round((0.001 + m_rng.generateDouble() * m_rng.generateDouble() * 25.0) * 1e5) / 1e5;
+    const double sz =
+        std::round((0.001 + m_rng.generateDouble() * m_rng.generateDouble() * 25.0) * 1e5) / 1e5;
     return QByteArray::number(sz, 'f', 5);
 }
 
@@ -130,10 +133,12 @@ QByteArray SyntheticFeed::fill(qint64 nowMs)
 {
     const bool buy = m_rng.bounded(2u) == 0;
     return R"({"coin":")" + m_coin + R"(","px":")" + price(m_mid) + R"(","sz":")" + size() + R"(","side":")" +
-           (buy ? "B" : "A") + R"(","time":)" + QByteArray::number(nowMs) + R"(,"startPosition":"0.0","dir":")" +
-           (buy ? "Open Long" : "Open Short") + R"(","closedPnl":"0.0","hash":")" + hash() + R"(","oid":)" +
+           (buy ? "B" : "A") + R"(","time":)" + QByteArray::number(nowMs) +
+           R"(,"startPosition":"0.0","dir":")" + (buy ? "Open Long" : "Open Short") +
+           R"(","closedPnl":"0.0","hash":")" + hash() + R"(","oid":)" +
            QByteArray::number(50000000000ULL + m_rng.bounded(1000000000u)) + R"(,"crossed":true,"fee":")" +
-           price(m_mid * 0.00035) + R"(","tid":)" + QByteArray::number(++m_tid) + R"(,"feeToken":"USDC","twapId":null})";
+           price(m_mid * 0.00035) + R"(","tid":)" + QByteArray::number(++m_tid) +
+           R"(,"feeToken":"USDC","twapId":null})";
 }
 
 double SyntheticFeed::nextGapMs(double ratePerSecond)
@@ -174,16 +179,18 @@ QByteArray SyntheticFeed::dataFor(qint64 nowMs)
             bids += (i ? "," : "") + level(m_mid - m_tick * (1 + i * 2));
             asks += (i ? "," : "") + level(m_mid + m_tick * (1 + i * 2));
         }
-        return R"({"coin":")" + m_coin + R"(","time":)" + now + R"(,"levels":[[)" + bids + "],[" + asks + "]]}";
+        return R"({"coin":")" + m_coin + R"(","time":)" + now + R"(,"levels":[[)" + bids + "],[" + asks +
+               "]]}";
     }
     if (t == u"trades"_s) {
         const int n = 1 + static_cast<int>(m_rng.bounded(3u));
         QByteArray arr = "[";
         for (int i = 0; i < n; ++i) {
-            arr += (i ? "," : "") + QByteArray(R"({"coin":")") + m_coin + R"(","side":")" +
-                   (m_rng.bounded(2u) ? "A" : "B") + R"(","px":")" + price(m_mid) + R"(","sz":")" + size() +
-                   R"(","time":)" + now + R"(,"hash":")" + hash() + R"(","tid":)" + QByteArray::number(++m_tid) +
-                   R"(,"users":["0xcc0a3b6e3267c84361e91d8230868eea53431e4b","0xc64cc00b46101bd40aa1c3121195e85c0b0918d8"]})";
+            arr +=
+                (i ? "," : "") + QByteArray(R"({"coin":")") + m_coin + R"(","side":")" +
+                (m_rng.bounded(2u) ? "A" : "B") + R"(","px":")" + price(m_mid) + R"(","sz":")" + size() +
+                R"(","time":)" + now + R"(,"hash":")" + hash() + R"(","tid":)" + QByteArray::number(++m_tid) +
+                R"(,"users":["0xcc0a3b6e3267c84361e91d8230868eea53431e4b","0xc64cc00b46101bd40aa1c3121195e85c0b0918d8"]})";
         }
         return arr + "]";
     }
@@ -198,27 +205,32 @@ QByteArray SyntheticFeed::dataFor(qint64 nowMs)
             mids += '"' + (m_dex.isEmpty() ? c : m_dex + ':' + c) + R"(":")" +
                     QByteArray::number(px, 'f', decimalsFor(px)) + '"';
         }
-        return R"({"mids":{)" + mids + "}" + (m_dex.isEmpty() ? QByteArray() : R"(,"dex":")" + m_dex + "\"") + "}";
+        return R"({"mids":{)" + mids + "}" + (m_dex.isEmpty() ? QByteArray() : R"(,"dex":")" + m_dex + "\"") +
+               "}";
     }
     if (t == u"candle"_s) {
         const QByteArray interval = m_sub.json().value(u"interval"_s).toString().toUtf8();
         const qint64 open = nowMs - nowMs % 60000;
-        return R"({"t":)" + QByteArray::number(open) + R"(,"T":)" + QByteArray::number(open + 59999) + R"(,"s":")" +
-               m_coin + R"(","i":")" + interval + R"(","o":")" + price(m_mid * 0.999) + R"(","c":")" + price(m_mid) +
-               R"(","h":")" + price(m_mid * 1.002) + R"(","l":")" + price(m_mid * 0.997) + R"(","v":")" + size() +
-               R"(","n":)" + QByteArray::number(m_count + 1) + "}";
+        return R"({"t":)" + QByteArray::number(open) + R"(,"T":)" + QByteArray::number(open + 59999) +
+               R"(,"s":")" + m_coin + R"(","i":")" + interval + R"(","o":")" + price(m_mid * 0.999) +
+               R"(","c":")" + price(m_mid) + R"(","h":")" + price(m_mid * 1.002) + R"(","l":")" +
+               price(m_mid * 0.997) + R"(","v":")" + size() + R"(","n":)" + QByteArray::number(m_count + 1) +
+               "}";
     }
     if (t == u"activeAssetCtx"_s) {
-        return R"({"coin":")" + m_coin + R"(","ctx":{"funding":"0.0000125","openInterest":"27353.17682","prevDayPx":")" +
-               price(m_mid * 0.99) + R"(","dayNtlVlm":"1516669192.19","premium":"-0.0005927453","oraclePx":")" +
-               price(m_mid) + R"(","markPx":")" + price(m_mid) + R"(","midPx":")" + price(m_mid) +
-               R"(","impactPxs":[")" + price(m_mid - m_tick) + R"(",")" + price(m_mid + m_tick) +
+        return R"({"coin":")" + m_coin +
+               R"(","ctx":{"funding":"0.0000125","openInterest":"27353.17682","prevDayPx":")" +
+               price(m_mid * 0.99) +
+               R"(","dayNtlVlm":"1516669192.19","premium":"-0.0005927453","oraclePx":")" + price(m_mid) +
+               R"(","markPx":")" + price(m_mid) + R"(","midPx":")" + price(m_mid) + R"(","impactPxs":[")" +
+               price(m_mid - m_tick) + R"(",")" + price(m_mid + m_tick) +
                R"("],"dayBaseVlm":"19707.77457"}})";
     }
     if (t == u"activeAssetData"_s) {
         return "{" + userField + R"(,"coin":")" + m_coin +
                R"(","leverage":{"type":"cross","value":20},"maxTradeSzs":[")" + size() + R"(",")" + size() +
-               R"("],"availableToTrade":[")" + size() + R"(",")" + size() + R"("],"markPx":")" + price(m_mid) + "\"}";
+               R"("],"availableToTrade":[")" + size() + R"(",")" + size() + R"("],"markPx":")" +
+               price(m_mid) + "\"}";
     }
     if (t == u"userFills"_s) {
         QByteArray fills = fill(nowMs);
@@ -230,15 +242,18 @@ QByteArray SyntheticFeed::dataFor(qint64 nowMs)
         return R"({"fills":[)" + fill(nowMs) + "]}";
     if (t == u"orderUpdates"_s) {
         static const char *const statuses[] = {"open", "filled", "canceled"};
-        return R"([{"order":{"coin":")" + m_coin + R"(","side":"B","limitPx":")" + price(m_mid) + R"(","sz":")" +
-               size() + R"(","oid":)" + QByteArray::number(7000000000ULL + m_count) + R"(,"timestamp":)" + now +
-               R"(,"origSz":"1.0"},"status":")" + statuses[m_rng.bounded(3u)] + R"(","statusTimestamp":)" + now + "}]";
+        return R"([{"order":{"coin":")" + m_coin + R"(","side":"B","limitPx":")" + price(m_mid) +
+               R"(","sz":")" + size() + R"(","oid":)" + QByteArray::number(7000000000ULL + m_count) +
+               R"(,"timestamp":)" + now + R"(,"origSz":"1.0"},"status":")" + statuses[m_rng.bounded(3u)] +
+               R"(","statusTimestamp":)" + now + "}]";
     }
     if (t == u"notification"_s)
-        return R"({"notification":"Order filled: simulated notification )" + QByteArray::number(m_count) + "\"}";
+        return R"({"notification":"Order filled: simulated notification )" + QByteArray::number(m_count) +
+               "\"}";
     if (t == u"webData3"_s) {
-        return R"({"userState":{"agentAddress":null,"agentValidUntil":null,"serverTime":)" + now + R"(,"cumLedger":"0.0","isVault":false,)" +
-               userField + R"(},"perpDexStates":[{"totalVaultEquity":"0.0"}]})";
+        return R"({"userState":{"agentAddress":null,"agentValidUntil":null,"serverTime":)" + now +
+               R"(,"cumLedger":"0.0","isVault":false,)" + userField +
+               R"(},"perpDexStates":[{"totalVaultEquity":"0.0"}]})";
     }
     if (t == u"clearinghouseState"_s) {
         return R"({"dex":")" + m_dex + "\"," + userField +
@@ -249,22 +264,27 @@ QByteArray SyntheticFeed::dataFor(qint64 nowMs)
     if (t == u"twapStates"_s)
         return R"({"dex":")" + m_dex + "\"," + userField + R"(,"states":[]})";
     if (t == u"userFundings"_s)
-        return "{" + snapshot + userField + R"(,"fundings":[{"time":)" + now + R"(,"coin":"BTC","usdc":"-0.01","szi":"0.1","fundingRate":"0.0000125","nSamples":null}]})";
+        return "{" + snapshot + userField + R"(,"fundings":[{"time":)" + now +
+               R"(,"coin":"BTC","usdc":"-0.01","szi":"0.1","fundingRate":"0.0000125","nSamples":null}]})";
     if (t == u"userNonFundingLedgerUpdates"_s)
-        return "{" + snapshot + userField + R"(,"nonFundingLedgerUpdates":[{"time":)" + now + R"(,"hash":")" + hash() +
-               R"(","delta":{"type":"deposit","usdc":"100.0"}}]})";
+        return "{" + snapshot + userField + R"(,"nonFundingLedgerUpdates":[{"time":)" + now + R"(,"hash":")" +
+               hash() + R"(","delta":{"type":"deposit","usdc":"100.0"}}]})";
     if (t == u"userTwapSliceFills"_s)
-        return "{" + snapshot + userField + R"(,"twapSliceFills":[{"fill":)" + fill(nowMs) + R"(,"twapId":2087225}]})";
+        return "{" + snapshot + userField + R"(,"twapSliceFills":[{"fill":)" + fill(nowMs) +
+               R"(,"twapId":2087225}]})";
     if (t == u"userTwapHistory"_s)
         return "{" + snapshot + userField + R"(,"history":[]})";
     if (t == u"userHistoricalOrders"_s)
         return "{" + snapshot + userField + R"(,"orderHistory":[]})";
     if (t == u"spotState"_s)
-        return "{" + userField + R"(,"spotState":{"balances":[{"coin":"USDC","token":0,"hold":"0.0","total":"100.0","entryNtl":"0.0"}]}})";
+        return "{" + userField +
+               R"(,"spotState":{"balances":[{"coin":"USDC","token":0,"hold":"0.0","total":"100.0","entryNtl":"0.0"}]}})";
     if (t == u"allDexsClearinghouseState"_s)
-        return "{" + userField + R"(,"clearinghouseStates":[["",{"assetPositions":[],"withdrawable":"0.0"}]]})";
+        return "{" + userField +
+               R"(,"clearinghouseStates":[["",{"assetPositions":[],"withdrawable":"0.0"}]]})";
     if (t == u"allDexsAssetCtxs"_s)
-        return R"({"ctxs":[["",[{"funding":"0.0","markPx":")" + price(m_mid) + R"(","midPx":null,"impactPxs":null}]]]})";
+        return R"({"ctxs":[["",[{"funding":"0.0","markPx":")" + price(m_mid) +
+               R"(","midPx":null,"impactPxs":null}]]]})";
     if (t == u"assetCtxs"_s)
         return R"({"dex":")" + m_dex + R"(","ctxs":[{"funding":"0.0","markPx":")" + price(m_mid) + R"("}]})";
     if (t == u"spotAssetCtxs"_s)

@@ -263,7 +263,8 @@ std::optional<Fault> Fault::fromJson(const QJsonObject &o, QString *error)
 // ---------------------------------------------------------------------------------------------
 // Server
 
-FeedSimulator::FeedSimulator(SimulatorConfig config, QObject *parent) : QObject(parent), m_cfg(std::move(config))
+FeedSimulator::FeedSimulator(SimulatorConfig config, QObject *parent)
+    : QObject(parent), m_cfg(std::move(config))
 {
     m_clock.start();
     m_tick.setInterval(m_cfg.tick);
@@ -296,7 +297,9 @@ bool FeedSimulator::start(QString *error)
     }
     if (!m_tcp->listen(m_cfg.address, m_port ? m_port : m_cfg.port)) {
         if (error)
-            *error = u"cannot listen on %1:%2: %3"_s.arg(m_cfg.address.toString()).arg(m_cfg.port).arg(m_tcp->errorString());
+            *error = u"cannot listen on %1:%2: %3"_s.arg(m_cfg.address.toString())
+                         .arg(m_cfg.port)
+                         .arg(m_tcp->errorString());
         return false;
     }
     m_port = m_tcp->serverPort();
@@ -370,7 +373,8 @@ void FeedSimulator::onTcpConnection()
         connect(socket, &QTcpSocket::disconnected, socket, &QObject::deleteLater);
         // A client that never finishes its request head is dropped.
         QTimer::singleShot(10s, socket, [socket] {
-            if (socket->state() == QAbstractSocket::ConnectedState && socket->property("feedscopeInspected").isNull())
+            if (socket->state() == QAbstractSocket::ConnectedState &&
+                socket->property("feedscopeInspected").isNull())
                 socket->abort();
         });
         if (socket->bytesAvailable())
@@ -396,7 +400,8 @@ void FeedSimulator::inspectHandshake(QTcpSocket *socket)
         if (a.connections >= m_cfg.limits.maxConnections)
             refusal = u"more than %1 connections"_s.arg(m_cfg.limits.maxConnections);
         else if (static_cast<int>(a.newConnections.size()) >= m_cfg.limits.maxNewConnectionsPerMinute)
-            refusal = u"more than %1 new connections per minute"_s.arg(m_cfg.limits.maxNewConnectionsPerMinute);
+            refusal =
+                u"more than %1 new connections per minute"_s.arg(m_cfg.limits.maxNewConnectionsPerMinute);
         if (!refusal.isEmpty()) {
             ++m_refusedHandshakes;
             const QByteArray body = "Too many connections: " + refusal.toUtf8() + "\n";
@@ -453,7 +458,8 @@ void FeedSimulator::onWebSocket()
         Client *raw = c.get();
         m_idOf.insert(ws, c->id);
         m_clients.emplace(c->id, std::move(c));
-        connect(ws, &QWebSocket::textMessageReceived, this, [this, raw](const QString &t) { onText(raw, t); });
+        connect(ws, &QWebSocket::textMessageReceived, this,
+                [this, raw](const QString &t) { onText(raw, t); });
         connect(ws, &QWebSocket::binaryMessageReceived, this, [this, raw](const QByteArray &) {
             sendError(raw, u"Error parsing JSON into valid websocket request: <binary frame>"_s);
         });
@@ -512,7 +518,8 @@ void FeedSimulator::onText(Client *c, const QString &text)
     a.messages.push_back(now);
     Q_EMIT requestReceived(c->id, text.toUtf8());
     if (static_cast<int>(a.messages.size()) > m_cfg.limits.maxMessagesPerMinute) {
-        sendError(c, u"Cannot send more than %1 messages per minute."_s.arg(m_cfg.limits.maxMessagesPerMinute));
+        sendError(c,
+                  u"Cannot send more than %1 messages per minute."_s.arg(m_cfg.limits.maxMessagesPerMinute));
         return;
     }
     const QJsonDocument doc = QJsonDocument::fromJson(text.toUtf8());
@@ -601,8 +608,8 @@ void FeedSimulator::handleSubscribe(Client *c, const QJsonObject &request, const
     sub->nextDueMs = sendsSnapshotOnSubscribe(s.type()) ? now : now + sub->feed.nextGapMs(sub->rate);
     c->subs.emplace(s.ackKey(), std::move(sub));
 
-    sendText(c, R"({"channel":"subscriptionResponse","data":{"method":"subscribe","subscription":)" + ackEcho(s) +
-                    "}}");
+    sendText(c, R"({"channel":"subscriptionResponse","data":{"method":"subscribe","subscription":)" +
+                    ackEcho(s) + "}}");
     Q_EMIT subscribed(c->id, s.canonical());
 
     if (!m_replay.isEmpty() && m_replayPos < 0) {
@@ -631,8 +638,8 @@ void FeedSimulator::handleUnsubscribe(Client *c, const QJsonObject &request, con
         return;
     }
     removeSubscription(c, s.ackKey());
-    sendText(c, R"({"channel":"subscriptionResponse","data":{"method":"unsubscribe","subscription":)" + ackEcho(s) +
-                    "}}");
+    sendText(c, R"({"channel":"subscriptionResponse","data":{"method":"unsubscribe","subscription":)" +
+                    ackEcho(s) + "}}");
     Q_EMIT unsubscribed(c->id, s.canonical());
     updateTickTimer();
 }
@@ -667,15 +674,17 @@ void FeedSimulator::handlePost(Client *c, const QJsonObject &request)
         response = R"({"type":"info","payload":{"type":)" + Hl::canonicalJson(QJsonValue(infoType)) +
                    R"(,"data":{"simulated":true}}})";
     } else {
-        response = R"({"type":"action","payload":{"status":"err","response":"The simulator does not execute actions."}})";
+        response =
+            R"({"type":"action","payload":{"status":"err","response":"The simulator does not execute actions."}})";
     }
-    sendText(c, R"({"channel":"post","data":{"id":)" + QByteArray::number(id.toInteger()) + R"(,"response":)" +
-                    response + "}}");
+    sendText(c, R"({"channel":"post","data":{"id":)" + QByteArray::number(id.toInteger()) +
+                    R"(,"response":)" + response + "}}");
 }
 
 double FeedSimulator::rateFor(const Hl::Subscription &s) const
 {
-    const double base = m_cfg.rates.contains(s.type()) ? m_cfg.rates.value(s.type()) : defaultRatePerSecond(s);
+    const double base =
+        m_cfg.rates.contains(s.type()) ? m_cfg.rates.value(s.type()) : defaultRatePerSecond(s);
     return base * m_cfg.rateScale;
 }
 
@@ -750,8 +759,8 @@ QList<FeedSimulator::Client *> FeedSimulator::targets(int id) const
 bool FeedSimulator::apply(const Fault &f, QString *error)
 {
     const QList<Client *> ts = targets(f.connection);
-    const bool needsConnection = f.kind != FaultKind::Reject && f.kind != FaultKind::Restart &&
-                                 f.kind != FaultKind::Flood;
+    const bool needsConnection =
+        f.kind != FaultKind::Reject && f.kind != FaultKind::Restart && f.kind != FaultKind::Flood;
     if (needsConnection && f.connection >= 0 && ts.isEmpty()) {
         if (error)
             *error = u"no connection %1"_s.arg(f.connection);
@@ -760,7 +769,8 @@ bool FeedSimulator::apply(const Fault &f, QString *error)
     QList<int> ids;
     for (Client *c : ts)
         ids.append(c->id);
-    QString description = QString::fromLatin1(QMetaEnum::fromType<FaultKind>().valueToKey(static_cast<int>(f.kind)));
+    QString description =
+        QString::fromLatin1(QMetaEnum::fromType<FaultKind>().valueToKey(static_cast<int>(f.kind)));
     switch (f.kind) {
     case FaultKind::Abort:
         for (int id : ids) {
@@ -786,21 +796,30 @@ bool FeedSimulator::apply(const Fault &f, QString *error)
     case FaultKind::Malformed:
         for (Client *c : ts) {
             switch (f.malformed) {
-            case MalformedKind::NotJson: sendText(c, "this is not JSON {"); break;
+            case MalformedKind::NotJson:
+                sendText(c, "this is not JSON {");
+                break;
             case MalformedKind::Binary:
                 if (!c->stalled)
                     c->socket->sendBinaryMessage(QByteArray("\x00\x01\x02binary\xff", 10));
                 break;
-            case MalformedKind::UnknownChannel: sendText(c, R"({"channel":"mysteryChannel","data":{"x":1}})"); break;
-            case MalformedKind::WrongShape: sendText(c, R"({"channel":"trades","data":{"coin":"BTC"}})"); break;
-            case MalformedKind::EmptyTrades: sendText(c, R"({"channel":"trades","data":[]})"); break;
+            case MalformedKind::UnknownChannel:
+                sendText(c, R"({"channel":"mysteryChannel","data":{"x":1}})");
+                break;
+            case MalformedKind::WrongShape:
+                sendText(c, R"({"channel":"trades","data":{"coin":"BTC"}})");
+                break;
+            case MalformedKind::EmptyTrades:
+                sendText(c, R"({"channel":"trades","data":[]})");
+                break;
             }
         }
         break;
     case FaultKind::Oversized: {
         const QByteArray head = R"({"channel":"allMids","data":{"mids":{"PAD":")";
         const QByteArray tail = "\"}}}";
-        const qsizetype pad = std::max<qsizetype>(0, static_cast<qsizetype>(f.amount) - head.size() - tail.size());
+        const qsizetype pad =
+            std::max<qsizetype>(0, static_cast<qsizetype>(f.amount) - head.size() - tail.size());
         const QByteArray frame = head + QByteArray(pad, '9') + tail;
         for (Client *c : ts)
             sendText(c, frame);
@@ -908,7 +927,8 @@ QList<FeedSimulator::ConnectionInfo> FeedSimulator::connections() const
 {
     QList<ConnectionInfo> out;
     for (const auto &[id, c] : m_clients)
-        out.append({id, c->peerPort, static_cast<int>(c->subs.size()), c->stalled, c->requests, c->dataFrames});
+        out.append(
+            {id, c->peerPort, static_cast<int>(c->subs.size()), c->stalled, c->requests, c->dataFrames});
     return out;
 }
 
@@ -1030,7 +1050,8 @@ void FeedSimulator::replayStep()
         m_replayTimer.start(0);
     } else {
         const double dueNs = static_cast<double>(m_replay.at(m_replayPos).ns) / speed;
-        const auto waitMs = static_cast<qint64>((dueNs - static_cast<double>(m_clock.nsecsElapsed() - m_replayStartNs)) / 1e6);
+        const auto waitMs = static_cast<qint64>(
+            (dueNs - static_cast<double>(m_clock.nsecsElapsed() - m_replayStartNs)) / 1e6);
         m_replayTimer.start(std::chrono::milliseconds(std::max<qint64>(0, waitMs)));
     }
 }

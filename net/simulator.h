@@ -30,11 +30,11 @@ Q_NAMESPACE
 /// The real server's per-client-address limits (PROTOCOL.md §3), each configurable.
 struct Limits
 {
-    int maxConnections = 10;              ///< concurrent; the handshake beyond it is refused (HTTP 429)
-    int maxNewConnectionsPerMinute = 30;  ///< accepted handshakes in any sliding 60 s
-    int maxSubscriptions = 1000;          ///< "Cannot subscribe to more than N channels."
-    int maxUsers = 10;                    ///< "Cannot track more than N total users."
-    int maxMessagesPerMinute = 2000;      ///< "Cannot send more than N messages per minute."
+    int maxConnections = 10;             ///< concurrent; the handshake beyond it is refused (HTTP 429)
+    int maxNewConnectionsPerMinute = 30; ///< accepted handshakes in any sliding 60 s
+    int maxSubscriptions = 1000;         ///< "Cannot subscribe to more than N channels."
+    int maxUsers = 10;                   ///< "Cannot track more than N total users."
+    int maxMessagesPerMinute = 2000;     ///< "Cannot send more than N messages per minute."
     std::chrono::milliseconds idleTimeout{60000}; ///< close after this long without client traffic
 };
 
@@ -42,9 +42,9 @@ enum class MalformedKind : quint8 { NotJson, Binary, UnknownChannel, WrongShape,
 Q_ENUM_NS(MalformedKind)
 
 enum class FaultKind : quint8 {
-    Abort,     ///< abort connection(s) without a close frame
-    Close,     ///< close with a given close code and reason
-    Stall,     ///< stop sending and stop answering pings; the socket stays open
+    Abort, ///< abort connection(s) without a close frame
+    Close, ///< close with a given close code and reason
+    Stall, ///< stop sending and stop answering pings; the socket stays open
     Unstall,
     Reject,    ///< answer future subscribes of a subscription with "Invalid subscription {…}"
     Malformed, ///< send a malformed frame
@@ -62,8 +62,8 @@ struct Fault
     int closeCode = 1000;
     QString reason;
     MalformedKind malformed = MalformedKind::NotJson;
-    qint64 amount = 0; ///< bytes (Oversized), frames (Flood), milliseconds down (Restart)
-    Hl::Subscription subscription; ///< Reject, Flood
+    qint64 amount = 0;               ///< bytes (Oversized), frames (Flood), milliseconds down (Restart)
+    Hl::Subscription subscription;   ///< Reject, Flood
     std::chrono::milliseconds at{0}; ///< scheduled time after start (command line)
 
     static Fault make(FaultKind kind, int connection = -1)
@@ -89,12 +89,13 @@ struct SimulatorConfig
     quint16 port = 0; ///< 0 = any free port
     quint64 seed = 1;
     Limits limits;
-    double rateScale = 1.0;        ///< multiplies every data rate
-    QHash<QString, double> rates;  ///< per-type messages per second, overriding the defaults
+    double rateScale = 1.0;       ///< multiplies every data rate
+    QHash<QString, double> rates; ///< per-type messages per second, overriding the defaults
     std::chrono::milliseconds tick{10};
-    QString replayFile;            ///< serve this recording instead of synthetic data
-    double replaySpeed = 1.0;      ///< 1 = as recorded, N = N× faster, 0 = as fast as possible
-    std::chrono::milliseconds replayWait{5000}; ///< start replay at the latest this long after the first subscribe
+    QString replayFile;       ///< serve this recording instead of synthetic data
+    double replaySpeed = 1.0; ///< 1 = as recorded, N = N× faster, 0 = as fast as possible
+    std::chrono::milliseconds replayWait{
+        5000}; ///< start replay at the latest this long after the first subscribe
 };
 
 /// A local server that speaks Hyperliquid's WebSocket protocol, with the real server's limits and
@@ -133,7 +134,10 @@ public:
     qint64 dataFramesSent(const Hl::Subscription &s) const;
     qint64 totalDataFramesSent() const { return m_totalDataFrames; }
     /// Subscribe requests received for @p s (acks + errors) over the simulator's lifetime.
-    qint64 subscribeRequests(const Hl::Subscription &s) const { return m_subscribeRequests.value(s.canonical()); }
+    qint64 subscribeRequests(const Hl::Subscription &s) const
+    {
+        return m_subscribeRequests.value(s.canonical());
+    }
     qint64 refusedHandshakes() const { return m_refusedHandshakes; }
     int idOfPeerPort(quint16 peerPort) const;
 
@@ -213,8 +217,8 @@ private:
         QByteArray routeKey;
     };
     QList<ReplayFrame> m_replay;
-    QSet<QByteArray> m_replayKeys;                 ///< route keys the recording needs
-    qsizetype m_replayPos = -1;                    ///< -1 = not started
+    QSet<QByteArray> m_replayKeys; ///< route keys the recording needs
+    qsizetype m_replayPos = -1;    ///< -1 = not started
     qint64 m_replayStartNs = 0;
     qint64 m_replaySent = 0;
     QTimer m_replayTimer;

@@ -51,16 +51,34 @@ QList<TypeSpec> buildCatalogue()
         {"trades", "trades", nullptr, {coin}, {{"coin", "0.coin", ""}}, 0ms},
         {"orderUpdates", "orderUpdates", nullptr, {user}, {}, 0ms},
         {"userEvents", "user", nullptr, {user}, {}, 0ms},
-        {"userFills", "userFills", nullptr, {user, {"aggregateByTime", ParamKind::Bool, false}}, {routeUser}, 0ms, false,
+        {"userFills",
+         "userFills",
+         nullptr,
+         {user, {"aggregateByTime", ParamKind::Bool, false}},
+         {routeUser},
+         0ms,
+         false,
          true},
         {"userFundings", "userFundings", nullptr, {user}, {routeUser}, 0ms, false, true},
-        {"userNonFundingLedgerUpdates", "userNonFundingLedgerUpdates", nullptr, {user}, {routeUser}, 0ms, false, true},
+        {"userNonFundingLedgerUpdates",
+         "userNonFundingLedgerUpdates",
+         nullptr,
+         {user},
+         {routeUser},
+         0ms,
+         false,
+         true},
         {"activeAssetCtx", "activeAssetCtx", "activeSpotAssetCtx", {coin}, {routeCoin}, 3s},
         {"activeAssetData", "activeAssetData", nullptr, {user, coin}, {routeUser, routeCoin}, 10s},
         {"userTwapSliceFills", "userTwapSliceFills", nullptr, {user}, {routeUser}, 0ms, false, true},
         {"userTwapHistory", "userTwapHistory", nullptr, {user}, {routeUser}, 0ms, false, true},
         {"bbo", "bbo", nullptr, {coin}, {routeCoin}, 0ms},
-        {"spotState", "spotState", nullptr, {user, {"isPortfolioMargin", ParamKind::Bool, false}}, {routeUser}, 10s},
+        {"spotState",
+         "spotState",
+         nullptr,
+         {user, {"isPortfolioMargin", ParamKind::Bool, false}},
+         {routeUser},
+         10s},
         {"allDexsClearinghouseState", "allDexsClearinghouseState", nullptr, {user}, {routeUser}, 10s},
         {"allDexsAssetCtxs", "allDexsAssetCtxs", nullptr, {}, {}, 10s},
         {"outcomeMetaUpdates", "outcomeMetaUpdates", nullptr, {}, {}, 0ms},
@@ -93,13 +111,27 @@ void appendJsonString(QByteArray &out, const QString &s)
     for (const char c : utf8) {
         const auto u = static_cast<unsigned char>(c);
         switch (c) {
-        case '"': out += "\\\""; break;
-        case '\\': out += "\\\\"; break;
-        case '\n': out += "\\n"; break;
-        case '\r': out += "\\r"; break;
-        case '\t': out += "\\t"; break;
-        case '\b': out += "\\b"; break;
-        case '\f': out += "\\f"; break;
+        case '"':
+            out += "\\\"";
+            break;
+        case '\\':
+            out += "\\\\";
+            break;
+        case '\n':
+            out += "\\n";
+            break;
+        case '\r':
+            out += "\\r";
+            break;
+        case '\t':
+            out += "\\t";
+            break;
+        case '\b':
+            out += "\\b";
+            break;
+        case '\f':
+            out += "\\f";
+            break;
         default:
             if (u < 0x20) {
                 static constexpr char hex[] = "0123456789abcdef";
@@ -118,8 +150,12 @@ void appendCanonical(QByteArray &out, const QJsonValue &value)
 {
     switch (value.type()) {
     case QJsonValue::Null:
-    case QJsonValue::Undefined: out += "null"; break;
-    case QJsonValue::Bool: out += value.toBool() ? "true" : "false"; break;
+    case QJsonValue::Undefined:
+        out += "null";
+        break;
+    case QJsonValue::Bool:
+        out += value.toBool() ? "true" : "false";
+        break;
     case QJsonValue::Double: {
         const double d = value.toDouble();
         if (d == static_cast<double>(static_cast<qint64>(d)) && std::abs(d) < 9.0e15)
@@ -128,7 +164,9 @@ void appendCanonical(QByteArray &out, const QJsonValue &value)
             out += QByteArray::number(d, 'g', 17);
         break;
     }
-    case QJsonValue::String: appendJsonString(out, value.toString()); break;
+    case QJsonValue::String:
+        appendJsonString(out, value.toString());
+        break;
     case QJsonValue::Array: {
         out += '[';
         bool first = true;
@@ -185,12 +223,18 @@ QJsonObject normalise(const QJsonObject &in)
 QString describe(const QJsonValue &v)
 {
     switch (v.type()) {
-    case QJsonValue::Bool: return v.toBool() ? u"true"_s : u"false"_s;
-    case QJsonValue::Double: return QString::number(v.toDouble());
-    case QJsonValue::String: return u'"' + v.toString() + u'"';
-    case QJsonValue::Array: return u"an array"_s;
-    case QJsonValue::Object: return u"an object"_s;
-    default: return u"null"_s;
+    case QJsonValue::Bool:
+        return v.toBool() ? u"true"_s : u"false"_s;
+    case QJsonValue::Double:
+        return QString::number(v.toDouble());
+    case QJsonValue::String:
+        return u'"' + v.toString() + u'"';
+    case QJsonValue::Array:
+        return u"an array"_s;
+    case QJsonValue::Object:
+        return u"an object"_s;
+    default:
+        return u"null"_s;
     }
 }
 
@@ -220,7 +264,8 @@ QString validateParam(const ParamSpec &p, const QJsonValue &v)
         return {};
     case ParamKind::Interval:
         if (!v.isString() || !candleIntervals().contains(v.toString()))
-            return u"\"%1\" must be one of %2 (got %3)"_s.arg(name, candleIntervals().join(u' '), describe(v));
+            return u"\"%1\" must be one of %2 (got %3)"_s.arg(name, candleIntervals().join(u' '),
+                                                              describe(v));
         return {};
     case ParamKind::SigFigs:
         if (!isInteger(v, &n) || n < 2 || n > 5)
@@ -317,14 +362,16 @@ std::optional<Subscription> Subscription::fromJson(const QJsonObject &object, QS
     for (auto it = object.constBegin(); it != object.constEnd(); ++it) {
         if (it.key() == u"type"_s)
             continue;
-        const auto p = std::find_if(spec->params.cbegin(), spec->params.cend(),
-                                    [&](const ParamSpec &ps) { return it.key() == QLatin1StringView(ps.name); });
+        const auto p = std::find_if(spec->params.cbegin(), spec->params.cend(), [&](const ParamSpec &ps) {
+            return it.key() == QLatin1StringView(ps.name);
+        });
         if (p == spec->params.cend()) {
             QStringList known;
             for (const ParamSpec &ps : spec->params)
                 known.append(QString::fromLatin1(ps.name));
             return fail(u"%1 takes no parameter \"%2\" (it takes: %3)"_s.arg(
-                QString::fromLatin1(spec->type), it.key(), known.isEmpty() ? u"none"_s : known.join(u", "_s)));
+                QString::fromLatin1(spec->type), it.key(),
+                known.isEmpty() ? u"none"_s : known.join(u", "_s)));
         }
         if (it.value().isNull() && !p->required)
             continue;
@@ -333,7 +380,8 @@ std::optional<Subscription> Subscription::fromJson(const QJsonObject &object, QS
     }
     for (const ParamSpec &ps : spec->params) {
         if (ps.required && !object.contains(QLatin1StringView(ps.name)))
-            return fail(u"%1 needs \"%2\""_s.arg(QString::fromLatin1(spec->type), QString::fromLatin1(ps.name)));
+            return fail(
+                u"%1 needs \"%2\""_s.arg(QString::fromLatin1(spec->type), QString::fromLatin1(ps.name)));
     }
     if (object.contains(u"mantissa"_s) && !object.value(u"mantissa"_s).isNull() &&
         object.value(u"nSigFigs"_s).toInt() != 5)
@@ -394,8 +442,9 @@ void Subscription::finish()
 
     QJsonObject ack = m_json;
     for (auto it = ack.begin(); it != ack.end();) {
-        const bool isDefault = it.key() != u"type"_s && ((it.value().isBool() && !it.value().toBool()) ||
-                                                          (it.value().isString() && it.value().toString().isEmpty()));
+        const bool isDefault =
+            it.key() != u"type"_s && ((it.value().isBool() && !it.value().toBool()) ||
+                                      (it.value().isString() && it.value().toString().isEmpty()));
         it = isDefault ? ack.erase(it) : it + 1;
     }
     m_ackKey = canonicalJson(ack);

@@ -32,9 +32,9 @@ struct ParamSpec
 /// subscription parameter it corresponds to.
 struct RouteField
 {
-    const char *param = nullptr;     ///< subscription parameter
-    const char *dataPath = nullptr;  ///< dotted path inside `data`; "0.coin" = first array element's coin
-    const char *defaultValue = ""; ///< value used when the parameter / field is absent
+    const char *param = nullptr;    ///< subscription parameter
+    const char *dataPath = nullptr; ///< dotted path inside `data`; "0.coin" = first array element's coin
+    const char *defaultValue = "";  ///< value used when the parameter / field is absent
 };
 
 /// One entry of the subscription catalogue (PROTOCOL.md §2.1).
@@ -96,7 +96,10 @@ public:
     /// Lowercased user address, or empty for market-data subscriptions.
     QString user() const { return m_user; }
 
-    friend bool operator==(const Subscription &a, const Subscription &b) { return a.m_canonical == b.m_canonical; }
+    friend bool operator==(const Subscription &a, const Subscription &b)
+    {
+        return a.m_canonical == b.m_canonical;
+    }
 
 private:
     void finish();
@@ -117,6 +120,9 @@ bool canShareConnection(const Subscription &a, const Subscription &b);
 /// Compact JSON with keys sorted recursively (byte order), strings escaped as JSON requires.
 QByteArray canonicalJson(const QJsonValue &value);
 
-inline size_t qHash(const Subscription &s, size_t seed = 0) noexcept { return qHash(s.canonical(), seed); }
+inline size_t qHash(const Subscription &s, size_t seed = 0) noexcept
+{
+    return qHash(s.canonical(), seed);
+}
 
 } // namespace FeedScope::Hl

@@ -108,7 +108,8 @@ QByteArray dataFrameFor(const Subscription &s)
     QString channel = QString::fromLatin1(spec->channel);
     if (spec->aliasChannel && s.json().value(u"coin"_s).toString().startsWith(u'@'))
         channel = QString::fromLatin1(spec->aliasChannel);
-    return QJsonDocument(QJsonObject{{u"channel"_s, channel}, {u"data"_s, dataValue}}).toJson(QJsonDocument::Compact);
+    return QJsonDocument(QJsonObject{{u"channel"_s, channel}, {u"data"_s, dataValue}})
+        .toJson(QJsonDocument::Compact);
 }
 
 } // namespace
@@ -154,9 +155,10 @@ void tst_Codec::fixtures_data()
     QTest::addColumn<bool>("snapshot");
 
     const QByteArray twapUser = "0xe746435d136c4714383a64ee28e35c8bdb8d5cb1";
-    auto data = [](const char *file, int line, const char *channel, const QByteArray &key, bool snap = false) {
-        QTest::addRow("%s:%d", file, line) << QString::fromLatin1(file) << line << FrameKind::Data
-                                           << QByteArray(channel) << key << snap;
+    auto data = [](const char *file, int line, const char *channel, const QByteArray &key,
+                   bool snap = false) {
+        QTest::addRow("%s:%d", file, line)
+            << QString::fromLatin1(file) << line << FrameKind::Data << QByteArray(channel) << key << snap;
     };
     data("allDexsAssetCtxs.trimmed.json", 0, "allDexsAssetCtxs", "allDexsAssetCtxs");
     data("allMids.json", 0, "allMids", "allMids");
@@ -176,8 +178,8 @@ void tst_Codec::fixtures_data()
     data("userTwapSliceFills.snapshot.json", 0, "userTwapSliceFills", "userTwapSliceFills|" + twapUser, true);
 
     auto control = [](const char *file, int line, FrameKind kind, const char *channel) {
-        QTest::addRow("%s:%d", file, line) << QString::fromLatin1(file) << line << kind << QByteArray(channel)
-                                           << QByteArray() << false;
+        QTest::addRow("%s:%d", file, line)
+            << QString::fromLatin1(file) << line << kind << QByteArray(channel) << QByteArray() << false;
     };
     control("pong.json", 0, FrameKind::Pong, "pong");
     control("error.parse.json", 0, FrameKind::Error, "error");
@@ -255,10 +257,13 @@ void tst_Codec::canonicalForm()
 {
     const Subscription s = sub(R"({"user":"0xABCDEF0123456789ABCDEF0123456789ABCDEF01","type":"userFills",
                                    "aggregateByTime":false})");
-    QCOMPARE(s.canonical(),
-             QByteArray(R"({"aggregateByTime":false,"type":"userFills","user":"0xabcdef0123456789abcdef0123456789abcdef01"})"));
+    QCOMPARE(
+        s.canonical(),
+        QByteArray(
+            R"({"aggregateByTime":false,"type":"userFills","user":"0xabcdef0123456789abcdef0123456789abcdef01"})"));
     QCOMPARE(s.user(), u"0xabcdef0123456789abcdef0123456789abcdef01"_s);
-    QCOMPARE(s.ackKey(), QByteArray(R"({"type":"userFills","user":"0xabcdef0123456789abcdef0123456789abcdef01"})"));
+    QCOMPARE(s.ackKey(),
+             QByteArray(R"({"type":"userFills","user":"0xabcdef0123456789abcdef0123456789abcdef01"})"));
 
     const Subscription book = sub(R"({"type":"l2Book","nSigFigs":null,"coin":"kPEPE","mantissa":null})");
     QCOMPARE(book.canonical(), QByteArray(R"({"coin":"kPEPE","type":"l2Book"})"));
@@ -273,13 +278,14 @@ void tst_Codec::acksMatchRequests_data()
     QTest::addColumn<QString>("ackFile");
     QTest::addRow("trades") << QByteArray(R"({"type":"trades","coin":"SOL"})")
                             << u"subscriptionResponse.trades.SOL.json"_s;
-    QTest::addRow("l2Book nulls filled") << QByteArray(R"({"type":"l2Book","coin":"BTC"})")
-                                         << u"subscriptionResponse.l2Book.BTC.json"_s;
+    QTest::addRow("l2Book nulls filled")
+        << QByteArray(R"({"type":"l2Book","coin":"BTC"})") << u"subscriptionResponse.l2Book.BTC.json"_s;
     QTest::addRow("l2Book HYPE") << QByteArray(R"({"type":"l2Book","coin":"HYPE"})")
                                  << u"subscriptionResponse.l2Book.HYPE.json"_s;
     QTest::addRow("candle keys reordered") << QByteArray(R"({"type":"candle","coin":"HYPE","interval":"1d"})")
                                            << u"subscriptionResponse.candle.HYPE.1d.json"_s;
-    QTest::addRow("bbo") << QByteArray(R"({"type":"bbo","coin":"HYPE"})") << u"subscriptionResponse.bbo.HYPE.json"_s;
+    QTest::addRow("bbo") << QByteArray(R"({"type":"bbo","coin":"HYPE"})")
+                         << u"subscriptionResponse.bbo.HYPE.json"_s;
     QTest::addRow("allMids") << QByteArray(R"({"type":"allMids"})") << u"subscriptionResponse.allMids.json"_s;
 }
 
@@ -298,7 +304,8 @@ void tst_Codec::acksMatchRequests()
     if (req.type() == u"l2Book"_s) {
         const Envelope filled = m_decoder.decode(
             R"({"channel":"subscriptionResponse","data":{"method":"subscribe","subscription":{"type":"l2Book","coin":")" +
-            req.json().value(u"coin"_s).toString().toUtf8() + R"(","nSigFigs":null,"mantissa":null,"fast":false}}})");
+            req.json().value(u"coin"_s).toString().toUtf8() +
+            R"(","nSigFigs":null,"mantissa":null,"fast":false}}})");
         QCOMPARE(filled.subscription.ackKey(), req.ackKey());
         QVERIFY(filled.subscription.canonical() != req.canonical());
     }
@@ -336,8 +343,9 @@ void tst_Codec::roundTripEveryType()
     QCOMPARE(canonicalJson(unsub.value(u"subscription"_s)), s.canonical());
 
     // The server's ack of it decodes to the same subscription.
-    const QByteArray ack = R"({"channel":"subscriptionResponse","data":{"method":"subscribe","subscription":)" +
-                           s.canonical() + "}}";
+    const QByteArray ack =
+        R"({"channel":"subscriptionResponse","data":{"method":"subscribe","subscription":)" + s.canonical() +
+        "}}";
     const Envelope ackEnv = m_decoder.decode(ack);
     QCOMPARE(ackEnv.kind, FrameKind::SubscriptionResponse);
     QCOMPARE(ackEnv.subscription, s);
@@ -365,8 +373,8 @@ void tst_Codec::ambiguity_data()
         R"({"type":"l2Book","coin":"BTC","nSigFigs":5})", false);
     row("l2Book same coin, fast", R"({"type":"l2Book","coin":"BTC","fast":true})",
         R"({"type":"l2Book","coin":"BTC"})", false);
-    row("l2Book other coin", R"({"type":"l2Book","coin":"BTC"})", R"({"type":"l2Book","coin":"ETH","nSigFigs":5})",
-        true);
+    row("l2Book other coin", R"({"type":"l2Book","coin":"BTC"})",
+        R"({"type":"l2Book","coin":"ETH","nSigFigs":5})", true);
     row("userEvents two users", R"({"type":"userEvents","user":")" + u1 + "\"}",
         R"({"type":"userEvents","user":")" + u2 + "\"}", false);
     row("orderUpdates two users", R"({"type":"orderUpdates","user":")" + u1 + "\"}",
@@ -381,7 +389,8 @@ void tst_Codec::ambiguity_data()
         R"({"type":"userFills","user":")" + u2 + "\"}", true);
     row("allMids two dexes", R"({"type":"allMids"})", R"({"type":"allMids","dex":"xyz"})", false);
     row("singleton twice", R"({"type":"allDexsAssetCtxs"})", R"({"type":"allDexsAssetCtxs"})", false);
-    row("same subscription twice", R"({"type":"trades","coin":"BTC"})", R"({"type":"trades","coin":"BTC"})", false);
+    row("same subscription twice", R"({"type":"trades","coin":"BTC"})", R"({"type":"trades","coin":"BTC"})",
+        false);
     row("trades and bbo", R"({"type":"trades","coin":"BTC"})", R"({"type":"bbo","coin":"BTC"})", true);
     row("candle two intervals", R"({"type":"candle","coin":"BTC","interval":"1m"})",
         R"({"type":"candle","coin":"BTC","interval":"5m"})", true);
@@ -407,28 +416,37 @@ void tst_Codec::serverErrors_data()
 
     const QList<QByteArray> limits = readFixture(u"error.limits.jsonl"_s).split('\n');
     QTest::addRow("users") << limits[0].trimmed() << ServerErrorKind::TooManyUsers << 10 << QByteArray();
-    QTest::addRow("posts") << limits[1].trimmed() << ServerErrorKind::TooManyPendingPosts << -1 << QByteArray();
+    QTest::addRow("posts") << limits[1].trimmed() << ServerErrorKind::TooManyPendingPosts << -1
+                           << QByteArray();
     QTest::addRow("rate") << limits[2].trimmed() << ServerErrorKind::RateLimited << 2000 << QByteArray();
-    QTest::addRow("channels") << limits[3].trimmed() << ServerErrorKind::TooManyChannels << 1000 << QByteArray();
-    QTest::addRow("users 15") << QByteArray(R"({"channel":"error","data":"Cannot track more than 15 total users."})")
+    QTest::addRow("channels") << limits[3].trimmed() << ServerErrorKind::TooManyChannels << 1000
+                              << QByteArray();
+    QTest::addRow("users 15") << QByteArray(
+                                     R"({"channel":"error","data":"Cannot track more than 15 total users."})")
                               << ServerErrorKind::TooManyUsers << 15 << QByteArray();
     QTest::addRow("parse") << readFixture(u"error.parse.json"_s) << ServerErrorKind::ParseError << -1
                            << QByteArray(R"({"type":"allMids"})");
     QTest::addRow("parse webData2")
-        << QByteArray(R"({"channel":"error","data":"Error parsing JSON into valid websocket request: {\"method\":\"subscribe\",\"subscription\":{\"type\":\"webData2\",\"user\":\"0xABCDEF0123456789ABCDEF0123456789ABCDEF01\"}}"})")
+        << QByteArray(
+               R"({"channel":"error","data":"Error parsing JSON into valid websocket request: {\"method\":\"subscribe\",\"subscription\":{\"type\":\"webData2\",\"user\":\"0xABCDEF0123456789ABCDEF0123456789ABCDEF01\"}}"})")
         << ServerErrorKind::ParseError << -1
         << QByteArray(R"({"type":"webData2","user":"0xabcdef0123456789abcdef0123456789abcdef01"})");
     QTest::addRow("already subscribed")
-        << QByteArray(R"({"channel":"error","data":"Already subscribed: {\"type\":\"candle\",\"interval\":\"30m\",\"coin\":\"UNI\"}"})")
-        << ServerErrorKind::AlreadySubscribed << -1 << QByteArray(R"({"coin":"UNI","interval":"30m","type":"candle"})");
+        << QByteArray(
+               R"({"channel":"error","data":"Already subscribed: {\"type\":\"candle\",\"interval\":\"30m\",\"coin\":\"UNI\"}"})")
+        << ServerErrorKind::AlreadySubscribed << -1
+        << QByteArray(R"({"coin":"UNI","interval":"30m","type":"candle"})");
     QTest::addRow("already unsubscribed")
-        << QByteArray(R"({"channel":"error","data":"Already unsubscribed: {\"type\":\"trades\",\"coin\":\"BTC\"}"})")
+        << QByteArray(
+               R"({"channel":"error","data":"Already unsubscribed: {\"type\":\"trades\",\"coin\":\"BTC\"}"})")
         << ServerErrorKind::AlreadyUnsubscribed << -1 << QByteArray(R"({"coin":"BTC","type":"trades"})");
     QTest::addRow("invalid, no colon")
-        << QByteArray(R"({"channel":"error","data":"Invalid subscription {\"type\":\"l2Book\",\"coin\":\"NOPE\",\"nSigFigs\":null}"})")
+        << QByteArray(
+               R"({"channel":"error","data":"Invalid subscription {\"type\":\"l2Book\",\"coin\":\"NOPE\",\"nSigFigs\":null}"})")
         << ServerErrorKind::InvalidSubscription << -1 << QByteArray(R"({"coin":"NOPE","type":"l2Book"})");
     QTest::addRow("invalid, colon")
-        << QByteArray(R"({"channel":"error","data":"Invalid subscription: {\"type\":\"bbo\",\"coin\":\"NOPE\"}"})")
+        << QByteArray(
+               R"({"channel":"error","data":"Invalid subscription: {\"type\":\"bbo\",\"coin\":\"NOPE\"}"})")
         << ServerErrorKind::InvalidSubscription << -1 << QByteArray(R"({"coin":"NOPE","type":"bbo"})");
     QTest::addRow("unknown text") << QByteArray(R"({"channel":"error","data":"Something new happened"})")
                                   << ServerErrorKind::Other << -1 << QByteArray();
@@ -455,15 +473,22 @@ void tst_Codec::validation_data()
     QTest::addColumn<QByteArray>("json");
     QTest::addColumn<QString>("errorContains");
     QTest::addRow("no type") << QByteArray(R"({"coin":"BTC"})") << u"missing \"type\""_s;
-    QTest::addRow("unknown type") << QByteArray(R"({"type":"tradez","coin":"BTC"})") << u"unknown subscription type \"tradez\""_s;
+    QTest::addRow("unknown type") << QByteArray(R"({"type":"tradez","coin":"BTC"})")
+                                  << u"unknown subscription type \"tradez\""_s;
     QTest::addRow("missing coin") << QByteArray(R"({"type":"trades"})") << u"trades needs \"coin\""_s;
     QTest::addRow("empty coin") << QByteArray(R"({"type":"bbo","coin":""})") << u"non-empty string"_s;
     QTest::addRow("bad user") << QByteArray(R"({"type":"userFills","user":"0x123"})") << u"40 hex digits"_s;
-    QTest::addRow("bad interval") << QByteArray(R"({"type":"candle","coin":"BTC","interval":"7m"})") << u"\"interval\" must be one of"_s;
-    QTest::addRow("bad nSigFigs") << QByteArray(R"({"type":"l2Book","coin":"BTC","nSigFigs":7})") << u"from 2 to 5"_s;
-    QTest::addRow("mantissa without 5") << QByteArray(R"({"type":"l2Book","coin":"BTC","nSigFigs":4,"mantissa":2})") << u"only allowed with"_s;
-    QTest::addRow("unknown param") << QByteArray(R"({"type":"trades","coin":"BTC","coins":"ETH"})") << u"takes no parameter \"coins\""_s;
-    QTest::addRow("bool as string") << QByteArray(R"({"type":"l2Book","coin":"BTC","fast":"yes"})") << u"true or false"_s;
+    QTest::addRow("bad interval") << QByteArray(R"({"type":"candle","coin":"BTC","interval":"7m"})")
+                                  << u"\"interval\" must be one of"_s;
+    QTest::addRow("bad nSigFigs") << QByteArray(R"({"type":"l2Book","coin":"BTC","nSigFigs":7})")
+                                  << u"from 2 to 5"_s;
+    QTest::addRow("mantissa without 5")
+        << QByteArray(R"({"type":"l2Book","coin":"BTC","nSigFigs":4,"mantissa":2})")
+        << u"only allowed with"_s;
+    QTest::addRow("unknown param") << QByteArray(R"({"type":"trades","coin":"BTC","coins":"ETH"})")
+                                   << u"takes no parameter \"coins\""_s;
+    QTest::addRow("bool as string") << QByteArray(R"({"type":"l2Book","coin":"BTC","fast":"yes"})")
+                                    << u"true or false"_s;
 }
 
 void tst_Codec::validation()
@@ -478,14 +503,15 @@ void tst_Codec::validation()
 void tst_Codec::subscriptionList()
 {
     QString error;
-    const auto list =
-        Subscription::listFromJson(R"([{"type":"trades","coin":"BTC"},{"type":"l2Book","coin":"ETH","nSigFigs":5}])", &error);
+    const auto list = Subscription::listFromJson(
+        R"([{"type":"trades","coin":"BTC"},{"type":"l2Book","coin":"ETH","nSigFigs":5}])", &error);
     QVERIFY2(list.has_value(), qPrintable(error));
     QCOMPARE(list->size(), 2);
     QCOMPARE(list->at(1).canonical(), QByteArray(R"({"coin":"ETH","nSigFigs":5,"type":"l2Book"})"));
 
     QVERIFY(!Subscription::listFromJson(R"([{"type":"trades","coin":"BTC"},{"type":"nope"}])", &error));
-    QVERIFY2(error.startsWith(u"entry 1 {\"type\":\"nope\"}: unknown subscription type"_s), qPrintable(error));
+    QVERIFY2(error.startsWith(u"entry 1 {\"type\":\"nope\"}: unknown subscription type"_s),
+             qPrintable(error));
     QVERIFY(!Subscription::listFromJson(R"([{"type":"trades","coin":"BTC"}, 5])", &error));
     QVERIFY2(error.startsWith(u"entry 1 5: expected an object"_s), qPrintable(error));
     QVERIFY(!Subscription::listFromJson(R"({"type":"trades"})", &error));
@@ -502,27 +528,39 @@ void tst_Codec::garbage_data()
     QTest::addRow("greeting") << QByteArray("Websocket connection established.") << DecodeError::NotJson;
     QTest::addRow("truncated") << QByteArray(R"({"channel":"tra)") << DecodeError::NotJson;
     QTest::addRow("broken control") << QByteArray(R"({"channel":"error","data":"x)") << DecodeError::NotJson;
-    QTest::addRow("broken ack") << QByteArray(R"({"channel":"subscriptionResponse","data":{)") << DecodeError::NotJson;
+    QTest::addRow("broken ack") << QByteArray(R"({"channel":"subscriptionResponse","data":{)")
+                                << DecodeError::NotJson;
     QTest::addRow("array") << QByteArray("[1,2,3]") << DecodeError::NotObject;
     QTest::addRow("number") << QByteArray("42") << DecodeError::NotObject;
     QTest::addRow("string") << QByteArray("\"hello\"") << DecodeError::NotObject;
     QTest::addRow("no channel") << QByteArray(R"({"data":{"coin":"BTC"}})") << DecodeError::MissingChannel;
-    QTest::addRow("numeric channel") << QByteArray(R"({"channel":7,"data":{}})") << DecodeError::MissingChannel;
-    QTest::addRow("trades not array") << QByteArray(R"({"channel":"trades","data":{"coin":"BTC"}})") << DecodeError::WrongShape;
-    QTest::addRow("trades empty") << QByteArray(R"({"channel":"trades","data":[]})") << DecodeError::Unroutable;
-    QTest::addRow("trades element not object") << QByteArray(R"({"channel":"trades","data":[1]})") << DecodeError::WrongShape;
-    QTest::addRow("l2Book no coin") << QByteArray(R"({"channel":"l2Book","data":{"levels":[]}})") << DecodeError::Unroutable;
-    QTest::addRow("l2Book data string") << QByteArray(R"({"channel":"l2Book","data":"BTC"})") << DecodeError::WrongShape;
-    QTest::addRow("bbo coin object") << QByteArray(R"({"channel":"bbo","data":{"coin":{"x":1}}})") << DecodeError::WrongShape;
+    QTest::addRow("numeric channel") << QByteArray(R"({"channel":7,"data":{}})")
+                                     << DecodeError::MissingChannel;
+    QTest::addRow("trades not array")
+        << QByteArray(R"({"channel":"trades","data":{"coin":"BTC"}})") << DecodeError::WrongShape;
+    QTest::addRow("trades empty") << QByteArray(R"({"channel":"trades","data":[]})")
+                                  << DecodeError::Unroutable;
+    QTest::addRow("trades element not object")
+        << QByteArray(R"({"channel":"trades","data":[1]})") << DecodeError::WrongShape;
+    QTest::addRow("l2Book no coin") << QByteArray(R"({"channel":"l2Book","data":{"levels":[]}})")
+                                    << DecodeError::Unroutable;
+    QTest::addRow("l2Book data string")
+        << QByteArray(R"({"channel":"l2Book","data":"BTC"})") << DecodeError::WrongShape;
+    QTest::addRow("bbo coin object") << QByteArray(R"({"channel":"bbo","data":{"coin":{"x":1}}})")
+                                     << DecodeError::WrongShape;
     QTest::addRow("data missing") << QByteArray(R"({"channel":"bbo"})") << DecodeError::WrongShape;
     QTest::addRow("ack without subscription")
-        << QByteArray(R"({"channel":"subscriptionResponse","data":{"method":"subscribe"}})") << DecodeError::WrongShape;
-    QTest::addRow("error not string") << QByteArray(R"({"channel":"error","data":{"x":1}})") << DecodeError::WrongShape;
-    QTest::addRow("post without id") << QByteArray(R"({"channel":"post","data":{}})") << DecodeError::WrongShape;
+        << QByteArray(R"({"channel":"subscriptionResponse","data":{"method":"subscribe"}})")
+        << DecodeError::WrongShape;
+    QTest::addRow("error not string")
+        << QByteArray(R"({"channel":"error","data":{"x":1}})") << DecodeError::WrongShape;
+    QTest::addRow("post without id") << QByteArray(R"({"channel":"post","data":{}})")
+                                     << DecodeError::WrongShape;
     QTest::addRow("binary bytes") << QByteArray("\x00\xff\xfe{\x01", 5) << DecodeError::NotJson;
     QTest::addRow("10 MB of garbage") << QByteArray(10 * 1024 * 1024, 'x') << DecodeError::NotJson;
-    QTest::addRow("10 MB unterminated") << (QByteArray(R"({"channel":"trades","data":[)") + QByteArray(10 * 1024 * 1024, '['))
-                                        << DecodeError::NotJson; // nesting beyond the parser's depth limit
+    QTest::addRow("10 MB unterminated")
+        << (QByteArray(R"({"channel":"trades","data":[)") + QByteArray(10 * 1024 * 1024, '['))
+        << DecodeError::NotJson; // nesting beyond the parser's depth limit
 }
 
 void tst_Codec::garbage()
@@ -551,9 +589,15 @@ void tst_Codec::randomBytesNeverCrash()
         for (int e = 0; e < edits; ++e) {
             const auto pos = static_cast<qsizetype>(rng.bounded(static_cast<quint32>(f.size())));
             switch (rng.bounded(3u)) {
-            case 0: f[pos] = static_cast<char>(rng.bounded(256u)); break;
-            case 1: f.remove(pos, 1 + static_cast<qsizetype>(rng.bounded(8u))); break;
-            default: f.truncate(pos); break;
+            case 0:
+                f[pos] = static_cast<char>(rng.bounded(256u));
+                break;
+            case 1:
+                f.remove(pos, 1 + static_cast<qsizetype>(rng.bounded(8u)));
+                break;
+            default:
+                f.truncate(pos);
+                break;
             }
             if (f.isEmpty())
                 break;
@@ -568,9 +612,14 @@ void tst_Codec::randomBytesNeverCrash()
 void tst_Codec::encoders()
 {
     QCOMPARE(encodePing(), QByteArray(R"({"method":"ping"})"));
-    const QByteArray post = encodePost(7, PostType::Info, QJsonObject{{u"type"_s, u"l2Book"_s}, {u"coin"_s, u"ETH"_s}});
-    QCOMPARE(post, QByteArray(R"({"method":"post","id":7,"request":{"type":"info","payload":{"coin":"ETH","type":"l2Book"}}})"));
-    const QJsonObject action = QJsonDocument::fromJson(encodePost(8, PostType::Action, QJsonObject{{u"nonce"_s, 1}})).object();
+    const QByteArray post =
+        encodePost(7, PostType::Info, QJsonObject{{u"type"_s, u"l2Book"_s}, {u"coin"_s, u"ETH"_s}});
+    QCOMPARE(
+        post,
+        QByteArray(
+            R"({"method":"post","id":7,"request":{"type":"info","payload":{"coin":"ETH","type":"l2Book"}}})"));
+    const QJsonObject action =
+        QJsonDocument::fromJson(encodePost(8, PostType::Action, QJsonObject{{u"nonce"_s, 1}})).object();
     QCOMPARE(action.value(u"request"_s).toObject().value(u"type"_s).toString(), u"action"_s);
     QCOMPARE(encodeSubscribe(sub(R"({"type":"trades","coin":"BTC"})")),
              QByteArray(R"({"method":"subscribe","subscription":{"coin":"BTC","type":"trades"}})"));
@@ -586,7 +635,8 @@ void tst_Codec::encoders()
     QCOMPARE(unknown.kind, FrameKind::Unknown);
     QCOMPARE(unknown.channel, QByteArray("somethingNew"));
     // Spot asset ctx arrives on its alias.
-    const Envelope spot = m_decoder.decode(R"({"channel":"activeSpotAssetCtx","data":{"coin":"@107","ctx":{}}})");
+    const Envelope spot =
+        m_decoder.decode(R"({"channel":"activeSpotAssetCtx","data":{"coin":"@107","ctx":{}}})");
     QCOMPARE(spot.routeKey, QByteArray("activeAssetCtx|@107"));
 }
 

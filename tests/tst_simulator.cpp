@@ -3,13 +3,13 @@
 #include "simfeed.h"
 #include "simulator.h"
 
+#include <QDeadlineTimer>
+#include <QEventLoop>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QSignalSpy>
 #include <QTemporaryDir>
-#include <QDeadlineTimer>
-#include <QEventLoop>
 #include <QTest>
 #include <QWebSocket>
 
@@ -32,8 +32,7 @@ Hl::Subscription sub(const QByteArray &json)
 }
 
 /// Runs the event loop (no sleeping, unlike QTRY_*'s qWait) until @p pred holds.
-template<typename Pred>
-bool waitUntil(Pred pred, int timeoutMs = 10000)
+template<typename Pred> bool waitUntil(Pred pred, int timeoutMs = 10000)
 {
     QDeadlineTimer deadline(timeoutMs);
     while (!pred()) {
@@ -61,7 +60,8 @@ public:
             texts.append(utf8);
             frames.append(decoder.decode(utf8));
         });
-        connect(&socket, &QWebSocket::binaryMessageReceived, this, [this](const QByteArray &) { ++binaryFrames; });
+        connect(&socket, &QWebSocket::binaryMessageReceived, this,
+                [this](const QByteArray &) { ++binaryFrames; });
     }
     bool open(const QUrl &url)
     {
@@ -74,10 +74,14 @@ public:
     }
     void send(const QByteArray &text) { socket.sendTextMessage(QString::fromUtf8(text)); }
     void subscribe(const QByteArray &json) { send(R"({"method":"subscribe","subscription":)" + json + "}"); }
-    void unsubscribe(const QByteArray &json) { send(R"({"method":"unsubscribe","subscription":)" + json + "}"); }
+    void unsubscribe(const QByteArray &json)
+    {
+        send(R"({"method":"unsubscribe","subscription":)" + json + "}");
+    }
     qsizetype count(Hl::FrameKind kind) const
     {
-        return std::count_if(frames.cbegin(), frames.cend(), [kind](const Hl::Envelope &e) { return e.kind == kind; });
+        return std::count_if(frames.cbegin(), frames.cend(),
+                             [kind](const Hl::Envelope &e) { return e.kind == kind; });
     }
     qsizetype dataFor(const Hl::Subscription &s) const
     {
@@ -229,29 +233,36 @@ void tst_Simulator::errorTexts_data()
     QTest::addColumn<QString>("expected");
     QTest::addColumn<Hl::ServerErrorKind>("kind");
     const QByteArray trades = R"({"method":"subscribe","subscription":{"type":"trades","coin":"BTC"}})";
-    QTest::addRow("already subscribed") << QList<QByteArray>{trades, trades}
-                                        << uR"(Already subscribed: {"type":"trades","coin":"BTC"})"_s
-                                        << Hl::ServerErrorKind::AlreadySubscribed;
+    QTest::addRow("already subscribed")
+        << QList<QByteArray>{trades, trades} << uR"(Already subscribed: {"type":"trades","coin":"BTC"})"_s
+        << Hl::ServerErrorKind::AlreadySubscribed;
     QTest::addRow("already unsubscribed")
         << QList<QByteArray>{R"({"method":"unsubscribe","subscription":{"type":"trades","coin":"ETH"}})"}
-        << uR"(Already unsubscribed: {"coin":"ETH","type":"trades"})"_s << Hl::ServerErrorKind::AlreadyUnsubscribed;
+        << uR"(Already unsubscribed: {"coin":"ETH","type":"trades"})"_s
+        << Hl::ServerErrorKind::AlreadyUnsubscribed;
     QTest::addRow("invalid subscription")
-        << QList<QByteArray>{R"({"method":"subscribe","subscription":{"type":"l2Book","coin":"BTC","nSigFigs":9}})"}
+        << QList<
+               QByteArray>{R"({"method":"subscribe","subscription":{"type":"l2Book","coin":"BTC","nSigFigs":9}})"}
         << uR"(Invalid subscription {"coin":"BTC","nSigFigs":9,"type":"l2Book"})"_s
         << Hl::ServerErrorKind::InvalidSubscription;
     const QByteArray unknown = R"({"method":"subscribe","subscription":{"type":"tradez","coin":"BTC"}})";
     QTest::addRow("unknown type") << QList<QByteArray>{unknown}
-                                  << u"Error parsing JSON into valid websocket request: "_s + QString::fromUtf8(unknown)
+                                  << u"Error parsing JSON into valid websocket request: "_s +
+                                         QString::fromUtf8(unknown)
                                   << Hl::ServerErrorKind::ParseError;
-    const QByteArray webData2 = R"({"method":"subscribe","subscription":{"type":"webData2","user":")" + userA + "\"}}";
-    QTest::addRow("webData2 removed") << QList<QByteArray>{webData2}
-                                      << u"Error parsing JSON into valid websocket request: "_s + QString::fromUtf8(webData2)
-                                      << Hl::ServerErrorKind::ParseError;
+    const QByteArray webData2 =
+        R"({"method":"subscribe","subscription":{"type":"webData2","user":")" + userA + "\"}}";
+    QTest::addRow("webData2 removed")
+        << QList<QByteArray>{webData2}
+        << u"Error parsing JSON into valid websocket request: "_s + QString::fromUtf8(webData2)
+        << Hl::ServerErrorKind::ParseError;
     QTest::addRow("not json") << QList<QByteArray>{"hello"}
-                              << u"Error parsing JSON into valid websocket request: hello"_s << Hl::ServerErrorKind::ParseError;
-    QTest::addRow("bare subscription") << QList<QByteArray>{R"({ "type": "allMids" })"}
-                                       << uR"(Error parsing JSON into valid websocket request: { "type": "allMids" })"_s
-                                       << Hl::ServerErrorKind::ParseError;
+                              << u"Error parsing JSON into valid websocket request: hello"_s
+                              << Hl::ServerErrorKind::ParseError;
+    QTest::addRow("bare subscription")
+        << QList<QByteArray>{R"({ "type": "allMids" })"}
+        << uR"(Error parsing JSON into valid websocket request: { "type": "allMids" })"_s
+        << Hl::ServerErrorKind::ParseError;
 }
 
 void tst_Simulator::errorTexts()
@@ -308,16 +319,18 @@ void tst_Simulator::dataShapes_data()
     // Every other type of the catalogue produces routable frames too.
     for (const Hl::TypeSpec &t : Hl::catalogue()) {
         const QString type = QString::fromLatin1(t.type);
-        static const QStringList covered{u"allMids"_s, u"l2Book"_s, u"trades"_s, u"bbo"_s, u"candle"_s,
-                                         u"activeAssetCtx"_s, u"userFills"_s, u"orderUpdates"_s,
-                                         u"userEvents"_s, u"fastAssetCtxs"_s, u"webData2"_s};
+        static const QStringList covered{u"allMids"_s,       u"l2Book"_s,       u"trades"_s,
+                                         u"bbo"_s,           u"candle"_s,       u"activeAssetCtx"_s,
+                                         u"userFills"_s,     u"orderUpdates"_s, u"userEvents"_s,
+                                         u"fastAssetCtxs"_s, u"webData2"_s};
         if (covered.contains(type))
             continue;
         QJsonObject o{{u"type"_s, type}};
         for (const Hl::ParamSpec &p : t.params) {
             if (!p.required)
                 continue;
-            o.insert(QString::fromLatin1(p.name), p.kind == Hl::ParamKind::User ? QString::fromLatin1(userB) : u"ETH"_s);
+            o.insert(QString::fromLatin1(p.name),
+                     p.kind == Hl::ParamKind::User ? QString::fromLatin1(userB) : u"ETH"_s);
         }
         QTest::addRow("%s", t.type) << QJsonDocument(o).toJson(QJsonDocument::Compact);
     }
@@ -368,14 +381,16 @@ void tst_Simulator::dataShapes()
         QCOMPARE(t[u"users"_s].toArray().size(), 2);
     } else if (type == u"bbo"_s) {
         QCOMPARE(first[u"bbo"_s].toArray().size(), 2);
-        QVERIFY(first[u"bbo"_s][0][u"px"_s].toString().toDouble() < first[u"bbo"_s][1][u"px"_s].toString().toDouble());
+        QVERIFY(first[u"bbo"_s][0][u"px"_s].toString().toDouble() <
+                first[u"bbo"_s][1][u"px"_s].toString().toDouble());
     } else if (type == u"candle"_s) {
         QCOMPARE(first[u"i"_s].toString(), u"15m"_s);
         QVERIFY(first[u"o"_s].isString() && first[u"v"_s].isString() && first[u"t"_s].isDouble());
     } else if (type == u"allMids"_s) {
         const QJsonObject mids = first[u"mids"_s].toObject();
         QVERIFY(mids.size() > 900); // the real message has hundreds of coins (~16 KB)
-        QVERIFY2(c->texts.constLast().size() > 14000, QByteArray::number(c->texts.constLast().size()).constData());
+        QVERIFY2(c->texts.constLast().size() > 14000,
+                 QByteArray::number(c->texts.constLast().size()).constData());
         if (s.json().contains(u"dex"_s))
             QCOMPARE(first[u"dex"_s].toString(), u"xyz"_s);
         else
@@ -439,7 +454,8 @@ void tst_Simulator::postRequests()
 {
     Client *c = connectClient(*m_sim);
     QVERIFY(c);
-    c->send(Hl::encodePost(41, Hl::PostType::Info, QJsonObject{{u"type"_s, u"l2Book"_s}, {u"coin"_s, u"BTC"_s}}));
+    c->send(
+        Hl::encodePost(41, Hl::PostType::Info, QJsonObject{{u"type"_s, u"l2Book"_s}, {u"coin"_s, u"BTC"_s}}));
     c->send(Hl::encodePost(42, Hl::PostType::Action, QJsonObject{{u"nonce"_s, 1}}));
     QTRY_COMPARE(c->count(Hl::FrameKind::Post), 2);
     QCOMPARE(c->frames[0].postId, 41);
@@ -573,7 +589,8 @@ void tst_Simulator::faultAbort()
     QVERIFY(gone.wait(5000));
     // No close frame: the client sees the TCP connection drop, not a close handshake.
     QCOMPARE(socketError.size(), 1);
-    QCOMPARE(socketError.first().first().value<QAbstractSocket::SocketError>(), QAbstractSocket::RemoteHostClosedError);
+    QCOMPARE(socketError.first().first().value<QAbstractSocket::SocketError>(),
+             QAbstractSocket::RemoteHostClosedError);
     QVERIFY(a->socket.closeReason().isEmpty());
     QVERIFY(b->isOpen());
     QCOMPARE(m_sim->connections().size(), 1);
@@ -652,8 +669,9 @@ void tst_Simulator::faultReject()
     c->subscribe(R"({"type":"l2Book","coin":"BTC"})");
     QTRY_COMPARE(c->count(Hl::FrameKind::SubscriptionResponse), 1);
     QTRY_COMPARE(c->errors().size(), 1);
-    const Hl::Envelope err = *std::find_if(c->frames.cbegin(), c->frames.cend(),
-                                           [](const Hl::Envelope &e) { return e.kind == Hl::FrameKind::Error; });
+    const Hl::Envelope err = *std::find_if(c->frames.cbegin(), c->frames.cend(), [](const Hl::Envelope &e) {
+        return e.kind == Hl::FrameKind::Error;
+    });
     QCOMPARE(err.serverError.kind, Hl::ServerErrorKind::InvalidSubscription);
     QCOMPARE(err.serverError.subscription, bad); // the client can tell which subscription failed
     QCOMPARE(m_sim->subscribeRequests(bad), 1);
@@ -665,9 +683,12 @@ void tst_Simulator::faultMalformed_data()
     QTest::addColumn<Hl::DecodeError>("error");
     QTest::addColumn<Hl::FrameKind>("frameKind");
     QTest::addRow("notJson") << MalformedKind::NotJson << Hl::DecodeError::NotJson << Hl::FrameKind::Invalid;
-    QTest::addRow("unknownChannel") << MalformedKind::UnknownChannel << Hl::DecodeError::None << Hl::FrameKind::Unknown;
-    QTest::addRow("wrongShape") << MalformedKind::WrongShape << Hl::DecodeError::WrongShape << Hl::FrameKind::Invalid;
-    QTest::addRow("emptyTrades") << MalformedKind::EmptyTrades << Hl::DecodeError::Unroutable << Hl::FrameKind::Invalid;
+    QTest::addRow("unknownChannel") << MalformedKind::UnknownChannel << Hl::DecodeError::None
+                                    << Hl::FrameKind::Unknown;
+    QTest::addRow("wrongShape") << MalformedKind::WrongShape << Hl::DecodeError::WrongShape
+                                << Hl::FrameKind::Invalid;
+    QTest::addRow("emptyTrades") << MalformedKind::EmptyTrades << Hl::DecodeError::Unroutable
+                                 << Hl::FrameKind::Invalid;
     QTest::addRow("binary") << MalformedKind::Binary << Hl::DecodeError::None << Hl::FrameKind::Invalid;
 }
 
@@ -773,20 +794,24 @@ void tst_Simulator::faultSpecs_data()
     QTest::addRow("close") << u"100:close:2:4000:going away"_s << true << FaultKind::Close << 2 << qint64(0);
     QTest::addRow("stall") << u"9000:stall:1"_s << true << FaultKind::Stall << 1 << qint64(0);
     QTest::addRow("restart") << u"12000:restart:2000"_s << true << FaultKind::Restart << -1 << qint64(2000);
-    QTest::addRow("malformed") << u"1:malformed:all:binary"_s << true << FaultKind::Malformed << -1 << qint64(0);
-    QTest::addRow("oversized") << u"1:oversized:3:20000000"_s << true << FaultKind::Oversized << 3 << qint64(20000000);
-    QTest::addRow("flood") << uR"(20000:flood:{"type":"trades","coin":"BTC"}:100000)"_s << true << FaultKind::Flood << -1
-                           << qint64(100000);
-    QTest::addRow("reject") << uR"(0:reject:{"type":"bbo","coin":"X"})"_s << true << FaultKind::Reject << -1 << qint64(0);
+    QTest::addRow("malformed") << u"1:malformed:all:binary"_s << true << FaultKind::Malformed << -1
+                               << qint64(0);
+    QTest::addRow("oversized") << u"1:oversized:3:20000000"_s << true << FaultKind::Oversized << 3
+                               << qint64(20000000);
+    QTest::addRow("flood") << uR"(20000:flood:{"type":"trades","coin":"BTC"}:100000)"_s << true
+                           << FaultKind::Flood << -1 << qint64(100000);
+    QTest::addRow("reject") << uR"(0:reject:{"type":"bbo","coin":"X"})"_s << true << FaultKind::Reject << -1
+                            << qint64(0);
     QTest::addRow("no kind") << u"5000"_s << false << FaultKind::Abort << 0 << qint64(0);
     QTest::addRow("bad time") << u"soon:abort"_s << false << FaultKind::Abort << 0 << qint64(0);
     QTest::addRow("unknown kind") << u"1:explode"_s << false << FaultKind::Abort << 0 << qint64(0);
     QTest::addRow("bad conn") << u"1:stall:first"_s << false << FaultKind::Abort << 0 << qint64(0);
     QTest::addRow("bad code") << u"1:close:1:99"_s << false << FaultKind::Abort << 0 << qint64(0);
     QTest::addRow("bad malformed") << u"1:malformed:1:weird"_s << false << FaultKind::Abort << 0 << qint64(0);
-    QTest::addRow("flood bad sub") << uR"(1:flood:{"type":"nope"}:10)"_s << false << FaultKind::Abort << 0 << qint64(0);
-    QTest::addRow("flood no count") << uR"(1:flood:{"type":"trades","coin":"BTC"})"_s << false << FaultKind::Abort << 0
-                                    << qint64(0);
+    QTest::addRow("flood bad sub") << uR"(1:flood:{"type":"nope"}:10)"_s << false << FaultKind::Abort << 0
+                                   << qint64(0);
+    QTest::addRow("flood no count") << uR"(1:flood:{"type":"trades","coin":"BTC"})"_s << false
+                                    << FaultKind::Abort << 0 << qint64(0);
 }
 
 void tst_Simulator::faultSpecs()
@@ -865,7 +890,8 @@ void tst_Simulator::replay()
         file.write(toJsonLine({QDateTime::currentDateTimeUtc(), ns, 1, frame, false}));
         ns += 2'000'000;
     };
-    write(R"({"channel":"subscriptionResponse","data":{"method":"subscribe","subscription":{"type":"trades","coin":"BTC"}}})");
+    write(
+        R"({"channel":"subscriptionResponse","data":{"method":"subscribe","subscription":{"type":"trades","coin":"BTC"}}})");
     for (int i = 0; i < 7; ++i) {
         write(tf.next(1000 + i));
         if (i % 2 == 0)

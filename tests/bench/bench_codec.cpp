@@ -40,8 +40,7 @@ QByteArray qtRoute(const QByteArray &frame)
     return (channel + u'|' + coin).toUtf8();
 }
 
-template<typename F>
-double nsPerCall(F f, int iterations)
+template<typename F> double nsPerCall(F f, int iterations)
 {
     // Best of 5 rounds: the least disturbed by the rest of the machine.
     double best = 1e18;
@@ -91,8 +90,8 @@ int main(int argc, char **argv)
         qsizetype sink = 0;
         const double ours = nsPerCall([&] { sink += decoder.decode(c.frame).routeKey.size(); }, n);
         const double qt = nsPerCall([&] { sink += qtRoute(c.frame).size(); }, std::max(1, n / 4));
-        std::printf("%-32s %8lld %14.0f %14.0f %7.1fx\n", c.name, static_cast<long long>(c.frame.size()), ours, qt,
-                    qt / ours);
+        std::printf("%-32s %8lld %14.0f %14.0f %7.1fx\n", c.name, static_cast<long long>(c.frame.size()),
+                    ours, qt, qt / ours);
         if (sink == 0)
             ++failures;
     }

@@ -1,0 +1,457 @@
+#include "connection.h"
+
+#include "logging.h"
+
+#include <algorithm>
+
+using namespace Qt::StringLiterals;
+using namespace std::chrono_literals;
+
+namespace FeedScope {
+
+Connection::Connection(int id, const PoolConfig &config, SlidingWindowBudget *outgoing,
+                       SlidingWindowBudget *newConnections, QObject *parent)
+    : QObject(parent), m_id(id), m_cfg(config), m_outgoing(outgoing), m_newConnections(newConnections),
+      m_backoffTimer(this), m_connectTimer(this), m_closeTimer(this), m_pingTimer(this), m_pongTimer(this),
+      m_staleTimer(this), m_flushTimer(this), m_rng(QRandomGenerator::global()->generate())
+{
+    m_status.id = id;
+    m_status.url = config.url;
+    for (QTimer *t : {&m_backoffTimer, &m_connectTimer, &m_closeTimer, &m_pingTimer, &m_pongTimer, &m_staleTimer,
+                      &m_flushTimer})
+        t->setSingleShot(true);
+    m_flushTimer.setTimerType(Qt::PreciseTimer);
+    connect(&m_backoffTimer, &QTimer::timeout, this, &Connection::attempt);
+    connect(&m_connectTimer, &QTimer::timeout, this,
+            [this] { fail(Cause::SocketError, u"connect timeout after %1 ms"_s.arg(m_cfg.connectTimeout.count())); });
+    connect(&m_closeTimer, &QTimer::timeout, this, [this] { m_socket.abort(); });
+    connect(&m_pingTimer, &QTimer::timeout, this, &Connection::onPingTimer);
+    connect(&m_pongTimer, &QTimer::timeout, this,
+            [this] { fail(Cause::PongTimeout, u"no pong within %1 ms"_s.arg(m_cfg.pongTimeout.count())); });
+    connect(&m_staleTimer, &QTimer::timeout, this, &Connection::onStaleTimer);
+    connect(&m_flushTimer, &QTimer::timeout, this, &Connection::flushOut);
+
+    m_socket.setMaxAllowedIncomingMessageSize(static_cast<quint64>(config.maxFrameBytes));
+    m_socket.setMaxAllowedIncomingFrameSize(static_cast<quint64>(config.maxFrameBytes));
+    connect(&m_socket, &QWebSocket::connected, this, &Connection::onConnected);
+    connect(&m_socket, &QWebSocket::disconnected, this, &Connection::onDisconnected);
+    connect(&m_socket, &QWebSocket::textMessageReceived, this, &Connection::onText);
+    connect(&m_socket, &QWebSocket::binaryMessageReceived, this, &Connection::onBinary);
+#if QT_VERSION < QT_VERSION_CHECK(6, 5, 0)
+    connect(&m_socket, qOverload<QAbstractSocket::SocketError>(&QWebSocket::error), this, &Connection::onSocketError);
+#else
+    connect(&m_socket, &QWebSocket::errorOccurred, this, &Connection::onSocketError);
+#endif
+    connect(&m_socket, &QWebSocket::aboutToClose, this, [this] {
+        // QWebSocket closes by itself when a message exceeds the size limit.
+        if (m_pendingCause == Cause::None && m_socket.closeCode() == QWebSocketProtocol::CloseCodeTooMuchData) {
+            m_pendingCause = Cause::Oversized;
+            m_pendingDetail = u"a frame exceeded %1 bytes"_s.arg(m_cfg.maxFrameBytes);
+            QMutexLocker lock(&m_statusMutex);
+            ++m_status.oversized;
+        }
+        if (!m_closeTimer.isActive())
+            m_closeTimer.start(m_cfg.closeTimeout);
+    });
+}
+
+Connection::~Connection()
+{
+    m_socket.disconnect(this);
+    m_socket.abort();
+}
+
+ConnectionStatus Connection::status() const
+{
+    QMutexLocker lock(&m_statusMutex);
+    ConnectionStatus s = m_status;
+    s.lastFrameAgeMs = m_lastFrameMs > 0 && m_state == ConnState::Open ? monotonicMs() - m_lastFrameMs : -1;
+    return s;
+}
+
+void Connection::setState(ConnState to, Cause cause, const QString &detail, int closeCode)
+{
+    ConnectionEvent e;
+    e.connection = m_id;
+    e.from = m_state;
+    e.to = to;
+    e.cause = cause;
+    e.closeCode = closeCode;
+    e.detail = detail;
+    e.at = QDateTime::currentDateTimeUtc();
+    if (to == ConnState::Backoff)
+        e.nextAttemptAt = e.at.addMSecs(m_backoffTimer.isActive() ? m_backoffTimer.remainingTime() : 0);
+    m_state = to;
+    {
+        QMutexLocker lock(&m_statusMutex);
+        m_status.state = to;
+        if (cause != Cause::Opened && cause != Cause::Retry && cause != Cause::None) {
+            m_status.lastCause = cause;
+            m_status.lastDetail = detail;
+        }
+        m_status.nextAttemptAt = e.nextAttemptAt;
+        if (to == ConnState::Open)
+            m_status.openedAt = e.at;
+    }
+    qCDebug(lcNet) << "connection" << m_id << nameOf(e.from) << "->" << nameOf(to) << nameOf(cause) << detail;
+    Q_EMIT stateChanged(e);
+}
+
+void Connection::open()
+{
+    if (m_state == ConnState::Connecting || m_state == ConnState::Open || m_state == ConnState::Closing)
+        return; // one attempt in flight at a time
+    m_backoffTimer.stop();
+    m_stopAfterClose = false;
+    const qint64 now = monotonicMs();
+    if (!m_newConnections->tryAcquire(true, now)) {
+        const qint64 wait = m_newConnections->msUntilAvailable(true, now);
+        m_backoffTimer.start(std::chrono::milliseconds(wait));
+        setState(ConnState::Backoff, Cause::Backoff,
+                 u"new-connection limit (%1 per minute): next attempt in %2 ms"_s.arg(m_cfg.newConnectionsPerMinute)
+                     .arg(wait));
+        return;
+    }
+    m_pendingCause = Cause::None;
+    m_pendingDetail.clear();
+    m_socketErrored = false;
+    m_socketError.clear();
+    m_reconnectNow = false;
+    setState(ConnState::Connecting, m_wasUp ? Cause::Retry : Cause::None, m_cfg.url.toString());
+    m_connectTimer.start(m_cfg.connectTimeout);
+    m_socket.open(m_cfg.url);
+}
+
+void Connection::attempt()
+{
+    open();
+}
+
+void Connection::reconnect(bool manual)
+{
+    switch (m_state) {
+    case ConnState::Open:
+        m_reconnectNow = true;
+        m_pendingCause = manual ? Cause::Manual : Cause::Retry;
+        m_pendingDetail = manual ? u"reconnect requested"_s : QString();
+        setState(ConnState::Closing, m_pendingCause, m_pendingDetail);
+        m_closeTimer.start(m_cfg.closeTimeout);
+        m_socket.close(QWebSocketProtocol::CloseCodeNormal, u"reconnect"_s);
+        break;
+    case ConnState::Backoff:
+    case ConnState::Idle:
+    case ConnState::Stopped:
+        open(); // skip the wait
+        break;
+    case ConnState::Connecting:
+    case ConnState::Closing:
+        break; // joins the reconnect already in flight
+    }
+}
+
+void Connection::stop(Cause cause)
+{
+    m_stopAfterClose = true;
+    switch (m_state) {
+    case ConnState::Open:
+        m_pendingCause = cause;
+        setState(ConnState::Closing, cause);
+        m_closeTimer.start(m_cfg.closeTimeout);
+        m_socket.close(QWebSocketProtocol::CloseCodeNormal, u"closing"_s);
+        break;
+    case ConnState::Connecting:
+        m_pendingCause = cause;
+        m_socket.abort();
+        break;
+    case ConnState::Closing:
+        m_pendingCause = cause;
+        break;
+    case ConnState::Backoff:
+    case ConnState::Idle:
+        m_backoffTimer.stop();
+        setState(ConnState::Stopped, cause);
+        break;
+    case ConnState::Stopped: break;
+    }
+}
+
+void Connection::onConnected()
+{
+    m_connectTimer.stop();
+    const qint64 now = monotonicMs();
+    if (m_wasUp) {
+        QMutexLocker lock(&m_statusMutex);
+        ++m_status.reconnects;
+    }
+    m_wasUp = true;
+    m_openedMs = now;
+    m_lastFrameMs = now;
+    m_lastSentMs = now;
+    {
+        QMutexLocker lock(&m_statusMutex);
+        m_status.localPort = m_socket.localPort();
+    }
+    setState(ConnState::Open, Cause::Opened, u"local port %1"_s.arg(m_socket.localPort()));
+    m_staleTimer.start(m_cfg.effectiveStaleTimeout());
+    armPing();
+    scheduleFlush(0);
+}
+
+void Connection::onSocketError(QAbstractSocket::SocketError)
+{
+    m_socketErrored = true;
+    m_socketError = m_socket.errorString();
+    // A failed handshake (refused, HTTP error) never reaches "connected"; QWebSocket does not
+    // always follow with "disconnected", so settle it here.
+    if (m_state == ConnState::Connecting && m_socket.state() == QAbstractSocket::UnconnectedState)
+        QMetaObject::invokeMethod(
+            this,
+            [this] {
+                if (m_state == ConnState::Connecting && m_socket.state() == QAbstractSocket::UnconnectedState)
+                    onDisconnected();
+            },
+            Qt::QueuedConnection);
+}
+
+void Connection::fail(Cause cause, const QString &detail)
+{
+    if (m_state != ConnState::Open && m_state != ConnState::Connecting && m_state != ConnState::Closing)
+        return;
+    if (m_pendingCause == Cause::None || m_pendingCause == Cause::Retry) {
+        m_pendingCause = cause;
+        m_pendingDetail = detail;
+    }
+    qCInfo(lcNet) << "connection" << m_id << "aborting:" << nameOf(cause) << detail;
+    // Never wait for a close handshake from a peer that stopped answering.
+    m_socket.abort();
+    if (m_state != ConnState::Backoff && m_state != ConnState::Stopped &&
+        m_socket.state() == QAbstractSocket::UnconnectedState)
+        onDisconnected();
+}
+
+void Connection::onDisconnected()
+{
+    if (m_state == ConnState::Backoff || m_state == ConnState::Stopped || m_state == ConnState::Idle)
+        return; // already settled
+    for (QTimer *t : {&m_connectTimer, &m_closeTimer, &m_pingTimer, &m_pongTimer, &m_staleTimer, &m_flushTimer})
+        t->stop();
+    flushBatch(); // what arrived before the drop is delivered before the state change
+    clearQueues();
+    const bool wasOpen = m_state == ConnState::Open || m_state == ConnState::Closing;
+    const int code = static_cast<int>(m_socket.closeCode());
+    Cause cause = m_pendingCause;
+    QString detail = m_pendingDetail;
+    if (cause == Cause::None || cause == Cause::Retry) {
+        if (m_socketErrored) {
+            cause = Cause::SocketError;
+            detail = m_socketError;
+        } else {
+            cause = Cause::CloseFrame;
+            detail = u"close code %1"_s.arg(code) +
+                     (m_socket.closeReason().isEmpty() ? QString() : u": "_s + m_socket.closeReason());
+        }
+    }
+    m_pendingCause = Cause::None;
+    m_pendingDetail.clear();
+    if (m_stopAfterClose) {
+        setState(ConnState::Stopped, cause, detail, code);
+        return;
+    }
+    const qint64 now = monotonicMs();
+    if (wasOpen && now - m_openedMs >= m_cfg.stableAfter.count())
+        m_failures = 0; // it was stable: start the backoff over
+    qint64 delay = 0;
+    if (m_reconnectNow) {
+        m_reconnectNow = false;
+    } else if (wasOpen && m_failures == 0) {
+        m_failures = 1; // first retry of a connection that was up: immediate
+    } else {
+        delay = backoffDelayMs();
+        ++m_failures;
+    }
+    m_backoffTimer.start(std::chrono::milliseconds(delay));
+    setState(ConnState::Backoff, cause, detail, code);
+}
+
+qint64 Connection::backoffDelayMs()
+{
+    // Full jitter: uniform in [0, min(cap, initial × 2^(failures-1))].
+    const int exponent = std::clamp(m_failures - 1, 0, 30);
+    const qint64 ceiling = std::min<qint64>(m_cfg.backoffMax.count(), m_cfg.backoffInitial.count() << exponent);
+    return static_cast<qint64>(m_rng.bounded(static_cast<quint32>(ceiling) + 1));
+}
+
+void Connection::onText(const QString &text)
+{
+    const qint64 nowNs = monotonicNs();
+    m_lastFrameMs = nowNs / 1000000;
+    const QByteArray utf8 = text.toUtf8();
+    {
+        QMutexLocker lock(&m_statusMutex);
+        ++m_status.messagesIn;
+        m_status.bytesIn += utf8.size();
+    }
+    Hl::Envelope env = m_decoder.decode(utf8);
+    switch (env.kind) {
+    case Hl::FrameKind::Data:
+        m_batch.append(DataFrame{m_id, env.routeKey, utf8, nowNs, env.isSnapshot});
+        if (!m_batchScheduled) {
+            m_batchScheduled = true;
+            QMetaObject::invokeMethod(this, &Connection::flushBatch, Qt::QueuedConnection);
+        }
+        return;
+    case Hl::FrameKind::Pong:
+        if (m_pingSentNs > 0) {
+            QMutexLocker lock(&m_statusMutex);
+            m_status.rttMs = static_cast<double>(nowNs - m_pingSentNs) / 1e6;
+            m_pingSentNs = 0;
+        }
+        m_pongTimer.stop();
+        return;
+    case Hl::FrameKind::Invalid: {
+        QMutexLocker lock(&m_statusMutex);
+        ++m_status.malformed[static_cast<int>(env.error)];
+        break;
+    }
+    case Hl::FrameKind::Unknown: {
+        QMutexLocker lock(&m_statusMutex);
+        ++m_status.unknownChannel;
+        break;
+    }
+    default: break;
+    }
+    flushBatch(); // keep arrival order between data and control frames
+    Q_EMIT controlFrame(m_id, env);
+}
+
+void Connection::onBinary(const QByteArray &data)
+{
+    m_lastFrameMs = monotonicMs();
+    QMutexLocker lock(&m_statusMutex);
+    ++m_status.messagesIn;
+    m_status.bytesIn += data.size();
+    ++m_status.malformed[static_cast<int>(Hl::DecodeError::Binary)];
+}
+
+void Connection::flushBatch()
+{
+    m_batchScheduled = false;
+    if (m_batch.isEmpty())
+        return;
+    QList<DataFrame> batch;
+    batch.swap(m_batch);
+    Q_EMIT dataFrames(batch);
+}
+
+void Connection::enqueue(const QByteArray &frame, Priority priority, const QByteArray &ackKey)
+{
+    if (m_state == ConnState::Stopped)
+        return;
+    auto &q = priority == Priority::Ping ? m_ping : priority == Priority::Normal ? m_normal : m_restore;
+    q.push_back({frame, ackKey});
+    {
+        QMutexLocker lock(&m_statusMutex);
+        m_status.queuedOut = static_cast<int>(m_ping.size() + m_normal.size() + m_restore.size());
+    }
+    if (m_state == ConnState::Open && !m_flushTimer.isActive())
+        scheduleFlush(0);
+}
+
+void Connection::dropQueued(const QByteArray &ackKey)
+{
+    for (auto *q : {&m_normal, &m_restore})
+        q->erase(std::remove_if(q->begin(), q->end(), [&](const Out &o) { return o.ackKey == ackKey; }), q->end());
+}
+
+void Connection::scheduleFlush(qint64 delayMs)
+{
+    m_flushTimer.start(std::chrono::milliseconds(delayMs));
+}
+
+void Connection::flushOut()
+{
+    // One batch per event-loop turn: pings first, then the user's own requests, then at most
+    // restoreBatch frames of a restore, so a large restore never blocks new subscribes.
+    if (m_state != ConnState::Open)
+        return;
+    int restoreSent = 0;
+    while (true) {
+        std::deque<Out> *q = !m_ping.empty() ? &m_ping : !m_normal.empty() ? &m_normal : &m_restore;
+        if (q->empty())
+            break;
+        if (q == &m_restore && restoreSent >= m_cfg.restoreBatch) {
+            scheduleFlush(0);
+            break;
+        }
+        const qint64 now = monotonicMs();
+        const bool isPing = q == &m_ping;
+        if (!m_outgoing->tryAcquire(isPing, now)) {
+            scheduleFlush(m_outgoing->msUntilAvailable(isPing, now));
+            break;
+        }
+        const Out out = std::move(q->front());
+        q->pop_front();
+        m_socket.sendTextMessage(QString::fromUtf8(out.frame));
+        m_lastSentMs = now;
+        if (isPing) {
+            m_pingSentNs = monotonicNs();
+            m_pongTimer.start(m_cfg.pongTimeout);
+        }
+        if (q == &m_restore)
+            ++restoreSent;
+        {
+            QMutexLocker lock(&m_statusMutex);
+            ++m_status.framesOut;
+        }
+        if (!out.ackKey.isEmpty())
+            Q_EMIT subscribeSent(m_id, out.ackKey, now);
+    }
+    QMutexLocker lock(&m_statusMutex);
+    m_status.queuedOut = static_cast<int>(m_ping.size() + m_normal.size() + m_restore.size());
+}
+
+void Connection::armPing()
+{
+    const qint64 due = m_lastSentMs + m_cfg.pingInterval.count();
+    m_pingTimer.start(std::chrono::milliseconds(std::max<qint64>(0, due - monotonicMs())));
+}
+
+void Connection::onPingTimer()
+{
+    if (m_state != ConnState::Open)
+        return;
+    // Only when nothing else went out for a whole interval: any client frame keeps the
+    // server's idle timer alive. Wakes once per interval at most.
+    if (monotonicMs() - m_lastSentMs >= m_cfg.pingInterval.count() - 1) {
+        if (m_ping.empty())
+            enqueue(Hl::encodePing(), Priority::Ping);
+        m_pingTimer.start(m_cfg.pingInterval);
+        return;
+    }
+    armPing();
+}
+
+void Connection::onStaleTimer()
+{
+    if (m_state != ConnState::Open)
+        return;
+    const qint64 stale = m_cfg.effectiveStaleTimeout().count();
+    const qint64 age = monotonicMs() - m_lastFrameMs;
+    if (age >= stale) {
+        fail(Cause::Stale, u"no frame for %1 ms"_s.arg(age));
+        return;
+    }
+    m_staleTimer.start(std::chrono::milliseconds(stale - age)); // re-armed lazily: one wake per timeout
+}
+
+void Connection::clearQueues()
+{
+    m_ping.clear();
+    m_normal.clear();
+    m_restore.clear();
+    m_pingSentNs = 0;
+    QMutexLocker lock(&m_statusMutex);
+    m_status.queuedOut = 0;
+}
+
+} // namespace FeedScope

@@ -1,0 +1,121 @@
+#pragma once
+
+#include "budget.h"
+#include "codec.h"
+#include "pooltypes.h"
+
+#include <QMutex>
+#include <QObject>
+#include <QRandomGenerator>
+#include <QTimer>
+#include <QWebSocket>
+
+#include <deque>
+
+namespace FeedScope {
+
+/// One QWebSocket and everything that keeps it honest: states with causes, application ping and
+/// RTT, stale (half-open) detection, reconnect with exponential backoff and full jitter gated by
+/// the pool-wide new-connection limit, and an outgoing queue drained in batches per event-loop
+/// turn through the pool-wide outgoing budget. Lives on one I/O thread; every public slot must
+/// be called on that thread (the pool uses QMetaObject::invokeMethod). Reports only through
+/// signals, with data frames batched per event-loop turn.
+class Connection final : public QObject
+{
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(Connection)
+
+public:
+    enum class Priority : quint8 { Ping, Normal, Restore };
+
+    Connection(int id, const PoolConfig &config, SlidingWindowBudget *outgoing, SlidingWindowBudget *newConnections,
+               QObject *parent = nullptr);
+    ~Connection() override;
+
+    int id() const { return m_id; }
+    /// Thread-safe copy of the current status.
+    ConnectionStatus status() const;
+
+public Q_SLOTS:
+    /// Idle/Backoff/Stopped → Connecting (a Backoff wait is skipped). No-op while a connect or
+    /// close is in flight: one reconnect per connection at a time, whatever the interleaving.
+    void open();
+    /// Manual reconnect: close with a close frame and reconnect at once (no backoff). Joins an
+    /// automatic reconnect already in flight.
+    void reconnect(bool manual = true);
+    /// Close with a close frame and stay stopped.
+    void stop(FeedScope::Cause cause = Cause::Shutdown);
+    void enqueue(const QByteArray &frame, FeedScope::Connection::Priority priority, const QByteArray &ackKey = {});
+    /// Drops queued subscribe frames of @p ackKey (the subscription was withdrawn before it was sent).
+    void dropQueued(const QByteArray &ackKey);
+
+Q_SIGNALS:
+    void stateChanged(const FeedScope::ConnectionEvent &event);
+    /// Routed later by the pool: DataFrame::key holds the frame's route key here.
+    void dataFrames(const QList<FeedScope::DataFrame> &frames);
+    /// Acks, error frames, post responses and unknown channels, in arrival order with the data.
+    void controlFrame(int connection, const FeedScope::Hl::Envelope &envelope);
+    void subscribeSent(int connection, const QByteArray &ackKey, qint64 atMs);
+
+private:
+    void setState(ConnState to, Cause cause, const QString &detail = {}, int closeCode = 0);
+    void onConnected();
+    void onDisconnected();
+    void onText(const QString &text);
+    void onBinary(const QByteArray &data);
+    void onSocketError(QAbstractSocket::SocketError error);
+    void fail(Cause cause, const QString &detail); ///< abort now, reconnect
+    void scheduleReconnect();
+    void attempt();
+    void flushOut();
+    void scheduleFlush(qint64 delayMs);
+    void flushBatch();
+    void armPing();
+    void onPingTimer();
+    void onStaleTimer();
+    void clearQueues();
+    qint64 backoffDelayMs();
+
+    struct Out
+    {
+        QByteArray frame;
+        QByteArray ackKey;
+    };
+
+    const int m_id;
+    const PoolConfig m_cfg;
+    SlidingWindowBudget *m_outgoing;
+    SlidingWindowBudget *m_newConnections;
+    QWebSocket m_socket{QString(), QWebSocketProtocol::VersionLatest, this};
+    QTimer m_backoffTimer;
+    QTimer m_connectTimer;
+    QTimer m_closeTimer;
+    QTimer m_pingTimer;
+    QTimer m_pongTimer;
+    QTimer m_staleTimer;
+    QTimer m_flushTimer;
+    QRandomGenerator m_rng;
+    Hl::FrameDecoder m_decoder;
+
+    ConnState m_state = ConnState::Idle;
+    Cause m_pendingCause = Cause::None; ///< why we are closing/aborting, for the disconnect event
+    QString m_pendingDetail;
+    bool m_stopAfterClose = false;
+    bool m_reconnectNow = false; ///< skip the backoff after this close (manual)
+    bool m_socketErrored = false;
+    QString m_socketError;
+    int m_failures = 0;
+    bool m_wasUp = false;
+    qint64 m_openedMs = 0;
+    qint64 m_lastFrameMs = 0;
+    qint64 m_lastSentMs = 0;
+    qint64 m_pingSentNs = 0;
+    std::deque<Out> m_ping, m_normal, m_restore;
+    QList<DataFrame> m_batch;
+    bool m_batchScheduled = false;
+
+    mutable QMutex m_statusMutex;
+    ConnectionStatus m_status; ///< guarded by m_statusMutex
+};
+
+} // namespace FeedScope

@@ -1,0 +1,652 @@
+#include "connectionpool.h"
+
+#include "logging.h"
+
+#include <QEventLoop>
+#include <QMetaMethod>
+
+#include <algorithm>
+
+using namespace Qt::StringLiterals;
+using namespace std::chrono_literals;
+
+namespace FeedScope {
+
+namespace {
+constexpr int MaxReconnectRecords = 1000;
+}
+
+ConnectionPool::ConnectionPool(const PoolConfig &config, QList<QThread *> ioThreads, QObject *parent)
+    : QObject(parent), m_cfg(config), m_threads(std::move(ioThreads)),
+      m_outgoing(std::make_unique<SlidingWindowBudget>(config.outgoingPerMinute, 60s, config.pingReserve)),
+      m_newConnections(std::make_unique<SlidingWindowBudget>(config.newConnectionsPerMinute, 60s)),
+      m_rng(QRandomGenerator::global()->generate())
+{
+    m_counters.outgoingCapacity = config.outgoingPerMinute;
+    m_ackTimer.setInterval(std::clamp<std::chrono::milliseconds>(config.ackTimeout / 4, 20ms, 1000ms));
+    connect(&m_ackTimer, &QTimer::timeout, this, &ConnectionPool::checkAckTimeouts);
+}
+
+ConnectionPool::~ConnectionPool()
+{
+    // Connections live on their own threads: they are deleted there.
+    for (auto &[id, c] : m_conns) {
+        c.conn->disconnect(this);
+        c.conn->deleteLater();
+    }
+}
+
+template<typename F>
+void ConnectionPool::onConn(Connection *conn, F &&f)
+{
+    // Runs on the connection's thread: directly when it is this one, queued otherwise.
+    QMetaObject::invokeMethod(conn, std::forward<F>(f), Qt::AutoConnection);
+}
+
+ConnectionPool::ConnRecord &ConnectionPool::createConnection()
+{
+    const int id = m_nextId++;
+    auto *conn = new Connection(id, m_cfg, m_outgoing.get(), m_newConnections.get());
+    QThread *thread = m_threads.isEmpty() ? this->thread() : m_threads.at((id - 1) % m_threads.size());
+    if (thread != conn->thread())
+        conn->moveToThread(thread);
+    connect(conn, &Connection::stateChanged, this, &ConnectionPool::onConnectionEvent);
+    connect(conn, &Connection::dataFrames, this, &ConnectionPool::onData);
+    connect(conn, &Connection::controlFrame, this, &ConnectionPool::onControl);
+    connect(conn, &Connection::subscribeSent, this, &ConnectionPool::onSubscribeSent);
+    ConnRecord &rec = m_conns[id];
+    rec.conn = conn;
+    onConn(conn, [conn] { conn->open(); });
+    return rec;
+}
+
+void ConnectionPool::subscribe(const Hl::Subscription &s)
+{
+    if (!s.isValid() || m_stopping)
+        return;
+    auto it = m_subs.find(s.canonical());
+    if (it != m_subs.end()) {
+        if (it->unsubscribing)
+            it->resubscribeAfter = true; // re-subscribe during the unsubscribe window
+        else if (it->status.state == SubState::Rejected || it->status.state == SubState::Failed ||
+                 it->status.state == SubState::Unplaceable)
+            place(*it, false); // an explicit new request retries
+        return;
+    }
+    SubRecord &rec = m_subs[s.canonical()];
+    rec.status.subscription = s;
+    place(rec, false);
+}
+
+void ConnectionPool::place(SubRecord &rec, bool restoring)
+{
+    const Hl::Subscription &s = rec.status.subscription;
+    auto compatible = [&](const ConnRecord &c) {
+        return c.state != ConnState::Stopped && !c.routes.contains(s.routeKey()) && !c.byAck.contains(s.ackKey());
+    };
+    // 1. a connection with free capacity and no ambiguity conflict
+    for (auto &[id, c] : m_conns) {
+        if (compatible(c) && c.routes.size() < m_cfg.maxSubscriptionsPerConnection) {
+            attach(c, rec, restoring);
+            return;
+        }
+    }
+    // 2. a new connection, below the maximum
+    const auto live = std::count_if(m_conns.cbegin(), m_conns.cend(),
+                                    [](const auto &kv) { return kv.second.state != ConnState::Stopped; });
+    if (live < m_cfg.maxConnections) {
+        attach(createConnection(), rec, restoring);
+        return;
+    }
+    // 3. the least-loaded compatible connection, over its capacity, with a warning
+    ConnRecord *best = nullptr;
+    for (auto &[id, c] : m_conns) {
+        if (compatible(c) && (!best || c.routes.size() < best->routes.size()))
+            best = &c;
+    }
+    if (best) {
+        Q_EMIT warning(u"connection %1 carries %2 subscriptions, over the limit of %3 per connection: %4"_s
+                           .arg(best->conn->id())
+                           .arg(best->routes.size() + 1)
+                           .arg(m_cfg.maxSubscriptionsPerConnection)
+                           .arg(QString::fromUtf8(s.canonical())));
+        attach(*best, rec, restoring);
+        return;
+    }
+    // 4. never a null connection: the subscription says why it has none
+    detach(rec);
+    setState(rec, SubState::Unplaceable,
+             u"all %1 connections carry a subscription whose data cannot be told apart from this one "
+             u"(route key %2)"_s.arg(m_cfg.maxConnections)
+                 .arg(QString::fromUtf8(s.routeKey())));
+}
+
+void ConnectionPool::attach(ConnRecord &c, SubRecord &rec, bool restoring)
+{
+    const Hl::Subscription &s = rec.status.subscription;
+    c.routes.insert(s.routeKey(), s.canonical());
+    c.byAck.insert(s.ackKey(), s.canonical());
+    rec.status.connection = c.conn->id();
+    rec.status.attempts = 0;
+    rec.sentAtMs = -1;
+    setState(rec, restoring ? SubState::Restoring : SubState::Pending);
+    if (c.state == ConnState::Open)
+        sendSubscribe(c, rec, restoring ? Connection::Priority::Restore : Connection::Priority::Normal);
+}
+
+void ConnectionPool::detach(SubRecord &rec)
+{
+    auto it = m_conns.find(rec.status.connection);
+    if (it != m_conns.end()) {
+        const Hl::Subscription &s = rec.status.subscription;
+        it->second.routes.remove(s.routeKey());
+        it->second.byAck.remove(s.ackKey());
+        Connection *conn = it->second.conn;
+        const QByteArray ack = s.ackKey();
+        onConn(conn, [conn, ack] { conn->dropQueued(ack); });
+        maybeIdleClose(it->first);
+    }
+    rec.status.connection = -1;
+}
+
+void ConnectionPool::sendSubscribe(ConnRecord &c, SubRecord &rec, Connection::Priority priority)
+{
+    Connection *conn = c.conn;
+    const QByteArray frame = Hl::encodeSubscribe(rec.status.subscription);
+    const QByteArray ack = rec.status.subscription.ackKey();
+    rec.sentAtMs = -1; // set when it really leaves (after the outgoing budget)
+    onConn(conn, [conn, frame, priority, ack] { conn->enqueue(frame, priority, ack); });
+    updateAckTimer();
+}
+
+void ConnectionPool::setState(SubRecord &rec, SubState state, const QString &error)
+{
+    rec.status.state = state;
+    if (state == SubState::Active)
+        rec.status.error.clear();
+    else if (!error.isEmpty())
+        rec.status.error = error;
+    Q_EMIT subscriptionChanged(rec.status);
+}
+
+void ConnectionPool::unsubscribe(const Hl::Subscription &s)
+{
+    auto it = m_subs.find(s.canonical());
+    if (it == m_subs.end())
+        return;
+    SubRecord &rec = *it;
+    rec.resubscribeAfter = false;
+    auto c = m_conns.find(rec.status.connection);
+    const bool onWire = c != m_conns.end() && c->second.state == ConnState::Open && rec.status.attempts > 0;
+    if (!onWire) {
+        // Never sent on the current socket (pending, restoring, rejected, unplaceable): nothing
+        // to tell the server.
+        detach(rec);
+        finishRemoval(s.canonical());
+        return;
+    }
+    if (rec.unsubscribing)
+        return;
+    rec.unsubscribing = true;
+    Connection *conn = c->second.conn;
+    const QByteArray frame = Hl::encodeUnsubscribe(s);
+    onConn(conn, [conn, frame] { conn->enqueue(frame, Connection::Priority::Normal); });
+}
+
+void ConnectionPool::finishRemoval(const QByteArray &key)
+{
+    auto it = m_subs.find(key);
+    if (it == m_subs.end())
+        return;
+    const bool again = it->resubscribeAfter;
+    const Hl::Subscription s = it->status.subscription;
+    detach(*it);
+    m_subs.erase(it);
+    Q_EMIT subscriptionRemoved(s);
+    if (again)
+        subscribe(s);
+    retryUnplaceable();
+}
+
+void ConnectionPool::retryUnplaceable()
+{
+    for (auto &rec : m_subs) {
+        if (rec.status.state == SubState::Unplaceable)
+            place(rec, false);
+    }
+}
+
+void ConnectionPool::maybeIdleClose(int connection)
+{
+    if (m_cfg.idleClose.count() <= 0)
+        return;
+    QTimer::singleShot(m_cfg.idleClose, this, [this, connection] {
+        auto it = m_conns.find(connection);
+        if (it == m_conns.end() || !it->second.routes.isEmpty() || it->second.state == ConnState::Stopped)
+            return;
+        Connection *conn = it->second.conn;
+        onConn(conn, [conn] { conn->stop(Cause::IdleClose); });
+    });
+}
+
+void ConnectionPool::onConnectionEvent(const ConnectionEvent &e)
+{
+    auto it = m_conns.find(e.connection);
+    if (it == m_conns.end())
+        return;
+    ConnRecord &c = it->second;
+    const ConnState before = c.state;
+    c.state = e.to;
+    if (e.cause == Cause::Manual)
+        c.manual = true;
+
+    if (e.to == ConnState::Open) {
+        // (Re)send everything this connection carries, in batches through the budget.
+        for (const QByteArray &key : std::as_const(c.routes)) {
+            auto s = m_subs.find(key);
+            if (s == m_subs.end() || s->unsubscribing)
+                continue;
+            s->status.attempts = 0;
+            sendSubscribe(c, *s, Connection::Priority::Restore);
+        }
+    } else if (before == ConnState::Open || before == ConnState::Closing) {
+        if (e.to == ConnState::Backoff || e.to == ConnState::Stopped || e.to == ConnState::Connecting) {
+            // The socket is gone: nothing more is routed through it and everything it carried
+            // must come back (seed P1-3).
+            if (c.reconnectIndex >= 0 && m_reconnects[c.reconnectIndex].durationMs < 0)
+                m_reconnects[c.reconnectIndex].detail += u" (interrupted by another disconnect)"_s;
+            QList<QByteArray> unsubscribed;
+            int total = 0;
+            for (const QByteArray &key : std::as_const(c.routes)) {
+                auto s = m_subs.find(key);
+                if (s == m_subs.end())
+                    continue;
+                if (s->unsubscribing) {
+                    unsubscribed.append(key); // the server forgot it with the socket
+                    continue;
+                }
+                s->sentAtMs = -1;
+                s->status.attempts = 0;
+                setState(*s, SubState::Restoring);
+                ++total;
+            }
+            for (const QByteArray &key : unsubscribed)
+                finishRemoval(key);
+            if (!m_stopping && e.to != ConnState::Stopped) {
+                ReconnectRecord r;
+                r.connection = e.connection;
+                r.cause = e.cause;
+                r.detail = e.detail;
+                r.manual = c.manual || e.cause == Cause::Manual;
+                r.startedAt = e.at;
+                r.total = total;
+                if (m_reconnects.size() >= MaxReconnectRecords)
+                    m_reconnects.removeFirst();
+                m_reconnects.append(r);
+                c.reconnectIndex = static_cast<int>(m_reconnects.size() - 1);
+                c.manual = false;
+            }
+        }
+    }
+    if (e.to == ConnState::Stopped) {
+        c.reconnectIndex = -1;
+        if (m_stopping) {
+            const bool allDown = std::all_of(m_conns.cbegin(), m_conns.cend(),
+                                             [](const auto &kv) { return kv.second.state == ConnState::Stopped; });
+            if (allDown)
+                Q_EMIT stopped();
+        } else if (c.routes.isEmpty()) {
+            // Idle-closed: forget it.
+            c.conn->disconnect(this);
+            c.conn->deleteLater();
+            m_conns.erase(it);
+        }
+    }
+    Q_EMIT connectionEvent(e);
+    updateAckTimer();
+}
+
+void ConnectionPool::onSubscribeSent(int connection, const QByteArray &ackKey, qint64 atMs)
+{
+    auto it = m_conns.find(connection);
+    if (it == m_conns.end())
+        return;
+    if (SubRecord *rec = byAckKey(it->second, ackKey)) {
+        rec->sentAtMs = atMs;
+        ++rec->status.attempts;
+    }
+    updateAckTimer();
+}
+
+ConnectionPool::SubRecord *ConnectionPool::byAckKey(ConnRecord &c, const QByteArray &ackKey)
+{
+    const QByteArray key = c.byAck.value(ackKey);
+    if (key.isEmpty())
+        return nullptr;
+    auto it = m_subs.find(key);
+    return it == m_subs.end() ? nullptr : &*it;
+}
+
+void ConnectionPool::onData(const QList<DataFrame> &frames)
+{
+    if (frames.isEmpty())
+        return;
+    auto cit = m_conns.find(frames.constFirst().connection);
+    if (cit == m_conns.end())
+        return;
+    ConnRecord &c = cit->second;
+    const QDateTime now = QDateTime::currentDateTimeUtc(); // one clock read per batch
+    const bool forward = isSignalConnected(QMetaMethod::fromSignal(&ConnectionPool::routed));
+    QList<DataFrame> out;
+    if (forward)
+        out.reserve(frames.size());
+    for (const DataFrame &f : frames) {
+        const QByteArray key = c.routes.value(f.key);
+        auto s = key.isEmpty() ? m_subs.end() : m_subs.find(key);
+        if (s == m_subs.end()) {
+            ++m_counters.unroutedFrames;
+            continue;
+        }
+        SubscriptionStatus &st = s->status;
+        ++st.messages;
+        st.bytes += f.raw.size();
+        if (!st.firstMessageAt.isValid())
+            st.firstMessageAt = now;
+        st.lastMessageAt = now;
+        if (forward)
+            out.append(DataFrame{f.connection, key, f.raw, f.receivedNs, f.snapshot});
+    }
+    if (forward && !out.isEmpty())
+        Q_EMIT routed(out);
+}
+
+void ConnectionPool::onControl(int connection, const Hl::Envelope &env)
+{
+    auto it = m_conns.find(connection);
+    if (it == m_conns.end())
+        return;
+    switch (env.kind) {
+    case Hl::FrameKind::SubscriptionResponse: onAck(it->second, env); break;
+    case Hl::FrameKind::Error: onServerError(it->second, env.serverError); break;
+    case Hl::FrameKind::Invalid: ++m_counters.malformedFrames; break;
+    default: break;
+    }
+}
+
+void ConnectionPool::onAck(ConnRecord &c, const Hl::Envelope &env)
+{
+    SubRecord *rec = byAckKey(c, env.subscription.ackKey());
+    if (!rec) {
+        ++m_counters.unexpectedAcks;
+        return;
+    }
+    if (env.unsubscribeAck) {
+        if (rec->unsubscribing)
+            finishRemoval(rec->status.subscription.canonical());
+        return;
+    }
+    if (rec->sentAtMs >= 0)
+        rec->status.ackLatencyMs = monotonicMs() - rec->sentAtMs;
+    rec->sentAtMs = -1;
+    settleRestore(c, *rec);
+    setState(*rec, SubState::Active);
+    updateAckTimer();
+}
+
+void ConnectionPool::settleRestore(ConnRecord &c, SubRecord &rec)
+{
+    if (rec.status.state != SubState::Restoring || c.reconnectIndex < 0)
+        return;
+    ++rec.status.restores;
+    ReconnectRecord &r = m_reconnects[c.reconnectIndex];
+    ++r.restored;
+    // Done when nothing of this connection is still restoring.
+    const bool pending = std::any_of(c.routes.cbegin(), c.routes.cend(), [&](const QByteArray &key) {
+        auto s = m_subs.constFind(key);
+        return s != m_subs.cend() && &*s != &rec && s->status.state == SubState::Restoring;
+    });
+    if (!pending && r.durationMs < 0) {
+        r.durationMs = r.startedAt.msecsTo(QDateTime::currentDateTimeUtc());
+        Q_EMIT reconnectFinished(r);
+        c.reconnectIndex = -1;
+    }
+}
+
+void ConnectionPool::onServerError(ConnRecord &c, const Hl::ServerError &error)
+{
+    ++m_counters.serverErrors;
+    ++m_counters.serverErrorsByKind[QString(Hl::nameOf(error.kind))];
+    Q_EMIT serverError(c.conn->id(), error);
+    SubRecord *rec = error.subscription.isValid() ? byAckKey(c, error.subscription.ackKey()) : nullptr;
+    switch (error.kind) {
+    case Hl::ServerErrorKind::AlreadySubscribed:
+        if (rec && !rec->unsubscribing) {
+            settleRestore(c, *rec);
+            setState(*rec, SubState::Active);
+        }
+        break;
+    case Hl::ServerErrorKind::AlreadyUnsubscribed:
+        if (rec && rec->unsubscribing)
+            finishRemoval(rec->status.subscription.canonical());
+        break;
+    case Hl::ServerErrorKind::InvalidSubscription:
+    case Hl::ServerErrorKind::ParseError:
+        if (rec) {
+            // Never retried automatically: the server said no.
+            rec->sentAtMs = -1;
+            if (rec->status.state == SubState::Restoring)
+                settleRestore(c, *rec);
+            const QByteArray key = rec->status.subscription.canonical();
+            detach(*rec);
+            setState(m_subs[key], SubState::Rejected, error.text);
+        }
+        break;
+    case Hl::ServerErrorKind::TooManyChannels:
+    case Hl::ServerErrorKind::TooManyUsers: {
+        // The server does not echo the request: blame the oldest subscribe awaiting its ack on
+        // this connection (the server answers in order).
+        SubRecord *oldest = nullptr;
+        for (const QByteArray &key : std::as_const(c.routes)) {
+            auto s = m_subs.find(key);
+            if (s != m_subs.end() && s->sentAtMs >= 0 && (!oldest || s->sentAtMs < oldest->sentAtMs))
+                oldest = &*s;
+        }
+        if (oldest) {
+            oldest->sentAtMs = -1;
+            if (oldest->status.state == SubState::Restoring)
+                settleRestore(c, *oldest);
+            const QByteArray key = oldest->status.subscription.canonical();
+            detach(*oldest);
+            setState(m_subs[key], SubState::Failed, error.text);
+        }
+        break;
+    }
+    default: break; // rate limit: the dropped frame is retried by the ack timeout
+    }
+    updateAckTimer();
+}
+
+void ConnectionPool::updateAckTimer()
+{
+    const bool waiting = std::any_of(m_subs.cbegin(), m_subs.cend(), [](const SubRecord &r) {
+        return r.sentAtMs >= 0 && (r.status.state == SubState::Pending || r.status.state == SubState::Restoring);
+    });
+    if (waiting && !m_ackTimer.isActive())
+        m_ackTimer.start();
+    else if (!waiting)
+        m_ackTimer.stop();
+}
+
+void ConnectionPool::checkAckTimeouts()
+{
+    const qint64 now = monotonicMs();
+    QList<QByteArray> expired;
+    for (auto it = m_subs.begin(); it != m_subs.end(); ++it) {
+        if (it->sentAtMs >= 0 && now - it->sentAtMs >= m_cfg.ackTimeout.count() &&
+            (it->status.state == SubState::Pending || it->status.state == SubState::Restoring))
+            expired.append(it.key());
+    }
+    for (const QByteArray &key : expired) {
+        SubRecord &rec = m_subs[key];
+        auto c = m_conns.find(rec.status.connection);
+        if (c == m_conns.end() || c->second.state != ConnState::Open)
+            continue;
+        if (rec.status.attempts < m_cfg.maxAttempts) {
+            sendSubscribe(c->second, rec, Connection::Priority::Normal);
+        } else {
+            rec.sentAtMs = -1;
+            if (rec.status.state == SubState::Restoring)
+                settleRestore(c->second, rec);
+            detach(rec);
+            setState(rec, SubState::Failed,
+                     u"no acknowledgement after %1 attempts of %2 ms"_s.arg(rec.status.attempts)
+                         .arg(m_cfg.ackTimeout.count()));
+        }
+    }
+    updateAckTimer();
+}
+
+void ConnectionPool::reconnect(int connection)
+{
+    auto it = m_conns.find(connection);
+    if (it == m_conns.end())
+        return;
+    it->second.manual = true;
+    Connection *conn = it->second.conn;
+    onConn(conn, [conn] { conn->reconnect(true); });
+}
+
+void ConnectionPool::reconnectAll()
+{
+    // Staggered with jitter, so ten sockets do not reconnect in the same millisecond.
+    int i = 0;
+    for (auto &[id, c] : m_conns) {
+        if (c.state == ConnState::Stopped)
+            continue;
+        c.manual = true;
+        const qint64 delay =
+            i++ * m_cfg.manualStagger.count() + m_rng.bounded(static_cast<quint32>(m_cfg.manualStagger.count()) + 1);
+        QPointer<Connection> conn = c.conn;
+        QTimer::singleShot(std::chrono::milliseconds(delay), this, [this, conn] {
+            if (conn)
+                onConn(conn.data(), [conn] {
+                    if (conn)
+                        conn->reconnect(true);
+                });
+        });
+    }
+}
+
+void ConnectionPool::stop()
+{
+    m_stopping = true;
+    m_ackTimer.stop();
+    bool any = false;
+    for (auto &[id, c] : m_conns) {
+        if (c.state == ConnState::Stopped)
+            continue;
+        any = true;
+        Connection *conn = c.conn;
+        onConn(conn, [conn] { conn->stop(Cause::Shutdown); });
+    }
+    if (!any)
+        Q_EMIT stopped();
+}
+
+PoolSnapshot ConnectionPool::snapshot() const
+{
+    PoolSnapshot s;
+    s.at = QDateTime::currentDateTimeUtc();
+    for (const auto &[id, c] : m_conns) {
+        ConnectionStatus st = c.conn->status();
+        st.subscriptions = static_cast<int>(c.routes.size());
+        s.connections.append(st);
+    }
+    for (const SubRecord &r : m_subs)
+        s.subscriptions.append(r.status);
+    std::sort(s.subscriptions.begin(), s.subscriptions.end(), [](const auto &a, const auto &b) {
+        return a.subscription.canonical() < b.subscription.canonical();
+    });
+    s.reconnects = m_reconnects;
+    s.counters = m_counters;
+    const qint64 now = monotonicMs();
+    s.counters.outgoingUsed = m_outgoing->used(now);
+    s.counters.newConnectionsLastMinute = m_newConnections->used(now);
+    for (const ConnectionStatus &c : s.connections) {
+        s.counters.outgoingQueued += c.queuedOut;
+        s.counters.oversizedFrames += c.oversized;
+        for (qint64 n : c.malformed)
+            s.counters.malformedFrames += n;
+    }
+    return s;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+PoolHost::PoolHost(const PoolConfig &config, QObject *parent) : QObject(parent)
+{
+    const int n = std::max(1, config.ioThreads);
+    for (int i = 0; i < n; ++i) {
+        auto *t = new QThread(this);
+        t->setObjectName(u"feedscope-io-%1"_s.arg(i));
+        t->start();
+        m_threads.append(t);
+    }
+    m_pool = new ConnectionPool(config, m_threads);
+    m_pool->moveToThread(m_threads.constFirst());
+}
+
+PoolHost::~PoolHost()
+{
+    shutdown(std::chrono::milliseconds(0));
+}
+
+void PoolHost::subscribe(const Hl::Subscription &s)
+{
+    QMetaObject::invokeMethod(m_pool, [p = m_pool, s] { p->subscribe(s); });
+}
+
+void PoolHost::unsubscribe(const Hl::Subscription &s)
+{
+    QMetaObject::invokeMethod(m_pool, [p = m_pool, s] { p->unsubscribe(s); });
+}
+
+void PoolHost::reconnect(int connection)
+{
+    QMetaObject::invokeMethod(m_pool, [p = m_pool, connection] { p->reconnect(connection); });
+}
+
+void PoolHost::reconnectAll()
+{
+    QMetaObject::invokeMethod(m_pool, [p = m_pool] { p->reconnectAll(); });
+}
+
+PoolSnapshot PoolHost::snapshot() const
+{
+    PoolSnapshot s;
+    if (m_pool)
+        QMetaObject::invokeMethod(m_pool, [&s, p = m_pool] { s = p->snapshot(); }, Qt::BlockingQueuedConnection);
+    return s;
+}
+
+void PoolHost::shutdown(std::chrono::milliseconds timeout)
+{
+    if (!m_pool)
+        return;
+    if (timeout.count() > 0) {
+        QEventLoop loop;
+        connect(m_pool, &ConnectionPool::stopped, &loop, &QEventLoop::quit, Qt::QueuedConnection);
+        QTimer::singleShot(timeout, &loop, &QEventLoop::quit);
+        QMetaObject::invokeMethod(m_pool, [p = m_pool] { p->stop(); });
+        loop.exec();
+    }
+    // The pool and its connections are deleted on their own threads, then the threads end.
+    QMetaObject::invokeMethod(m_pool, [p = m_pool] { delete p; }, Qt::BlockingQueuedConnection);
+    m_pool = nullptr;
+    for (QThread *t : std::as_const(m_threads)) {
+        t->quit();
+        t->wait();
+    }
+}
+
+} // namespace FeedScope

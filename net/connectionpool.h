@@ -1,0 +1,138 @@
+#pragma once
+
+#include "budget.h"
+#include "connection.h"
+#include "pooltypes.h"
+
+#include <QHash>
+#include <QObject>
+#include <QPointer>
+#include <QRandomGenerator>
+#include <QSet>
+#include <QThread>
+#include <QTimer>
+
+#include <map>
+#include <memory>
+
+namespace FeedScope {
+
+/// Places subscriptions on connections, keeps each connection's own keys (seed P1-2), restores
+/// them after every reconnect with acks matched by canonical form, and accounts for every frame.
+/// Lives on the first I/O thread; connections are sharded over all I/O threads and talked to only
+/// through queued invocations and signals, so the pool's state is touched by one thread and needs
+/// no lock (the seed's lock-order and long-lock-hold bugs cannot happen). Every public slot must
+/// run on the pool's thread: PoolHost does that for callers elsewhere.
+class ConnectionPool final : public QObject
+{
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(ConnectionPool)
+
+public:
+    ConnectionPool(const PoolConfig &config, QList<QThread *> ioThreads, QObject *parent = nullptr);
+    ~ConnectionPool() override;
+
+    const PoolConfig &config() const { return m_cfg; }
+    PoolSnapshot snapshot() const;
+
+public Q_SLOTS:
+    void subscribe(const FeedScope::Hl::Subscription &subscription);
+    void unsubscribe(const FeedScope::Hl::Subscription &subscription);
+    void reconnect(int connection);
+    void reconnectAll();
+    /// Closes every connection with a close frame; emits stopped() when all are down.
+    void stop();
+
+Q_SIGNALS:
+    void connectionEvent(const FeedScope::ConnectionEvent &event);
+    void subscriptionChanged(const FeedScope::SubscriptionStatus &status);
+    void subscriptionRemoved(const FeedScope::Hl::Subscription &subscription);
+    void reconnectFinished(const FeedScope::ReconnectRecord &record);
+    void serverError(int connection, const FeedScope::Hl::ServerError &error);
+    void warning(const QString &text);
+    /// Data frames routed to subscriptions (DataFrame::key = canonical subscription), batched.
+    void routed(const QList<FeedScope::DataFrame> &frames);
+    void stopped();
+
+private:
+    struct SubRecord
+    {
+        SubscriptionStatus status;
+        qint64 sentAtMs = -1;
+        bool unsubscribing = false;
+        bool resubscribeAfter = false;
+    };
+    struct ConnRecord
+    {
+        Connection *conn = nullptr;
+        ConnState state = ConnState::Idle;
+        QHash<QByteArray, QByteArray> routes; ///< route key → canonical key
+        QHash<QByteArray, QByteArray> byAck;  ///< ack key → canonical key
+        bool manual = false;
+        int reconnectIndex = -1; ///< in-progress record in m_reconnects
+    };
+
+    ConnRecord &createConnection();
+    void place(SubRecord &rec, bool restoring);
+    void attach(ConnRecord &c, SubRecord &rec, bool restoring);
+    void detach(SubRecord &rec);
+    void sendSubscribe(ConnRecord &c, SubRecord &rec, Connection::Priority priority);
+    void setState(SubRecord &rec, SubState state, const QString &error = {});
+    void onConnectionEvent(const ConnectionEvent &e);
+    void onData(const QList<DataFrame> &frames);
+    void onControl(int connection, const Hl::Envelope &env);
+    void onSubscribeSent(int connection, const QByteArray &ackKey, qint64 atMs);
+    void onAck(ConnRecord &c, const Hl::Envelope &env);
+    void onServerError(ConnRecord &c, const Hl::ServerError &error);
+    void settleRestore(ConnRecord &c, SubRecord &rec);
+    void finishRemoval(const QByteArray &key);
+    void checkAckTimeouts();
+    void updateAckTimer();
+    void retryUnplaceable();
+    void maybeIdleClose(int connection);
+    SubRecord *byAckKey(ConnRecord &c, const QByteArray &ackKey);
+    template<typename F>
+    void onConn(Connection *conn, F &&f);
+
+    const PoolConfig m_cfg;
+    QList<QThread *> m_threads;
+    std::unique_ptr<SlidingWindowBudget> m_outgoing;
+    std::unique_ptr<SlidingWindowBudget> m_newConnections;
+    QHash<QByteArray, SubRecord> m_subs; ///< canonical key → record
+    std::map<int, ConnRecord> m_conns;
+    QList<ReconnectRecord> m_reconnects;
+    PoolCounters m_counters;
+    QTimer m_ackTimer;
+    QRandomGenerator m_rng;
+    int m_nextId = 1;
+    bool m_stopping = false;
+};
+
+/// Runs a ConnectionPool on its own I/O thread(s) and offers a thread-safe API to the thread that
+/// owns it (the GUI or the headless main thread). The pool never runs on the caller's thread.
+class PoolHost final : public QObject
+{
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(PoolHost)
+
+public:
+    explicit PoolHost(const PoolConfig &config, QObject *parent = nullptr);
+    ~PoolHost() override;
+
+    /// The pool, for connecting to its signals (they arrive queued on the caller's thread).
+    ConnectionPool *pool() const { return m_pool; }
+    void subscribe(const Hl::Subscription &s);
+    void unsubscribe(const Hl::Subscription &s);
+    void reconnect(int connection);
+    void reconnectAll();
+    /// Blocks until the pool has produced a snapshot.
+    PoolSnapshot snapshot() const;
+    /// Closes every connection (close frames), waits up to @p timeout, then stops the threads.
+    void shutdown(std::chrono::milliseconds timeout = std::chrono::milliseconds(3000));
+
+private:
+    QList<QThread *> m_threads;
+    ConnectionPool *m_pool = nullptr;
+};
+
+} // namespace FeedScope

@@ -1,0 +1,175 @@
+#pragma once
+
+#include "codec.h"
+#include "subscription.h"
+
+#include <QDateTime>
+#include <QList>
+#include <QMetaType>
+#include <QObject>
+#include <QUrl>
+
+#include <array>
+#include <chrono>
+
+namespace FeedScope {
+Q_NAMESPACE
+
+/// Connection states (issue 3): every transition is an event with a time, a cause and details.
+enum class ConnState : quint8 { Idle, Connecting, Open, Closing, Backoff, Stopped };
+Q_ENUM_NS(ConnState)
+
+/// Why a connection changed state.
+enum class Cause : quint8 {
+    None,
+    Opened,          ///< handshake done
+    CloseFrame,      ///< the server closed with a close frame (code and reason in the details)
+    SocketError,     ///< TCP/handshake error or connect timeout
+    PongTimeout,     ///< no pong within pongTimeout of a ping
+    Stale,           ///< no frame of any kind within staleTimeout: half-open connection
+    Oversized,       ///< a frame larger than maxFrameBytes
+    Manual,          ///< the user asked for a reconnect
+    Shutdown,        ///< the pool is stopping
+    IdleClose,       ///< optional idle auto-close (no subscriptions left)
+    Backoff,         ///< waiting before the next attempt
+    Retry,           ///< a new attempt starts
+};
+Q_ENUM_NS(Cause)
+
+enum class SubState : quint8 { Pending, Active, Restoring, Rejected, Failed, Unplaceable };
+Q_ENUM_NS(SubState)
+
+QLatin1StringView nameOf(ConnState s);
+QLatin1StringView nameOf(Cause c);
+QLatin1StringView nameOf(SubState s);
+
+struct PoolConfig
+{
+    QUrl url;
+    int maxConnections = 10;
+    int maxSubscriptionsPerConnection = 100;
+    std::chrono::milliseconds pingInterval{30000};
+    std::chrono::milliseconds staleTimeout{0}; ///< 0 = 2 × pingInterval + 10 s
+    std::chrono::milliseconds pongTimeout{10000};
+    std::chrono::milliseconds connectTimeout{10000};
+    std::chrono::milliseconds closeTimeout{2000}; ///< close handshake grace before abort
+    std::chrono::milliseconds backoffInitial{250};
+    std::chrono::milliseconds backoffMax{30000};
+    std::chrono::milliseconds stableAfter{60000}; ///< backoff resets after this long open
+    int newConnectionsPerMinute = 30;             ///< pool-wide limit on new connections
+    int outgoingPerMinute = 1800;                 ///< client frames of any kind, whole pool, sliding 60 s
+    int pingReserve = 20;                         ///< frames of the budget only pings may use
+    qint64 maxFrameBytes = 16 * 1024 * 1024;
+    int restoreBatch = 50;
+    std::chrono::milliseconds ackTimeout{10000};
+    int maxAttempts = 3;
+    std::chrono::milliseconds manualStagger{100}; ///< reconnectAll spreads attempts over n × this
+    std::chrono::milliseconds idleClose{0};       ///< optional (seed 004): close a connection left without subscriptions
+    int ioThreads = 1;
+
+    std::chrono::milliseconds effectiveStaleTimeout() const
+    {
+        return staleTimeout.count() > 0 ? staleTimeout : 2 * pingInterval + std::chrono::milliseconds(10000);
+    }
+};
+
+struct ConnectionEvent
+{
+    int connection = 0;
+    ConnState from = ConnState::Idle;
+    ConnState to = ConnState::Idle;
+    Cause cause = Cause::None;
+    int closeCode = 0;
+    QString detail;
+    QDateTime at;
+    QDateTime nextAttemptAt; ///< when `to` is Backoff
+};
+
+struct ConnectionStatus
+{
+    int id = 0;
+    ConnState state = ConnState::Idle;
+    QUrl url;
+    quint16 localPort = 0;
+    int subscriptions = 0;
+    qint64 messagesIn = 0; ///< every text/binary frame received
+    qint64 bytesIn = 0;
+    qint64 framesOut = 0;
+    int reconnects = 0;
+    double rttMs = -1;
+    Cause lastCause = Cause::None;
+    QString lastDetail;
+    QDateTime openedAt;
+    QDateTime nextAttemptAt;
+    qint64 lastFrameAgeMs = -1;
+    int queuedOut = 0; ///< frames waiting for the outgoing budget
+    std::array<qint64, Hl::DecodeErrorCount> malformed{}; ///< by Hl::DecodeError
+    qint64 unknownChannel = 0;
+    qint64 oversized = 0;
+};
+
+struct SubscriptionStatus
+{
+    Hl::Subscription subscription;
+    SubState state = SubState::Pending;
+    int connection = -1;
+    QString error;
+    qint64 messages = 0; ///< data frames routed to it over the whole run, on receipt
+    qint64 bytes = 0;
+    QDateTime firstMessageAt;
+    QDateTime lastMessageAt;
+    int attempts = 0;          ///< subscribe requests sent for the current placement
+    qint64 ackLatencyMs = -1;  ///< last subscribe → ack
+    qint64 restores = 0;       ///< times it was re-established after a reconnect
+};
+
+struct ReconnectRecord
+{
+    int connection = 0;
+    Cause cause = Cause::None;
+    QString detail;
+    bool manual = false;
+    QDateTime startedAt;
+    qint64 durationMs = -1; ///< down → last subscription settled; -1 while in progress
+    int restored = 0;
+    int total = 0;
+};
+
+struct PoolCounters
+{
+    qint64 malformedFrames = 0;
+    qint64 serverErrors = 0;
+    qint64 oversizedFrames = 0;
+    qint64 unroutedFrames = 0; ///< data for no subscription of that connection
+    qint64 unexpectedAcks = 0;
+    int outgoingUsed = 0;      ///< frames sent in the last 60 s
+    int outgoingCapacity = 0;
+    int outgoingQueued = 0;
+    int newConnectionsLastMinute = 0;
+    QHash<QString, qint64> serverErrorsByKind;
+};
+
+struct PoolSnapshot
+{
+    QDateTime at;
+    QList<ConnectionStatus> connections;
+    QList<SubscriptionStatus> subscriptions;
+    QList<ReconnectRecord> reconnects;
+    PoolCounters counters;
+};
+
+/// One routed data frame, as handed to consumers (dispatcher, recorder, statistics).
+struct DataFrame
+{
+    int connection = 0;
+    QByteArray key;      ///< canonical subscription
+    QByteArray raw;      ///< the frame's bytes (shared)
+    qint64 receivedNs = 0; ///< monotonic receive time
+    bool snapshot = false;
+};
+
+} // namespace FeedScope
+
+Q_DECLARE_METATYPE(FeedScope::ConnectionEvent)
+Q_DECLARE_METATYPE(FeedScope::PoolSnapshot)
+Q_DECLARE_METATYPE(FeedScope::DataFrame)

@@ -14,8 +14,7 @@ qint64 monotonicNs()
 SlidingWindowBudget::SlidingWindowBudget(int capacity, std::chrono::milliseconds window, int reserve)
     : m_capacity(std::max(1, capacity)), m_reserve(std::clamp(reserve, 0, std::max(0, capacity - 1))),
       m_windowMs(window.count())
-{
-}
+{}
 
 void SlidingWindowBudget::prune(qint64 nowMs) const
 {

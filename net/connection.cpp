@@ -17,13 +17,14 @@ Connection::Connection(int id, const PoolConfig &config, SlidingWindowBudget *ou
 {
     m_status.id = id;
     m_status.url = config.url;
-    for (QTimer *t : {&m_backoffTimer, &m_connectTimer, &m_closeTimer, &m_pingTimer, &m_pongTimer, &m_staleTimer,
-                      &m_flushTimer})
+    for (QTimer *t : {&m_backoffTimer, &m_connectTimer, &m_closeTimer, &m_pingTimer, &m_pongTimer,
+                      &m_staleTimer, &m_flushTimer})
         t->setSingleShot(true);
     m_flushTimer.setTimerType(Qt::PreciseTimer);
     connect(&m_backoffTimer, &QTimer::timeout, this, &Connection::attempt);
-    connect(&m_connectTimer, &QTimer::timeout, this,
-            [this] { fail(Cause::SocketError, u"connect timeout after %1 ms"_s.arg(m_cfg.connectTimeout.count())); });
+    connect(&m_connectTimer, &QTimer::timeout, this, [this] {
+        fail(Cause::SocketError, u"connect timeout after %1 ms"_s.arg(m_cfg.connectTimeout.count()));
+    });
     connect(&m_closeTimer, &QTimer::timeout, this, [this] { m_socket.abort(); });
     connect(&m_pingTimer, &QTimer::timeout, this, &Connection::onPingTimer);
     connect(&m_pongTimer, &QTimer::timeout, this,
@@ -38,13 +39,15 @@ Connection::Connection(int id, const PoolConfig &config, SlidingWindowBudget *ou
     connect(&m_socket, &QWebSocket::textMessageReceived, this, &Connection::onText);
     connect(&m_socket, &QWebSocket::binaryMessageReceived, this, &Connection::onBinary);
 #if QT_VERSION < QT_VERSION_CHECK(6, 5, 0)
-    connect(&m_socket, qOverload<QAbstractSocket::SocketError>(&QWebSocket::error), this, &Connection::onSocketError);
+    connect(&m_socket, qOverload<QAbstractSocket::SocketError>(&QWebSocket::error), this,
+            &Connection::onSocketError);
 #else
     connect(&m_socket, &QWebSocket::errorOccurred, this, &Connection::onSocketError);
 #endif
     connect(&m_socket, &QWebSocket::aboutToClose, this, [this] {
         // QWebSocket closes by itself when a message exceeds the size limit.
-        if (m_pendingCause == Cause::None && m_socket.closeCode() == QWebSocketProtocol::CloseCodeTooMuchData) {
+        if (m_pendingCause == Cause::None &&
+            m_socket.closeCode() == QWebSocketProtocol::CloseCodeTooMuchData) {
             m_pendingCause = Cause::Oversized;
             m_pendingDetail = u"a frame exceeded %1 bytes"_s.arg(m_cfg.maxFrameBytes);
             QMutexLocker lock(&m_statusMutex);
@@ -108,7 +111,8 @@ void Connection::open()
         const qint64 wait = m_newConnections->msUntilAvailable(true, now);
         m_backoffTimer.start(std::chrono::milliseconds(wait));
         setState(ConnState::Backoff, Cause::Backoff,
-                 u"new-connection limit (%1 per minute): next attempt in %2 ms"_s.arg(m_cfg.newConnectionsPerMinute)
+                 u"new-connection limit (%1 per minute): next attempt in %2 ms"_s
+                     .arg(m_cfg.newConnectionsPerMinute)
                      .arg(wait));
         return;
     }
@@ -171,7 +175,8 @@ void Connection::stop(Cause cause)
         m_backoffTimer.stop();
         setState(ConnState::Stopped, cause);
         break;
-    case ConnState::Stopped: break;
+    case ConnState::Stopped:
+        break;
     }
 }
 
@@ -233,7 +238,8 @@ void Connection::onDisconnected()
 {
     if (m_state == ConnState::Backoff || m_state == ConnState::Stopped || m_state == ConnState::Idle)
         return; // already settled
-    for (QTimer *t : {&m_connectTimer, &m_closeTimer, &m_pingTimer, &m_pongTimer, &m_staleTimer, &m_flushTimer})
+    for (QTimer *t :
+         {&m_connectTimer, &m_closeTimer, &m_pingTimer, &m_pongTimer, &m_staleTimer, &m_flushTimer})
         t->stop();
     flushBatch(); // what arrived before the drop is delivered before the state change
     clearQueues();
@@ -277,7 +283,8 @@ qint64 Connection::backoffDelayMs()
 {
     // Full jitter: uniform in [0, min(cap, initial × 2^(failures-1))].
     const int exponent = std::clamp(m_failures - 1, 0, 30);
-    const qint64 ceiling = std::min<qint64>(m_cfg.backoffMax.count(), m_cfg.backoffInitial.count() << exponent);
+    const qint64 ceiling =
+        std::min<qint64>(m_cfg.backoffMax.count(), m_cfg.backoffInitial.count() << exponent);
     return static_cast<qint64>(m_rng.bounded(static_cast<quint32>(ceiling) + 1));
 }
 
@@ -318,7 +325,8 @@ void Connection::onText(const QString &text)
         ++m_status.unknownChannel;
         break;
     }
-    default: break;
+    default:
+        break;
     }
     flushBatch(); // keep arrival order between data and control frames
     Q_EMIT controlFrame(m_id, env);
@@ -360,7 +368,8 @@ void Connection::enqueue(const QByteArray &frame, Priority priority, const QByte
 void Connection::dropQueued(const QByteArray &ackKey)
 {
     for (auto *q : {&m_normal, &m_restore})
-        q->erase(std::remove_if(q->begin(), q->end(), [&](const Out &o) { return o.ackKey == ackKey; }), q->end());
+        q->erase(std::remove_if(q->begin(), q->end(), [&](const Out &o) { return o.ackKey == ackKey; }),
+                 q->end());
 }
 
 void Connection::scheduleFlush(qint64 delayMs)

@@ -28,8 +28,8 @@ class Connection final : public QObject
 public:
     enum class Priority : quint8 { Ping, Normal, Restore };
 
-    Connection(int id, const PoolConfig &config, SlidingWindowBudget *outgoing, SlidingWindowBudget *newConnections,
-               QObject *parent = nullptr);
+    Connection(int id, const PoolConfig &config, SlidingWindowBudget *outgoing,
+               SlidingWindowBudget *newConnections, QObject *parent = nullptr);
     ~Connection() override;
 
     int id() const { return m_id; }
@@ -45,7 +45,8 @@ public Q_SLOTS:
     void reconnect(bool manual = true);
     /// Close with a close frame and stay stopped.
     void stop(FeedScope::Cause cause = Cause::Shutdown);
-    void enqueue(const QByteArray &frame, FeedScope::Connection::Priority priority, const QByteArray &ackKey = {});
+    void enqueue(const QByteArray &frame, FeedScope::Connection::Priority priority,
+                 const QByteArray &ackKey = {});
     /// Drops queued subscribe frames of @p ackKey (the subscription was withdrawn before it was sent).
     void dropQueued(const QByteArray &ackKey);
 

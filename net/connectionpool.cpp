@@ -36,8 +36,7 @@ ConnectionPool::~ConnectionPool()
     }
 }
 
-template<typename F>
-void ConnectionPool::onConn(Connection *conn, F &&f)
+template<typename F> void ConnectionPool::onConn(Connection *conn, F &&f)
 {
     // Runs on the connection's thread: directly when it is this one, queued otherwise.
     QMetaObject::invokeMethod(conn, std::forward<F>(f), Qt::AutoConnection);
@@ -82,7 +81,8 @@ void ConnectionPool::place(SubRecord &rec, bool restoring)
 {
     const Hl::Subscription &s = rec.status.subscription;
     auto compatible = [&](const ConnRecord &c) {
-        return c.state != ConnState::Stopped && !c.routes.contains(s.routeKey()) && !c.byAck.contains(s.ackKey());
+        return c.state != ConnState::Stopped && !c.routes.contains(s.routeKey()) &&
+               !c.byAck.contains(s.ackKey());
     };
     // 1. a connection with free capacity and no ambiguity conflict
     for (auto &[id, c] : m_conns) {
@@ -291,8 +291,9 @@ void ConnectionPool::onConnectionEvent(const ConnectionEvent &e)
     if (e.to == ConnState::Stopped) {
         c.reconnectIndex = -1;
         if (m_stopping) {
-            const bool allDown = std::all_of(m_conns.cbegin(), m_conns.cend(),
-                                             [](const auto &kv) { return kv.second.state == ConnState::Stopped; });
+            const bool allDown = std::all_of(m_conns.cbegin(), m_conns.cend(), [](const auto &kv) {
+                return kv.second.state == ConnState::Stopped;
+            });
             if (allDown)
                 Q_EMIT stopped();
         } else if (c.routes.isEmpty()) {
@@ -366,10 +367,14 @@ void ConnectionPool::onControl(int connection, const Hl::Envelope &env)
     if (it == m_conns.end())
         return;
     switch (env.kind) {
-    case Hl::FrameKind::SubscriptionResponse: onAck(it->second, env); break;
-    case Hl::FrameKind::Error: onServerError(it->second, env.serverError); break;
-    case Hl::FrameKind::Invalid: ++m_counters.malformedFrames; break;
-    default: break;
+    case Hl::FrameKind::SubscriptionResponse:
+        onAck(it->second, env);
+        break;
+    case Hl::FrameKind::Error:
+        onServerError(it->second, env.serverError);
+        break;
+    default:
+        break;
     }
 }
 
@@ -461,7 +466,8 @@ void ConnectionPool::onServerError(ConnRecord &c, const Hl::ServerError &error)
         }
         break;
     }
-    default: break; // rate limit: the dropped frame is retried by the ack timeout
+    default:
+        break; // rate limit: the dropped frame is retried by the ack timeout
     }
     updateAckTimer();
 }
@@ -469,7 +475,8 @@ void ConnectionPool::onServerError(ConnRecord &c, const Hl::ServerError &error)
 void ConnectionPool::updateAckTimer()
 {
     const bool waiting = std::any_of(m_subs.cbegin(), m_subs.cend(), [](const SubRecord &r) {
-        return r.sentAtMs >= 0 && (r.status.state == SubState::Pending || r.status.state == SubState::Restoring);
+        return r.sentAtMs >= 0 &&
+               (r.status.state == SubState::Pending || r.status.state == SubState::Restoring);
     });
     if (waiting && !m_ackTimer.isActive())
         m_ackTimer.start();
@@ -524,8 +531,8 @@ void ConnectionPool::reconnectAll()
         if (c.state == ConnState::Stopped)
             continue;
         c.manual = true;
-        const qint64 delay =
-            i++ * m_cfg.manualStagger.count() + m_rng.bounded(static_cast<quint32>(m_cfg.manualStagger.count()) + 1);
+        const qint64 delay = i++ * m_cfg.manualStagger.count() +
+                             m_rng.bounded(static_cast<quint32>(m_cfg.manualStagger.count()) + 1);
         QPointer<Connection> conn = c.conn;
         QTimer::singleShot(std::chrono::milliseconds(delay), this, [this, conn] {
             if (conn)
@@ -625,7 +632,8 @@ PoolSnapshot PoolHost::snapshot() const
 {
     PoolSnapshot s;
     if (m_pool)
-        QMetaObject::invokeMethod(m_pool, [&s, p = m_pool] { s = p->snapshot(); }, Qt::BlockingQueuedConnection);
+        QMetaObject::invokeMethod(
+            m_pool, [&s, p = m_pool] { s = p->snapshot(); }, Qt::BlockingQueuedConnection);
     return s;
 }
 
@@ -641,7 +649,8 @@ void PoolHost::shutdown(std::chrono::milliseconds timeout)
         loop.exec();
     }
     // The pool and its connections are deleted on their own threads, then the threads end.
-    QMetaObject::invokeMethod(m_pool, [p = m_pool] { delete p; }, Qt::BlockingQueuedConnection);
+    QMetaObject::invokeMethod(
+        m_pool, [p = m_pool] { delete p; }, Qt::BlockingQueuedConnection);
     m_pool = nullptr;
     for (QThread *t : std::as_const(m_threads)) {
         t->quit();

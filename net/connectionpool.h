@@ -91,8 +91,7 @@ private:
     void retryUnplaceable();
     void maybeIdleClose(int connection);
     SubRecord *byAckKey(ConnRecord &c, const QByteArray &ackKey);
-    template<typename F>
-    void onConn(Connection *conn, F &&f);
+    template<typename F> void onConn(Connection *conn, F &&f);
 
     const PoolConfig m_cfg;
     QList<QThread *> m_threads;
@@ -102,7 +101,7 @@ private:
     std::map<int, ConnRecord> m_conns;
     QList<ReconnectRecord> m_reconnects;
     PoolCounters m_counters;
-    QTimer m_ackTimer;
+    QTimer m_ackTimer{this};
     QRandomGenerator m_rng;
     int m_nextId = 1;
     bool m_stopping = false;

@@ -22,17 +22,17 @@ Q_ENUM_NS(ConnState)
 /// Why a connection changed state.
 enum class Cause : quint8 {
     None,
-    Opened,          ///< handshake done
-    CloseFrame,      ///< the server closed with a close frame (code and reason in the details)
-    SocketError,     ///< TCP/handshake error or connect timeout
-    PongTimeout,     ///< no pong within pongTimeout of a ping
-    Stale,           ///< no frame of any kind within staleTimeout: half-open connection
-    Oversized,       ///< a frame larger than maxFrameBytes
-    Manual,          ///< the user asked for a reconnect
-    Shutdown,        ///< the pool is stopping
-    IdleClose,       ///< optional idle auto-close (no subscriptions left)
-    Backoff,         ///< waiting before the next attempt
-    Retry,           ///< a new attempt starts
+    Opened,      ///< handshake done
+    CloseFrame,  ///< the server closed with a close frame (code and reason in the details)
+    SocketError, ///< TCP/handshake error or connect timeout
+    PongTimeout, ///< no pong within pongTimeout of a ping
+    Stale,       ///< no frame of any kind within staleTimeout: half-open connection
+    Oversized,   ///< a frame larger than maxFrameBytes
+    Manual,      ///< the user asked for a reconnect
+    Shutdown,    ///< the pool is stopping
+    IdleClose,   ///< optional idle auto-close (no subscriptions left)
+    Backoff,     ///< waiting before the next attempt
+    Retry,       ///< a new attempt starts
 };
 Q_ENUM_NS(Cause)
 
@@ -64,7 +64,8 @@ struct PoolConfig
     std::chrono::milliseconds ackTimeout{10000};
     int maxAttempts = 3;
     std::chrono::milliseconds manualStagger{100}; ///< reconnectAll spreads attempts over n × this
-    std::chrono::milliseconds idleClose{0};       ///< optional (seed 004): close a connection left without subscriptions
+    std::chrono::milliseconds idleClose{
+        0}; ///< optional (seed 004): close a connection left without subscriptions
     int ioThreads = 1;
 
     std::chrono::milliseconds effectiveStaleTimeout() const
@@ -102,7 +103,7 @@ struct ConnectionStatus
     QDateTime openedAt;
     QDateTime nextAttemptAt;
     qint64 lastFrameAgeMs = -1;
-    int queuedOut = 0; ///< frames waiting for the outgoing budget
+    int queuedOut = 0;                                    ///< frames waiting for the outgoing budget
     std::array<qint64, Hl::DecodeErrorCount> malformed{}; ///< by Hl::DecodeError
     qint64 unknownChannel = 0;
     qint64 oversized = 0;
@@ -118,9 +119,9 @@ struct SubscriptionStatus
     qint64 bytes = 0;
     QDateTime firstMessageAt;
     QDateTime lastMessageAt;
-    int attempts = 0;          ///< subscribe requests sent for the current placement
-    qint64 ackLatencyMs = -1;  ///< last subscribe → ack
-    qint64 restores = 0;       ///< times it was re-established after a reconnect
+    int attempts = 0;         ///< subscribe requests sent for the current placement
+    qint64 ackLatencyMs = -1; ///< last subscribe → ack
+    qint64 restores = 0;      ///< times it was re-established after a reconnect
 };
 
 struct ReconnectRecord
@@ -142,7 +143,7 @@ struct PoolCounters
     qint64 oversizedFrames = 0;
     qint64 unroutedFrames = 0; ///< data for no subscription of that connection
     qint64 unexpectedAcks = 0;
-    int outgoingUsed = 0;      ///< frames sent in the last 60 s
+    int outgoingUsed = 0; ///< frames sent in the last 60 s
     int outgoingCapacity = 0;
     int outgoingQueued = 0;
     int newConnectionsLastMinute = 0;
@@ -162,8 +163,8 @@ struct PoolSnapshot
 struct DataFrame
 {
     int connection = 0;
-    QByteArray key;      ///< canonical subscription
-    QByteArray raw;      ///< the frame's bytes (shared)
+    QByteArray key;        ///< canonical subscription
+    QByteArray raw;        ///< the frame's bytes (shared)
     qint64 receivedNs = 0; ///< monotonic receive time
     bool snapshot = false;
 };

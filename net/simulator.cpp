@@ -590,6 +590,12 @@ void FeedSimulator::handleSubscribe(Client *c, const QJsonObject &request, const
         return;
     }
     AddressState &a = address(QHostAddress(c->address));
+    if (m_cfg.limits.maxSubscriptionsPerConnection > 0 &&
+        static_cast<int>(c->subs.size()) >= m_cfg.limits.maxSubscriptionsPerConnection) {
+        sendError(c, u"Cannot subscribe to more than %1 channels."_s.arg(
+                         m_cfg.limits.maxSubscriptionsPerConnection));
+        return;
+    }
     if (a.subscriptions >= m_cfg.limits.maxSubscriptions) {
         sendError(c, u"Cannot subscribe to more than %1 channels."_s.arg(m_cfg.limits.maxSubscriptions));
         return;
@@ -698,10 +704,23 @@ void FeedSimulator::sendData(Client *c, Sub &s, qint64 wallMs)
     ++m_totalDataFrames;
 }
 
+void FeedSimulator::setDataPaused(bool paused)
+{
+    m_dataPaused = paused;
+    if (!paused) {
+        // Resume on cadence, without a burst for the paused time.
+        const double now = static_cast<double>(m_clock.elapsed());
+        for (const auto &[id, c] : m_clients)
+            for (const auto &[k, sub] : c->subs)
+                sub->nextDueMs = std::max(sub->nextDueMs, now);
+    }
+    updateTickTimer();
+}
+
 void FeedSimulator::updateTickTimer()
 {
     bool any = false;
-    if (m_replay.isEmpty()) {
+    if (m_replay.isEmpty() && !m_dataPaused) {
         for (const auto &[id, c] : m_clients) {
             if (!c->subs.empty() && !c->stalled) {
                 any = true;

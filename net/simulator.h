@@ -30,11 +30,12 @@ Q_NAMESPACE
 /// The real server's per-client-address limits (PROTOCOL.md §3), each configurable.
 struct Limits
 {
-    int maxConnections = 10;             ///< concurrent; the handshake beyond it is refused (HTTP 429)
-    int maxNewConnectionsPerMinute = 30; ///< accepted handshakes in any sliding 60 s
-    int maxSubscriptions = 1000;         ///< "Cannot subscribe to more than N channels."
-    int maxUsers = 10;                   ///< "Cannot track more than N total users."
-    int maxMessagesPerMinute = 2000;     ///< "Cannot send more than N messages per minute."
+    int maxConnections = 10;               ///< concurrent; the handshake beyond it is refused (HTTP 429)
+    int maxNewConnectionsPerMinute = 30;   ///< accepted handshakes in any sliding 60 s
+    int maxSubscriptions = 1000;           ///< "Cannot subscribe to more than N channels."
+    int maxSubscriptionsPerConnection = 0; ///< 0 = none; same error text, counted per connection
+    int maxUsers = 10;                     ///< "Cannot track more than N total users."
+    int maxMessagesPerMinute = 2000;       ///< "Cannot send more than N messages per minute."
     std::chrono::milliseconds idleTimeout{60000}; ///< close after this long without client traffic
 };
 
@@ -141,6 +142,9 @@ public:
     qint64 refusedHandshakes() const { return m_refusedHandshakes; }
     int idOfPeerPort(quint16 peerPort) const;
 
+    /// Stops (resumes) producing synthetic data everywhere, e.g. to let in-flight frames settle.
+    void setDataPaused(bool paused);
+
     /// Runs @p fault now. Returns false (with @p error) when it names a missing connection.
     bool apply(const Fault &fault, QString *error = nullptr);
     /// Runs @p fault at fault.at after start() (or now, if that time has passed).
@@ -193,8 +197,8 @@ private:
     QWebSocketServer m_ws{QStringLiteral("feedscope-sim"), QWebSocketServer::NonSecureMode, this};
     quint16 m_port = 0;
     QElapsedTimer m_clock;
-    QTimer m_tick;
-    QTimer m_idleCheck;
+    QTimer m_tick{this};
+    QTimer m_idleCheck{this};
     std::map<int, std::unique_ptr<Client>> m_clients;
     QHash<QWebSocket *, int> m_idOf;
     QHash<QTcpSocket *, quint16> m_pending; ///< upgrading feed sockets holding a connection slot
@@ -207,6 +211,7 @@ private:
     qint64 m_refusedHandshakes = 0;
     int m_nextId = 1;
     bool m_started = false;
+    bool m_dataPaused = false;
     QList<std::shared_ptr<QTimer>> m_scheduled;
 
     // Replay
@@ -221,8 +226,8 @@ private:
     qsizetype m_replayPos = -1;    ///< -1 = not started
     qint64 m_replayStartNs = 0;
     qint64 m_replaySent = 0;
-    QTimer m_replayTimer;
-    QTimer m_replayWait;
+    QTimer m_replayTimer{this};
+    QTimer m_replayWait{this};
 };
 
 } // namespace FeedScope::Sim

@@ -1,0 +1,615 @@
+// The connection pool against the real simulator over real sockets, on its own I/O thread.
+#include "connectionpool.h"
+#include "simulator.h"
+#include "testutil.h"
+
+#include <QElapsedTimer>
+#include <QSignalSpy>
+#include <QTest>
+
+#include <memory>
+
+using namespace FeedScope;
+using namespace FeedScope::Sim;
+using namespace FeedScope::Test;
+using namespace Qt::StringLiterals;
+using namespace std::chrono_literals;
+
+namespace {
+
+const QByteArray userA = "0x1111111111111111111111111111111111111111";
+
+QList<Hl::Subscription> bboSubscriptions(int n)
+{
+    QList<Hl::Subscription> out;
+    for (int i = 0; i < n; ++i)
+        out.append(sub(R"({"type":"bbo","coin":"C)" + QByteArray::number(i) + "\"}"));
+    return out;
+}
+
+const SubscriptionStatus *find(const PoolSnapshot &s, const Hl::Subscription &x)
+{
+    for (const SubscriptionStatus &st : s.subscriptions)
+        if (st.subscription == x)
+            return &st;
+    return nullptr;
+}
+
+int countIn(const PoolSnapshot &s, SubState state)
+{
+    return static_cast<int>(
+        std::count_if(s.subscriptions.cbegin(), s.subscriptions.cend(),
+                      [state](const SubscriptionStatus &st) { return st.state == state; }));
+}
+
+qint64 totalMessages(const PoolSnapshot &s)
+{
+    qint64 n = 0;
+    for (const SubscriptionStatus &st : s.subscriptions)
+        n += st.messages;
+    return n;
+}
+
+} // namespace
+
+class tst_Pool : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void cleanup();
+
+    void steadyFlowExactCounts();
+    void killAllTwice();
+    void staleConnectionDetected();
+    void serverLimitsNeverProvoked();
+    void budgetControlProvokesLimit();
+    void rejectedSubscriptions();
+    void malformedAndOversized();
+    void serverRestart();
+    void manualRacingAutomatic_data();
+    void manualRacingAutomatic();
+    void reconnectAllIsStaggered();
+    void thousandSubscriptionsRestored();
+    void placementConflictsAndUnplaceable();
+    void overCapacityWarns();
+    void unsubscribeAndResubscribe();
+    void heartbeatKeepsQuietConnectionAlive();
+    void backoffAndConnectionLimit();
+
+private:
+    FeedSimulator &startSim(SimulatorConfig cfg = {});
+    PoolHost &startPool(PoolConfig cfg);
+    PoolConfig config() const;
+    bool waitActive(int n, int timeoutMs = 15000);
+    PoolSnapshot snap() { return m_host->snapshot(); }
+    int simIdOf(int poolConnection);
+
+    std::unique_ptr<FeedSimulator> m_sim;
+    std::unique_ptr<PoolHost> m_host;
+};
+
+FeedSimulator &tst_Pool::startSim(SimulatorConfig cfg)
+{
+    m_sim = std::make_unique<FeedSimulator>(cfg);
+    QString error;
+    if (!m_sim->start(&error))
+        qFatal("simulator: %s", qPrintable(error));
+    return *m_sim;
+}
+
+PoolConfig tst_Pool::config() const
+{
+    PoolConfig cfg;
+    cfg.url = m_sim->url();
+    cfg.backoffInitial = 50ms;
+    cfg.backoffMax = 400ms;
+    cfg.ackTimeout = 3s;
+    cfg.newConnectionsPerMinute = 1000;
+    cfg.outgoingPerMinute = 100000;
+    return cfg;
+}
+
+PoolHost &tst_Pool::startPool(PoolConfig cfg)
+{
+    m_host = std::make_unique<PoolHost>(cfg);
+    return *m_host;
+}
+
+bool tst_Pool::waitActive(int n, int timeoutMs)
+{
+    return waitUntil([&] { return countIn(snap(), SubState::Active) == n; }, timeoutMs);
+}
+
+int tst_Pool::simIdOf(int poolConnection)
+{
+    for (const ConnectionStatus &c : snap().connections)
+        if (c.id == poolConnection)
+            return m_sim->idOfPeerPort(c.localPort);
+    return -1;
+}
+
+void tst_Pool::cleanup()
+{
+    if (m_host)
+        m_host->shutdown(1s);
+    m_host.reset();
+    m_sim.reset();
+}
+
+void tst_Pool::steadyFlowExactCounts()
+{
+    SimulatorConfig sc;
+    sc.rateScale = 5;
+    startSim(sc);
+    const QList<Hl::Subscription> subs = {
+        sub(R"({"type":"bbo","coin":"BTC"})"),
+        sub(R"({"type":"bbo","coin":"ETH"})"),
+        sub(R"({"type":"trades","coin":"BTC"})"),
+        sub(R"({"type":"trades","coin":"SOL"})"),
+        sub(R"({"type":"l2Book","coin":"BTC"})"),
+        sub(R"({"type":"l2Book","coin":"BTC","nSigFigs":5})"),
+        sub(R"({"type":"candle","coin":"ETH","interval":"1m"})"),
+        sub(R"({"type":"allMids"})"),
+        sub(R"({"type":"activeAssetCtx","coin":"@107"})"),
+        sub(R"({"type":"userFills","user":")" + userA + "\"}"),
+        sub(R"({"type":"orderUpdates","user":")" + userA + "\"}"),
+        sub(R"({"type":"userEvents","user":")" + userA + "\"}"),
+    };
+    PoolHost &host = startPool(config());
+    for (const auto &s : subs)
+        host.subscribe(s);
+    QVERIFY(waitActive(static_cast<int>(subs.size())));
+    QVERIFY(waitUntil([&] { return totalMessages(snap()) >= 400; }, 20000));
+
+    // Stop the source, let in-flight frames land, then every count is exact.
+    m_sim->setDataPaused(true);
+    QVERIFY(waitUntil([&] { return totalMessages(snap()) == m_sim->totalDataFramesSent(); }, 5000));
+    const PoolSnapshot s = snap();
+    for (const auto &x : subs) {
+        const SubscriptionStatus *st = find(s, x);
+        QVERIFY(st);
+        QCOMPARE(st->state, SubState::Active);
+        QCOMPARE(st->messages, m_sim->dataFramesSent(x));
+        QVERIFY2(st->messages > 0, x.canonical().constData());
+        QVERIFY(st->bytes > st->messages * 50);
+        QVERIFY(st->firstMessageAt.isValid() && st->lastMessageAt >= st->firstMessageAt);
+        QVERIFY(st->ackLatencyMs >= 0);
+    }
+    QCOMPARE(s.counters.unroutedFrames, 0);
+    // Frames that cannot be told apart never share a connection.
+    QVERIFY(find(s, subs[4])->connection != find(s, subs[5])->connection);
+    QCOMPARE(s.connections.size(), 2);
+}
+
+void tst_Pool::killAllTwice()
+{
+    startSim();
+    QSignalSpy errors(m_sim.get(), &FeedSimulator::errorSent);
+    PoolConfig cfg = config();
+    cfg.maxSubscriptionsPerConnection = 10;
+    PoolHost &host = startPool(cfg);
+    const auto subs = bboSubscriptions(40);
+    for (const auto &s : subs)
+        host.subscribe(s);
+    QVERIFY(waitActive(40));
+    QCOMPARE(snap().connections.size(), 4);
+
+    for (int round = 1; round <= 2; ++round) {
+        QVERIFY(m_sim->apply(Fault::make(FaultKind::Abort, -1)));
+        QVERIFY(waitUntil([&] {
+            const PoolSnapshot s = snap();
+            return countIn(s, SubState::Active) == 40 && s.reconnects.size() == 4 * round &&
+                   std::all_of(s.reconnects.cbegin(), s.reconnects.cend(),
+                               [](const auto &r) { return r.durationMs >= 0; });
+        }));
+    }
+    const PoolSnapshot s = snap();
+    for (const ReconnectRecord &r : s.reconnects) {
+        QCOMPARE(r.total, 10);
+        QCOMPARE(r.restored, 10);
+        QVERIFY(!r.manual);
+    }
+    // Restored exactly once per kill, never twice on a connection.
+    QCOMPARE(m_sim->subscriptionCount(), 40);
+    for (const auto &x : subs) {
+        QCOMPARE(m_sim->subscribeRequests(x), 3);
+        QCOMPARE(find(s, x)->restores, 2);
+    }
+    QCOMPARE(errors.size(), 0); // no "Already subscribed", nothing refused
+    for (const ConnectionStatus &c : s.connections)
+        QCOMPARE(c.reconnects, 2);
+}
+
+void tst_Pool::staleConnectionDetected()
+{
+    startSim();
+    PoolConfig cfg = config();
+    cfg.pingInterval = 300ms;
+    cfg.staleTimeout = 900ms;
+    cfg.pongTimeout = 10s; // so that the stale detector, not the pong timeout, notices
+    cfg.maxSubscriptionsPerConnection = 2;
+    PoolHost &host = startPool(cfg);
+    for (const auto &s : bboSubscriptions(4))
+        host.subscribe(s);
+    QVERIFY(waitActive(4));
+    QCOMPARE(snap().connections.size(), 2);
+
+    const int simId = simIdOf(1);
+    QVERIFY(simId > 0);
+    QElapsedTimer t;
+    t.start();
+    QVERIFY(m_sim->apply(Fault::make(FaultKind::Stall, simId))); // half-open: socket stays, nothing flows
+    QVERIFY(waitUntil([&] { return !snap().reconnects.isEmpty(); }, 10000));
+    const qint64 detectedAfter = t.elapsed();
+    const ReconnectRecord r = snap().reconnects.constFirst();
+    QCOMPARE(r.connection, 1);
+    QCOMPARE(r.cause, Cause::Stale);
+    QVERIFY2(detectedAfter <= 900 + 1500, qPrintable(QString::number(detectedAfter)));
+    QVERIFY(waitActive(4));
+    QVERIFY(waitUntil([&] { return snap().reconnects.constFirst().durationMs >= 0; }));
+    QCOMPARE(snap().reconnects.size(), 1); // the healthy connection was left alone
+}
+
+void tst_Pool::serverLimitsNeverProvoked()
+{
+    // The server allows 120 messages a minute and 20 subscriptions per connection; the pool is
+    // configured below both and must never provoke either.
+    SimulatorConfig sc;
+    sc.limits.maxMessagesPerMinute = 120;
+    sc.limits.maxSubscriptionsPerConnection = 20;
+    startSim(sc);
+    QSignalSpy errors(m_sim.get(), &FeedSimulator::errorSent);
+    PoolConfig cfg = config();
+    cfg.outgoingPerMinute = 100;
+    cfg.pingReserve = 10;
+    cfg.maxSubscriptionsPerConnection = 20;
+    cfg.pingInterval = 250ms;
+    cfg.staleTimeout = 5s;
+    PoolHost &host = startPool(cfg);
+    for (const auto &s : bboSubscriptions(60))
+        host.subscribe(s);
+    QVERIFY(waitActive(60));
+    // Keep pinging until the budget is all but used up.
+    QVERIFY(waitUntil([&] { return snap().counters.outgoingUsed >= 95; }, 20000));
+    const PoolSnapshot s = snap();
+    QVERIFY(s.counters.outgoingUsed <= 100);
+    QCOMPARE(errors.size(), 0);
+    for (const auto &c : m_sim->connections())
+        QVERIFY(c.subscriptions <= 20);
+    QCOMPARE(countIn(s, SubState::Active), 60);
+}
+
+void tst_Pool::budgetControlProvokesLimit()
+{
+    // Control for the test above: the same server with the pool's budget above its limit does
+    // complain, so the test above would fail if the budget did not work.
+    SimulatorConfig sc;
+    sc.limits.maxMessagesPerMinute = 120;
+    startSim(sc);
+    QSignalSpy errors(m_sim.get(), &FeedSimulator::errorSent);
+    PoolConfig cfg = config();
+    cfg.outgoingPerMinute = 1000;
+    PoolHost &host = startPool(cfg);
+    for (const auto &s : bboSubscriptions(130))
+        host.subscribe(s);
+    QVERIFY(waitUntil([&] { return !errors.isEmpty(); }));
+    QCOMPARE(errors.first().at(1).toString(), u"Cannot send more than 120 messages per minute."_s);
+}
+
+void tst_Pool::rejectedSubscriptions()
+{
+    startSim();
+    const Hl::Subscription bad = sub(R"({"type":"bbo","coin":"NOPE"})");
+    const Hl::Subscription good = sub(R"({"type":"bbo","coin":"BTC"})");
+    const Hl::Subscription legacy = sub(R"({"type":"webData2","user":")" + userA + "\"}");
+    Fault reject = Fault::make(FaultKind::Reject);
+    reject.subscription = bad;
+    QVERIFY(m_sim->apply(reject));
+    PoolHost &host = startPool(config());
+    for (const auto &s : {bad, good, legacy})
+        host.subscribe(s);
+    QVERIFY(waitUntil([&] {
+        const PoolSnapshot s = snap();
+        return countIn(s, SubState::Rejected) == 2 && countIn(s, SubState::Active) == 1;
+    }));
+    PoolSnapshot s = snap();
+    QCOMPARE(find(s, bad)->error, u"Invalid subscription {\"coin\":\"NOPE\",\"type\":\"bbo\"}"_s);
+    QVERIFY(find(s, legacy)->error.startsWith(u"Error parsing JSON into valid websocket request:"_s));
+    QCOMPARE(find(s, bad)->connection, -1);
+    QVERIFY(m_sim->subscribeRequests(bad) <= 3);
+
+    // A reconnect restores the good one and leaves the rejected ones alone.
+    QVERIFY(m_sim->apply(Fault::make(FaultKind::Abort, -1)));
+    QVERIFY(waitUntil([&] { return snap().reconnects.size() == 1 && snap().reconnects[0].durationMs >= 0; }));
+    s = snap();
+    QCOMPARE(find(s, good)->state, SubState::Active);
+    QCOMPARE(find(s, bad)->state, SubState::Rejected);
+    QCOMPARE(m_sim->subscribeRequests(bad), 1);
+    QCOMPARE(s.counters.serverErrors, 2);
+}
+
+void tst_Pool::malformedAndOversized()
+{
+    startSim();
+    PoolConfig cfg = config();
+    cfg.maxFrameBytes = 1024 * 1024;
+    PoolHost &host = startPool(cfg);
+    const auto subs = bboSubscriptions(3);
+    for (const auto &s : subs)
+        host.subscribe(s);
+    QVERIFY(waitActive(3));
+    for (MalformedKind k : {MalformedKind::NotJson, MalformedKind::Binary, MalformedKind::WrongShape,
+                            MalformedKind::EmptyTrades, MalformedKind::UnknownChannel}) {
+        Fault f = Fault::make(FaultKind::Malformed);
+        f.malformed = k;
+        QVERIFY(m_sim->apply(f));
+    }
+    QVERIFY(waitUntil([&] { return snap().counters.malformedFrames == 4; }));
+    PoolSnapshot s = snap();
+    const ConnectionStatus &c = s.connections.constFirst();
+    QCOMPARE(c.malformed[static_cast<int>(Hl::DecodeError::NotJson)], 1);
+    QCOMPARE(c.malformed[static_cast<int>(Hl::DecodeError::Binary)], 1);
+    QCOMPARE(c.malformed[static_cast<int>(Hl::DecodeError::WrongShape)], 1);
+    QCOMPARE(c.malformed[static_cast<int>(Hl::DecodeError::Unroutable)], 1);
+    QCOMPARE(c.unknownChannel, 1);
+    QVERIFY(s.reconnects.isEmpty()); // bad frames do not cost the connection
+    const qint64 before = totalMessages(s);
+    QVERIFY(waitUntil([&] { return totalMessages(snap()) > before + 5; }));
+
+    Fault big = Fault::make(FaultKind::Oversized);
+    big.amount = 2 * 1024 * 1024;
+    QVERIFY(m_sim->apply(big));
+    QVERIFY(waitUntil([&] { return snap().reconnects.size() == 1 && snap().reconnects[0].durationMs >= 0; }));
+    s = snap();
+    QCOMPARE(s.reconnects[0].cause, Cause::Oversized);
+    QCOMPARE(s.counters.oversizedFrames, 1);
+    QCOMPARE(countIn(s, SubState::Active), 3);
+}
+
+void tst_Pool::serverRestart()
+{
+    startSim();
+    PoolConfig cfg = config();
+    cfg.maxSubscriptionsPerConnection = 5;
+    PoolHost &host = startPool(cfg);
+    for (const auto &s : bboSubscriptions(15))
+        host.subscribe(s);
+    QVERIFY(waitActive(15));
+    Fault restart = Fault::make(FaultKind::Restart);
+    restart.amount = 2000;
+    QVERIFY(m_sim->apply(restart));
+    QVERIFY(waitUntil([&] { return countIn(snap(), SubState::Restoring) == 15; }));
+    QVERIFY(waitUntil(
+        [&] {
+            const PoolSnapshot s = snap();
+            return countIn(s, SubState::Active) == 15 && s.reconnects.size() == 3 &&
+                   std::all_of(s.reconnects.cbegin(), s.reconnects.cend(),
+                               [](const auto &r) { return r.durationMs >= 0; });
+        },
+        15000));
+    for (const ReconnectRecord &r : snap().reconnects) {
+        QVERIFY(r.durationMs >= 1900); // the server was away for 2 s
+        QCOMPARE(r.restored, 5);
+    }
+    QCOMPARE(m_sim->subscriptionCount(), 15);
+}
+
+void tst_Pool::manualRacingAutomatic_data()
+{
+    QTest::addColumn<int>("order");
+    QTest::addRow("server abort, then manual") << 0;
+    QTest::addRow("manual, then server abort") << 1;
+    QTest::addRow("manual twice") << 2;
+}
+
+void tst_Pool::manualRacingAutomatic()
+{
+    QFETCH(int, order);
+    startSim();
+    QSignalSpy errors(m_sim.get(), &FeedSimulator::errorSent);
+    PoolHost &host = startPool(config());
+    const auto subs = bboSubscriptions(5);
+    for (const auto &s : subs)
+        host.subscribe(s);
+    QVERIFY(waitActive(5));
+    const int simId = simIdOf(1);
+    QSignalSpy connected(m_sim.get(), &FeedSimulator::clientConnected);
+    if (order == 0) {
+        m_sim->apply(Fault::make(FaultKind::Abort, simId));
+        host.reconnect(1);
+    } else if (order == 1) {
+        host.reconnect(1);
+        m_sim->apply(Fault::make(FaultKind::Abort, simId));
+    } else {
+        host.reconnect(1);
+        host.reconnect(1);
+    }
+    QVERIFY(waitUntil([&] {
+        const PoolSnapshot s = snap();
+        return !s.reconnects.isEmpty() && s.reconnects.constLast().durationMs >= 0 &&
+               countIn(s, SubState::Active) == 5;
+    }));
+    // Let any stray second attempt show itself before counting.
+    QVERIFY(waitUntil([&] { return m_sim->connections().size() == 1; }));
+    QTest::qWait(300);
+    QCOMPARE(connected.size(), 1); // exactly one new socket
+    QCOMPARE(snap().reconnects.size(), 1);
+    QCOMPARE(m_sim->subscriptionCount(), 5);
+    for (const auto &x : subs)
+        QCOMPARE(m_sim->subscribeRequests(x), 2);
+    QCOMPARE(errors.size(), 0);
+    if (order == 2)
+        QVERIFY(snap().reconnects.constFirst().manual);
+}
+
+void tst_Pool::reconnectAllIsStaggered()
+{
+    startSim();
+    PoolConfig cfg = config();
+    cfg.maxSubscriptionsPerConnection = 2;
+    cfg.manualStagger = 100ms;
+    PoolHost &host = startPool(cfg);
+    for (const auto &s : bboSubscriptions(8))
+        host.subscribe(s);
+    QVERIFY(waitActive(8));
+    QSignalSpy connected(m_sim.get(), &FeedSimulator::clientConnected);
+    QElapsedTimer t;
+    t.start();
+    QList<qint64> at;
+    QObject context;
+    connect(m_sim.get(), &FeedSimulator::clientConnected, &context, [&] { at.append(t.elapsed()); });
+    host.reconnectAll();
+    QVERIFY(waitUntil([&] { return connected.size() == 4 && countIn(snap(), SubState::Active) == 8; }));
+    // Spread over about n × stagger, not all in the same instant.
+    QVERIFY2(at.last() - at.first() >= 150, qPrintable(QString::number(at.last() - at.first())));
+    const PoolSnapshot s = snap();
+    QVERIFY(waitUntil([&] { return snap().reconnects.size() == 4; }));
+    for (const ReconnectRecord &r : snap().reconnects) {
+        QVERIFY(r.manual);
+        QCOMPARE(r.cause, Cause::Manual);
+    }
+}
+
+void tst_Pool::thousandSubscriptionsRestored()
+{
+    SimulatorConfig sc;
+    sc.rateScale = 0.05;
+    sc.limits.maxMessagesPerMinute = 100000;
+    startSim(sc);
+    PoolHost &host = startPool(config()); // 10 connections × 100
+    const auto subs = bboSubscriptions(1000);
+    for (const auto &s : subs)
+        host.subscribe(s);
+    QVERIFY(waitActive(1000, 60000));
+    QCOMPARE(snap().connections.size(), 10);
+    Fault restart = Fault::make(FaultKind::Restart);
+    restart.amount = 300;
+    QVERIFY(m_sim->apply(restart));
+    QVERIFY(waitUntil(
+        [&] {
+            const PoolSnapshot s = snap();
+            return s.reconnects.size() == 10 && std::all_of(s.reconnects.cbegin(), s.reconnects.cend(),
+                                                            [](const auto &r) { return r.durationMs >= 0; });
+        },
+        60000));
+    const PoolSnapshot s = snap();
+    QCOMPARE(countIn(s, SubState::Active), 1000);
+    for (const ReconnectRecord &r : s.reconnects)
+        QCOMPARE(r.restored, r.total);
+    QCOMPARE(m_sim->subscriptionCount(), 1000);
+    for (int i = 0; i < 1000; i += 97)
+        QCOMPARE(m_sim->subscribeRequests(subs[i]), 2);
+}
+
+void tst_Pool::placementConflictsAndUnplaceable()
+{
+    startSim();
+    PoolConfig cfg = config();
+    cfg.maxConnections = 2;
+    PoolHost &host = startPool(cfg);
+    const auto plain = sub(R"({"type":"l2Book","coin":"BTC"})");
+    const auto five = sub(R"({"type":"l2Book","coin":"BTC","nSigFigs":5})");
+    const auto four = sub(R"({"type":"l2Book","coin":"BTC","nSigFigs":4})");
+    host.subscribe(plain);
+    host.subscribe(five);
+    host.subscribe(four);
+    QVERIFY(waitUntil([&] {
+        return countIn(snap(), SubState::Active) == 2 && countIn(snap(), SubState::Unplaceable) == 1;
+    }));
+    PoolSnapshot s = snap();
+    QVERIFY(find(s, plain)->connection != find(s, five)->connection);
+    QCOMPARE(find(s, four)->connection, -1);
+    QVERIFY(find(s, four)->error.contains(u"cannot be told apart"_s));
+    // Freeing a conflicting slot places it.
+    host.unsubscribe(five);
+    QVERIFY(waitUntil([&] { return find(snap(), four) && find(snap(), four)->state == SubState::Active; }));
+    QVERIFY(!find(snap(), five));
+}
+
+void tst_Pool::overCapacityWarns()
+{
+    startSim();
+    PoolConfig cfg = config();
+    cfg.maxConnections = 1;
+    cfg.maxSubscriptionsPerConnection = 2;
+    PoolHost &host = startPool(cfg);
+    QSignalSpy warnings(host.pool(), &ConnectionPool::warning);
+    for (const auto &s : bboSubscriptions(3))
+        host.subscribe(s);
+    QVERIFY(waitActive(3));
+    QCOMPARE(warnings.size(), 1);
+    QVERIFY(warnings.first().first().toString().contains(u"over the limit of 2"_s));
+}
+
+void tst_Pool::unsubscribeAndResubscribe()
+{
+    startSim();
+    PoolHost &host = startPool(config());
+    QSignalSpy removed(host.pool(), &ConnectionPool::subscriptionRemoved);
+    const auto a = sub(R"({"type":"bbo","coin":"BTC"})");
+    const auto b = sub(R"({"type":"trades","coin":"BTC"})");
+    host.subscribe(a);
+    host.subscribe(b);
+    QVERIFY(waitActive(2));
+    host.unsubscribe(a);
+    QVERIFY(waitUntil([&] { return removed.size() == 1 && m_sim->subscriptionCount() == 1; }));
+    QVERIFY(!find(snap(), a));
+    // Unsubscribe and subscribe again at once: it ends subscribed, on the server too.
+    host.unsubscribe(b);
+    host.subscribe(b);
+    QVERIFY(waitUntil([&] { return removed.size() == 2; }));
+    QVERIFY(waitUntil([&] { return find(snap(), b) && find(snap(), b)->state == SubState::Active; }));
+    QCOMPARE(m_sim->subscriptionCount(), 1);
+}
+
+void tst_Pool::heartbeatKeepsQuietConnectionAlive()
+{
+    SimulatorConfig sc;
+    sc.rates.insert(u"orderUpdates"_s, 0.0); // a quiet feed: only pongs keep frames coming
+    startSim(sc);
+    PoolConfig cfg = config();
+    cfg.pingInterval = 200ms;
+    cfg.staleTimeout = 700ms;
+    PoolHost &host = startPool(cfg);
+    host.subscribe(sub(R"({"type":"orderUpdates","user":")" + userA + "\"}"));
+    QVERIFY(waitActive(1));
+    QVERIFY(waitUntil([&] { return snap().connections.constFirst().rttMs >= 0; }));
+    QTest::qWait(1500); // several stale timeouts' worth of silence but for pongs
+    const PoolSnapshot s = snap();
+    QVERIFY(s.reconnects.isEmpty());
+    QVERIFY(s.connections.constFirst().framesOut >= 5);
+    QVERIFY(s.connections.constFirst().rttMs < 500);
+}
+
+void tst_Pool::backoffAndConnectionLimit()
+{
+    startSim();
+    PoolConfig cfg = config();
+    cfg.maxSubscriptionsPerConnection = 1;
+    cfg.newConnectionsPerMinute = 3;
+    PoolHost &host = startPool(cfg);
+    QList<ConnectionEvent> events;
+    QObject context; // the connection ends with the test, before `events` goes away
+    connect(host.pool(), &ConnectionPool::connectionEvent, &context,
+            [&](const ConnectionEvent &e) { events.append(e); });
+    for (const auto &s : bboSubscriptions(5))
+        host.subscribe(s);
+    QVERIFY(waitActive(3));
+    QTest::qWait(300);
+    const PoolSnapshot s = snap();
+    QCOMPARE(countIn(s, SubState::Active), 3);
+    QCOMPARE(countIn(s, SubState::Pending), 2);
+    QCOMPARE(m_sim->connections().size(), 3);
+    const auto limited = std::count_if(events.cbegin(), events.cend(), [](const ConnectionEvent &e) {
+        return e.to == ConnState::Backoff && e.detail.contains(u"new-connection limit"_s);
+    });
+    QCOMPARE(limited, 2);
+    for (const ConnectionEvent &e : events)
+        if (e.to == ConnState::Backoff)
+            QVERIFY(e.nextAttemptAt.isValid() &&
+                    e.nextAttemptAt > e.at.addSecs(30)); // the window frees in ~60 s
+}
+
+QTEST_GUILESS_MAIN(tst_Pool)
+#include "tst_pool.moc"

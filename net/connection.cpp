@@ -198,6 +198,8 @@ void Connection::onConnected()
     }
     setState(ConnState::Open, Cause::Opened, u"local port %1"_s.arg(m_socket.localPort()));
     m_staleTimer.start(m_cfg.effectiveStaleTimeout());
+    // One ping at once: the RTT is known from the first second, not after a whole interval.
+    enqueue(Hl::encodePing(), Priority::Ping);
     armPing();
     scheduleFlush(0);
 }

@@ -25,6 +25,16 @@ ConnectionPool::ConnectionPool(const PoolConfig &config, QList<QThread *> ioThre
     m_counters.outgoingCapacity = config.outgoingPerMinute;
     m_ackTimer.setInterval(std::clamp<std::chrono::milliseconds>(config.ackTimeout / 4, 20ms, 1000ms));
     connect(&m_ackTimer, &QTimer::timeout, this, &ConnectionPool::checkAckTimeouts);
+    connect(&m_publishTimer, &QTimer::timeout, this, [this] { Q_EMIT snapshotPublished(snapshot()); });
+}
+
+void ConnectionPool::setPublishInterval(std::chrono::milliseconds interval)
+{
+    if (interval.count() <= 0) {
+        m_publishTimer.stop();
+        return;
+    }
+    m_publishTimer.start(interval);
 }
 
 ConnectionPool::~ConnectionPool()
@@ -623,6 +633,11 @@ void PoolHost::reconnect(int connection)
     QMetaObject::invokeMethod(m_pool, [p = m_pool, connection] { p->reconnect(connection); });
 }
 
+void PoolHost::setPublishInterval(std::chrono::milliseconds interval)
+{
+    QMetaObject::invokeMethod(m_pool, [p = m_pool, interval] { p->setPublishInterval(interval); });
+}
+
 void PoolHost::reconnectAll()
 {
     QMetaObject::invokeMethod(m_pool, [p = m_pool] { p->reconnectAll(); });
@@ -637,10 +652,10 @@ PoolSnapshot PoolHost::snapshot() const
     return s;
 }
 
-void PoolHost::shutdown(std::chrono::milliseconds timeout)
+PoolSnapshot PoolHost::shutdown(std::chrono::milliseconds timeout)
 {
     if (!m_pool)
-        return;
+        return {};
     if (timeout.count() > 0) {
         QEventLoop loop;
         connect(m_pool, &ConnectionPool::stopped, &loop, &QEventLoop::quit, Qt::QueuedConnection);
@@ -648,14 +663,21 @@ void PoolHost::shutdown(std::chrono::milliseconds timeout)
         QMetaObject::invokeMethod(m_pool, [p = m_pool] { p->stop(); });
         loop.exec();
     }
+    PoolSnapshot last;
     // The pool and its connections are deleted on their own threads, then the threads end.
     QMetaObject::invokeMethod(
-        m_pool, [p = m_pool] { delete p; }, Qt::BlockingQueuedConnection);
+        m_pool,
+        [p = m_pool, &last] {
+            last = p->snapshot();
+            delete p;
+        },
+        Qt::BlockingQueuedConnection);
     m_pool = nullptr;
     for (QThread *t : std::as_const(m_threads)) {
         t->quit();
         t->wait();
     }
+    return last;
 }
 
 } // namespace FeedScope

@@ -42,6 +42,8 @@ public Q_SLOTS:
     void reconnectAll();
     /// Closes every connection with a close frame; emits stopped() when all are down.
     void stop();
+    /// Publishes a snapshot every @p interval (0 stops): how the UI is fed, at a fixed rate.
+    void setPublishInterval(std::chrono::milliseconds interval);
 
 Q_SIGNALS:
     void connectionEvent(const FeedScope::ConnectionEvent &event);
@@ -53,6 +55,7 @@ Q_SIGNALS:
     /// Data frames routed to subscriptions (DataFrame::key = canonical subscription), batched.
     void routed(const QList<FeedScope::DataFrame> &frames);
     void stopped();
+    void snapshotPublished(const FeedScope::PoolSnapshot &snapshot);
 
 private:
     struct SubRecord
@@ -102,6 +105,7 @@ private:
     QList<ReconnectRecord> m_reconnects;
     PoolCounters m_counters;
     QTimer m_ackTimer{this};
+    QTimer m_publishTimer{this};
     QRandomGenerator m_rng;
     int m_nextId = 1;
     bool m_stopping = false;
@@ -124,10 +128,12 @@ public:
     void unsubscribe(const Hl::Subscription &s);
     void reconnect(int connection);
     void reconnectAll();
+    void setPublishInterval(std::chrono::milliseconds interval);
     /// Blocks until the pool has produced a snapshot.
     PoolSnapshot snapshot() const;
     /// Closes every connection (close frames), waits up to @p timeout, then stops the threads.
-    void shutdown(std::chrono::milliseconds timeout = std::chrono::milliseconds(3000));
+    /// Returns the pool's last snapshot, taken after the connections closed.
+    PoolSnapshot shutdown(std::chrono::milliseconds timeout = std::chrono::milliseconds(3000));
 
 private:
     QList<QThread *> m_threads;

@@ -2,6 +2,9 @@
 
 #include "codec.h"
 
+#include <QJsonDocument>
+#include <QJsonObject>
+
 #include <cmath>
 
 using namespace Qt::StringLiterals;
@@ -48,6 +51,54 @@ double basePrice(QByteArrayView coin)
         return 0.0185;
     const size_t h = qHash(coin, 7);
     return 0.5 + static_cast<double>(h % 50000) / 100.0;
+}
+
+QList<Hl::Subscription> demoSubscriptions()
+{
+    const QByteArray alice = "0x5e9ee1089755c3435139848e47e6635505d5a13a";
+    const QByteArray bob = "0x0d1d9635d0640821d15e323ac8adadfa9c111414";
+    QList<QByteArray> json;
+    for (const char *coin : {"BTC", "ETH", "SOL", "HYPE", "kPEPE", "DOGE", "AVAX", "ARB"}) {
+        const QByteArray c = coin;
+        json << R"({"type":"bbo","coin":")" + c + "\"}"
+             << R"({"type":"trades","coin":")" + c + "\"}";
+    }
+    for (const char *coin : {"BTC", "ETH", "SOL", "HYPE"}) {
+        const QByteArray c = coin;
+        json << R"({"type":"l2Book","coin":")" + c + "\"}"
+             << R"({"type":"activeAssetCtx","coin":")" + c + "\"}";
+    }
+    json << R"({"type":"l2Book","coin":"BTC","nSigFigs":5})" // cannot share a connection with the plain one
+         << R"({"type":"l2Book","coin":"ETH","fast":true})"
+         << R"({"type":"l2Book","coin":"DELISTED"})"
+         << R"({"type":"candle","coin":"BTC","interval":"1m"})"
+         << R"({"type":"candle","coin":"BTC","interval":"1h"})"
+         << R"({"type":"candle","coin":"ETH","interval":"5m"})"
+         << R"({"type":"candle","coin":"HYPE","interval":"15m"})"
+         << R"({"type":"allMids"})"
+         << R"({"type":"fastAssetCtxs"})"
+         << R"({"type":"activeAssetCtx","coin":"@107"})"
+         << R"({"type":"trades","coin":"PURR/USDC"})"
+         << R"({"type":"bbo","coin":"xyz:NVDA"})";
+    for (const QByteArray &u : {alice, bob}) {
+        json << R"({"type":"userFills","user":")" + u + "\"}"
+             << R"({"type":"orderUpdates","user":")" + u + "\"}"
+             << R"({"type":"userEvents","user":")" + u + "\"}"
+             << R"({"type":"clearinghouseState","user":")" + u + "\"}"
+             << R"({"type":"openOrders","user":")" + u + "\"}";
+    }
+    json << R"({"type":"activeAssetData","user":")" + alice + R"(","coin":"BTC"})"
+         << R"({"type":"webData3","user":")" + alice + "\"}"
+         << R"({"type":"spotState","user":")" + bob + "\"}";
+    QList<Hl::Subscription> out;
+    for (const QByteArray &j : json)
+        out.append(*Hl::Subscription::fromJson(QJsonDocument::fromJson(j).object()));
+    return out;
+}
+
+Hl::Subscription demoRejectedSubscription()
+{
+    return *Hl::Subscription::fromJson(QJsonObject{{u"type"_s, u"l2Book"_s}, {u"coin"_s, u"DELISTED"_s}});
 }
 
 double defaultRatePerSecond(const Hl::Subscription &s)

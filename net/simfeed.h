@@ -53,6 +53,12 @@ private:
     int m_burstLeft = 0;
 };
 
+/// The embedded demo's subscriptions: about fifty, of every common kind, including two that
+/// cannot share a connection and one the demo server rejects (see demoRejectedSubscription()).
+QList<Hl::Subscription> demoSubscriptions();
+/// The demo subscription the demo server answers with "Invalid subscription".
+Hl::Subscription demoRejectedSubscription();
+
 /// Base price of a coin (well-known coins near their real price, others derived from the name).
 double basePrice(QByteArrayView coin);
 

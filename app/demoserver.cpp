@@ -1,0 +1,41 @@
+#include "demoserver.h"
+
+using namespace Qt::StringLiterals;
+
+namespace FeedScope {
+
+DemoServer::DemoServer(const Sim::SimulatorConfig &config, QObject *parent) : QObject(parent)
+{
+    m_thread.setObjectName(u"feedscope-demo-feed"_s);
+    m_sim = new Sim::FeedSimulator(config);
+    m_sim->moveToThread(&m_thread);
+    m_thread.start();
+}
+
+DemoServer::~DemoServer()
+{
+    QMetaObject::invokeMethod(
+        m_sim, [s = m_sim] { delete s; }, Qt::BlockingQueuedConnection);
+    m_thread.quit();
+    m_thread.wait();
+}
+
+bool DemoServer::start(QString *error)
+{
+    bool ok = false;
+    QMetaObject::invokeMethod(
+        m_sim,
+        [this, &ok, error] {
+            ok = m_sim->start(error);
+            m_url = m_sim->url();
+        },
+        Qt::BlockingQueuedConnection);
+    return ok;
+}
+
+void DemoServer::apply(const Sim::Fault &fault)
+{
+    QMetaObject::invokeMethod(m_sim, [s = m_sim, fault] { s->apply(fault); });
+}
+
+} // namespace FeedScope

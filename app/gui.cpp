@@ -1,0 +1,156 @@
+#include "gui.h"
+
+#include "cli.h"
+#include "connectionpool.h"
+#include "demoserver.h"
+#include "mainwindow.h"
+#include "poolmodels.h"
+#include "simfeed.h"
+
+#include <QApplication>
+#include <QGuiApplication>
+#include <QStatusBar>
+#include <QTableView>
+#include <QTimer>
+
+#include <cstdio>
+#include <memory>
+
+using namespace Qt::StringLiterals;
+using namespace std::chrono_literals;
+
+namespace FeedScope {
+
+namespace {
+
+/// The simulator's id of the pool connection @p poolConnection (matched by local port).
+int simulatorId(DemoServer &demo, const PoolSnapshot &snapshot, int poolConnection)
+{
+    quint16 port = 0;
+    for (const ConnectionStatus &c : snapshot.connections) {
+        if ((poolConnection < 0 && c.state == ConnState::Open) || c.id == poolConnection) {
+            port = c.localPort;
+            break;
+        }
+    }
+    int id = -1;
+    QMetaObject::invokeMethod(
+        demo.simulator(), [&id, &demo, port] { id = demo.simulator()->idOfPeerPort(port); },
+        Qt::BlockingQueuedConnection);
+    return id;
+}
+
+} // namespace
+
+int runGui(const Options &o)
+{
+    QGuiApplication::setDesktopFileName(QStringLiteral(FEEDSCOPE_APP_ID));
+    PoolConfig cfg = o.pool;
+    std::unique_ptr<DemoServer> demo;
+    if (o.demo) {
+        demo = std::make_unique<DemoServer>(Sim::SimulatorConfig{});
+        QString error;
+        if (!demo->start(&error)) {
+            std::fprintf(stderr, "feedscope: the demo feed did not start: %s\n", qPrintable(error));
+            return Cli::ExitFatal;
+        }
+        Sim::Fault reject = Sim::Fault::make(Sim::FaultKind::Reject);
+        reject.subscription = Sim::demoRejectedSubscription();
+        demo->apply(reject);
+        for (const QString &spec : o.demoFaults)
+            QMetaObject::invokeMethod(
+                demo->simulator(),
+                [s = demo->simulator(), f = *Sim::Fault::parseSpec(spec, nullptr)] { s->schedule(f); });
+        cfg.url = demo->url();
+        // The demo shows a pool: spread its ~50 subscriptions over several connections.
+        if (o.pool.maxSubscriptionsPerConnection == PoolConfig{}.maxSubscriptionsPerConnection)
+            cfg.maxSubscriptionsPerConnection = 12;
+    }
+
+    PoolHost host(cfg);
+    ConnectionsModel connections;
+    SubscriptionsModel subscriptions;
+    ReconnectsModel reconnects;
+    MainWindow window(&connections, &subscriptions, &reconnects);
+    window.setDemoMode(o.demo);
+    window.setEndpoint(o.demo ? QObject::tr("demo feed %1").arg(cfg.url.toString()) : cfg.url.toString());
+
+    PoolSnapshot last;
+    QObject::connect(host.pool(), &ConnectionPool::snapshotPublished, &window, [&](const PoolSnapshot &s) {
+        last = s;
+        connections.applySnapshot(s);
+        subscriptions.applySnapshot(s);
+        reconnects.applySnapshot(s);
+        window.setSummary(summarize(s), connections.totalRate());
+    });
+    QObject::connect(host.pool(), &ConnectionPool::warning, &window,
+                     [&window](const QString &w) { window.statusBar()->showMessage(w, 8000); });
+    QObject::connect(&window, &MainWindow::reconnectRequested, &window, [&host](const QList<int> &ids) {
+        for (int id : ids)
+            host.reconnect(id);
+    });
+    QObject::connect(&window, &MainWindow::reconnectAllRequested, &window, [&host] { host.reconnectAll(); });
+    if (demo) {
+        QObject::connect(&window, &MainWindow::chaosRequested, &window, [&](ChaosAction a, int connection) {
+            using Sim::Fault;
+            using Sim::FaultKind;
+            switch (a) {
+            case ChaosAction::KillConnection:
+            case ChaosAction::StallConnection: {
+                const int id = simulatorId(*demo, last, connection);
+                if (id > 0)
+                    demo->apply(Fault::make(
+                        a == ChaosAction::KillConnection ? FaultKind::Abort : FaultKind::Stall, id));
+                break;
+            }
+            case ChaosAction::KillAll:
+                demo->apply(Fault::make(FaultKind::Abort, -1));
+                break;
+            case ChaosAction::Garbage:
+                for (auto k : {Sim::MalformedKind::NotJson, Sim::MalformedKind::Binary,
+                               Sim::MalformedKind::UnknownChannel, Sim::MalformedKind::WrongShape,
+                               Sim::MalformedKind::EmptyTrades}) {
+                    Fault f = Fault::make(FaultKind::Malformed, -1);
+                    f.malformed = k;
+                    demo->apply(f);
+                }
+                break;
+            case ChaosAction::Flood: {
+                Fault f = Fault::make(FaultKind::Flood, -1);
+                f.subscription =
+                    *Hl::Subscription::fromJson(QJsonObject{{u"type"_s, u"trades"_s}, {u"coin"_s, u"BTC"_s}});
+                f.amount = 100000;
+                demo->apply(f);
+                break;
+            }
+            case ChaosAction::RestartServer: {
+                Fault f = Fault::make(FaultKind::Restart);
+                f.amount = 2000;
+                demo->apply(f);
+                break;
+            }
+            }
+        });
+    }
+    host.setPublishInterval(100ms); // the UI's fixed refresh rate (10 Hz)
+    for (const Hl::Subscription &s : o.subscriptions)
+        host.subscribe(s);
+    window.show();
+
+    if (!o.screenshotFile.isEmpty()) {
+        QTimer::singleShot(std::chrono::milliseconds(o.screenshotDelayMs), &window, [&window, &o] {
+            for (QTableView *v :
+                 {window.connectionsView(), window.subscriptionsView(), window.reconnectsView()})
+                v->resizeColumnsToContents();
+            QApplication::processEvents();
+            if (!window.grab().save(o.screenshotFile))
+                std::fprintf(stderr, "feedscope: cannot save %s\n", qPrintable(o.screenshotFile));
+            window.close();
+        });
+    }
+    const int rc = QApplication::exec();
+    host.shutdown(1500ms);
+    return rc;
+}
+
+} // namespace FeedScope

@@ -1,0 +1,39 @@
+// feedscope: the desktop monitor, or with --headless the agent for fleets.
+#include "budget.h"
+#include "cli.h"
+#include "gui.h"
+#include "headless.h"
+#include "options.h"
+
+#include <QApplication>
+#include <QCoreApplication>
+
+#include <cstring>
+#include <memory>
+
+using namespace Qt::StringLiterals;
+
+int main(int argc, char **argv)
+{
+    using namespace FeedScope;
+    const qint64 started = monotonicMs();
+    // Headless runs on machines without a display: pick the application type before anything else.
+    bool headless = false;
+    for (int i = 1; i < argc; ++i)
+        headless |= std::strcmp(argv[i], "--headless") == 0;
+    std::unique_ptr<QCoreApplication> app;
+    if (headless)
+        app = std::make_unique<QCoreApplication>(argc, argv);
+    else
+        app = std::make_unique<QApplication>(argc, argv);
+    QCoreApplication::setOrganizationName(u"FeedScope"_s);
+    QCoreApplication::setApplicationName(u"feedscope"_s);
+    QCoreApplication::setApplicationVersion(QStringLiteral(FEEDSCOPE_VERSION));
+
+    QString error;
+    bool exitNow = false;
+    const auto options = parseOptions(QCoreApplication::arguments(), &error, &exitNow);
+    if (!options)
+        return exitNow ? Cli::ExitOk : Cli::usageError(error);
+    return options->headless ? runHeadless(*options, started) : runGui(*options);
+}

@@ -1,0 +1,175 @@
+#include "options.h"
+
+#include "cli.h"
+#include "simfeed.h"
+#include "simulator.h"
+
+#include <QCommandLineParser>
+#include <QFile>
+
+#include <cstdio>
+
+using namespace Qt::StringLiterals;
+
+namespace FeedScope {
+
+std::optional<Options> parseOptions(const QStringList &arguments, QString *error, bool *exitNow)
+{
+    *exitNow = false;
+    QCommandLineParser p;
+    p.setApplicationDescription(u"FeedScope: a live monitor for pools of WebSocket market-data subscriptions "
+                                u"(Hyperliquid). Without --url it runs on its embedded demo feed."_s);
+    p.addHelpOption();
+    p.addVersionOption();
+    p.addOptions({
+        {u"headless"_s, u"Run without a window; write --report at the end."_s},
+        {u"demo"_s, u"Use the embedded simulated feed (the default when no --url is given)."_s},
+        {u"url"_s, u"WebSocket endpoint, ws:// or wss:// (e.g. wss://api.hyperliquid.xyz/ws)."_s, u"url"_s},
+        {u"subscriptions"_s, u"JSON array of Hyperliquid subscription objects."_s, u"file"_s},
+        {u"report"_s, u"Write the run's report (JSON) here at the end."_s, u"file"_s},
+        {u"duration-s"_s, u"Stop after N seconds from start (headless; default: until SIGINT/SIGTERM)."_s,
+         u"n"_s},
+        {u"max-connections"_s, u"Connections in the pool (default 10)."_s, u"n"_s},
+        {u"max-subscriptions-per-connection"_s, u"Subscriptions per connection (default 100)."_s, u"n"_s},
+        {u"ping-interval-ms"_s, u"Application ping interval when the link is quiet (default 30000)."_s,
+         u"n"_s},
+        {u"stale-timeout-ms"_s, u"Reconnect after this long without any frame (default 2 x ping + 10000)."_s,
+         u"n"_s},
+        {u"outgoing-rate"_s,
+         u"Client frames per minute, whole pool (default 1800; the server allows 2000)."_s, u"n"_s},
+        {u"dispatch-policy"_s, u"lossless, drop-oldest, drop-newest or coalesce-latest (default lossless)."_s,
+         u"policy"_s},
+        {u"queue-capacity"_s, u"Bounded queue per worker consumer (default 10000)."_s, u"n"_s},
+        {u"io-threads"_s, u"Event-loop threads the connections are sharded over (default 1)."_s, u"n"_s},
+        {u"session-log"_s, u"Append the session's events to this JSONL file."_s, u"file"_s},
+        {u"record"_s, u"Record every received data frame to this JSONL file (replayable by feedscope-sim)."_s,
+         u"file"_s},
+        {u"metrics-port"_s, u"Serve Prometheus metrics on this port (127.0.0.1)."_s, u"n"_s},
+        {u"screenshot"_s, u"GUI: save a PNG of the main window after --screenshot-delay-ms, then quit."_s,
+         u"file"_s},
+        {u"screenshot-delay-ms"_s, u"Delay before --screenshot (default 5000)."_s, u"n"_s},
+        {u"demo-fault"_s,
+         u"With --demo: schedule a simulator fault, AT_MS:KIND[:ARGS] (see feedscope-sim --help)."_s,
+         u"spec"_s},
+    });
+    if (!p.parse(arguments)) {
+        *error = p.errorText();
+        return std::nullopt;
+    }
+    if (p.isSet(u"help"_s)) {
+        std::fputs(qPrintable(p.helpText()), stdout);
+        *exitNow = true;
+        return std::nullopt;
+    }
+    if (p.isSet(u"version"_s)) {
+        std::printf("feedscope %s\n", FEEDSCOPE_VERSION);
+        *exitNow = true;
+        return std::nullopt;
+    }
+    if (!p.positionalArguments().isEmpty()) {
+        *error = u"unexpected argument \"%1\""_s.arg(p.positionalArguments().constFirst());
+        return std::nullopt;
+    }
+
+    Options o;
+    o.headless = p.isSet(u"headless"_s);
+    o.demo = p.isSet(u"demo"_s) || !p.isSet(u"url"_s);
+    if (p.isSet(u"demo"_s) && p.isSet(u"url"_s)) {
+        *error = u"--demo and --url exclude each other"_s;
+        return std::nullopt;
+    }
+    if (p.isSet(u"url"_s)) {
+        const QUrl url(p.value(u"url"_s), QUrl::StrictMode);
+        if (!url.isValid() || (url.scheme() != u"ws"_s && url.scheme() != u"wss"_s) || url.host().isEmpty()) {
+            *error = u"--url must be a ws:// or wss:// URL with a host (got \"%1\")"_s.arg(p.value(u"url"_s));
+            return std::nullopt;
+        }
+        o.pool.url = url;
+    }
+
+    const auto maxConn = Cli::intOption(p, u"max-connections"_s, 10, 1, 1000, error);
+    const auto perConn = Cli::intOption(p, u"max-subscriptions-per-connection"_s, 100, 1, 100000, error);
+    const auto ping = Cli::intOption(p, u"ping-interval-ms"_s, 30000, 100, 3600000, error);
+    const auto stale = Cli::intOption(p, u"stale-timeout-ms"_s, 0, 0, 86400000, error);
+    const auto rate = Cli::intOption(p, u"outgoing-rate"_s, 1800, 10, 10000000, error);
+    const auto capacity = Cli::intOption(p, u"queue-capacity"_s, 10000, 1, 100000000, error);
+    const auto threads = Cli::intOption(p, u"io-threads"_s, 1, 1, 64, error);
+    const auto duration = Cli::intOption(p, u"duration-s"_s, 0, 1, 365LL * 86400, error);
+    const auto metrics = Cli::intOption(p, u"metrics-port"_s, -1, 0, 65535, error);
+    const auto shotDelay = Cli::intOption(p, u"screenshot-delay-ms"_s, 5000, 0, 600000, error);
+    if (!maxConn || !perConn || !ping || !stale || !rate || !capacity || !threads || !duration || !metrics ||
+        !shotDelay)
+        return std::nullopt;
+    o.screenshotFile = p.value(u"screenshot"_s);
+    o.screenshotDelayMs = *shotDelay;
+    o.pool.maxConnections = static_cast<int>(*maxConn);
+    o.pool.maxSubscriptionsPerConnection = static_cast<int>(*perConn);
+    o.pool.pingInterval = std::chrono::milliseconds(*ping);
+    o.pool.staleTimeout = std::chrono::milliseconds(*stale);
+    if (p.isSet(u"stale-timeout-ms"_s) && *stale <= *ping) {
+        *error =
+            u"--stale-timeout-ms must be longer than --ping-interval-ms (a quiet link sees only pongs)"_s;
+        return std::nullopt;
+    }
+    o.pool.outgoingPerMinute = static_cast<int>(*rate);
+    o.pool.pingReserve = std::clamp(o.pool.outgoingPerMinute / 50, 1, 50);
+    o.pool.ioThreads = static_cast<int>(*threads);
+    o.queueCapacity = *capacity;
+    o.durationS = *duration;
+    o.metricsPort = static_cast<int>(*metrics);
+
+    if (p.isSet(u"dispatch-policy"_s)) {
+        static const QStringList policies{u"lossless"_s, u"drop-oldest"_s, u"drop-newest"_s,
+                                          u"coalesce-latest"_s};
+        o.dispatchPolicy = p.value(u"dispatch-policy"_s);
+        if (!policies.contains(o.dispatchPolicy)) {
+            *error = u"--dispatch-policy must be one of %1 (got \"%2\")"_s.arg(policies.join(u", "_s),
+                                                                               o.dispatchPolicy);
+            return std::nullopt;
+        }
+    }
+    o.reportFile = p.value(u"report"_s);
+    o.recordFile = p.value(u"record"_s);
+    o.sessionLogFile = p.value(u"session-log"_s);
+    if (!o.sessionLogFile.isEmpty()) {
+        *error = u"--session-log is not available in this version yet"_s;
+        return std::nullopt;
+    }
+    if (o.metricsPort >= 0) {
+        *error = u"--metrics-port is not available in this version yet"_s;
+        return std::nullopt;
+    }
+    if (p.isSet(u"demo-fault"_s) && !o.demo) {
+        *error = u"--demo-fault needs the demo feed"_s;
+        return std::nullopt;
+    }
+    for (const QString &spec : p.values(u"demo-fault"_s)) {
+        if (!Sim::Fault::parseSpec(spec, error))
+            return std::nullopt;
+        o.demoFaults.append(spec);
+    }
+
+    o.subscriptionsFile = p.value(u"subscriptions"_s);
+    if (!o.subscriptionsFile.isEmpty()) {
+        QFile f(o.subscriptionsFile);
+        if (!f.open(QIODevice::ReadOnly)) {
+            *error = u"cannot read --subscriptions %1: %2"_s.arg(o.subscriptionsFile, f.errorString());
+            return std::nullopt;
+        }
+        QString why;
+        const auto list = Hl::Subscription::listFromJson(f.readAll(), &why);
+        if (!list) {
+            *error = u"--subscriptions %1: %2"_s.arg(o.subscriptionsFile, why);
+            return std::nullopt;
+        }
+        o.subscriptions = *list;
+    } else if (o.demo) {
+        o.subscriptions = Sim::demoSubscriptions();
+    } else if (o.headless) {
+        *error = u"--headless with --url needs --subscriptions FILE"_s;
+        return std::nullopt;
+    }
+    return o;
+}
+
+} // namespace FeedScope

@@ -1,0 +1,38 @@
+#pragma once
+
+#include "pooltypes.h"
+#include "subscription.h"
+
+#include <QList>
+#include <QString>
+#include <QStringList>
+
+#include <optional>
+
+namespace FeedScope {
+
+/// The command line, parsed and validated; read-only after parsing.
+struct Options
+{
+    bool headless = false;
+    bool demo = false;
+    PoolConfig pool;
+    QString subscriptionsFile;
+    QList<Hl::Subscription> subscriptions;
+    QString reportFile;
+    qint64 durationS = 0; ///< 0 = until SIGINT/SIGTERM
+    QString dispatchPolicy = QStringLiteral("lossless");
+    qint64 queueCapacity = 10000;
+    QString recordFile;
+    QString sessionLogFile;
+    int metricsPort = -1;
+    QStringList demoFaults; ///< simulator fault specs for --demo
+    QString screenshotFile; ///< GUI: save a picture of the window and quit
+    qint64 screenshotDelayMs = 5000;
+};
+
+/// Parses @p arguments. On a usage error returns nullopt with @p error set; when --help or
+/// --version was asked returns nullopt with @p exitNow set (the text is already printed).
+std::optional<Options> parseOptions(const QStringList &arguments, QString *error, bool *exitNow);
+
+} // namespace FeedScope

@@ -1,0 +1,167 @@
+#pragma once
+
+#include "pooltypes.h"
+
+#include <QAbstractTableModel>
+#include <QHash>
+
+#include <deque>
+
+namespace FeedScope {
+
+/// Roles shared by FeedScope's item models.
+enum ModelRole {
+    RawValueRole = Qt::UserRole, ///< the number (or text) that proxies sort on and charts read
+    SeverityRole,                ///< a Severity; ui/ maps it to palette colours
+    KeyRole,                     ///< the row's identity (connection id or canonical subscription)
+};
+
+/// How healthy a cell looks; colours are chosen in ui/, so the model needs no Qt::Gui.
+enum class Severity : quint8 { Neutral, Good, Warning, Bad };
+
+/// Messages per second over the last ~second, from successive cumulative counts.
+class RateWindow
+{
+public:
+    void add(qint64 nowMs, qint64 count);
+    double perSecond() const;
+
+private:
+    std::deque<std::pair<qint64, qint64>> m_samples;
+};
+
+/// The status bar's figures, from one snapshot.
+struct PoolSummary
+{
+    int connectionsUp = 0;
+    int connectionsTotal = 0;
+    int subscriptionsActive = 0;
+    int subscriptionsTotal = 0;
+    int subscriptionsProblem = 0; ///< rejected, failed or unplaceable
+    int reconnects = 0;
+    qint64 malformed = 0;
+    qint64 serverErrors = 0;
+    int outgoingUsed = 0;
+    int outgoingCapacity = 0;
+};
+PoolSummary summarize(const PoolSnapshot &snapshot);
+
+/// Short human texts for numbers (one place, tested on its own).
+namespace Format {
+QString rate(double perSecond);
+QString bytes(double bytes);
+QString duration(qint64 ms);
+QString age(qint64 ms);
+} // namespace Format
+
+/// Connections of the pool, one row each, updated from snapshots: batched inserts, one
+/// dataChanged per tick.
+class ConnectionsModel final : public QAbstractTableModel
+{
+    Q_OBJECT
+
+public:
+    enum Column {
+        Id,
+        State,
+        Url,
+        Rtt,
+        MsgsPerSec,
+        KBPerSec,
+        Subscriptions,
+        Uptime,
+        Reconnects,
+        LastCause,
+        NextRetry,
+        ColumnCount
+    };
+    Q_ENUM(Column)
+
+    using QAbstractTableModel::QAbstractTableModel;
+    int rowCount(const QModelIndex &parent = {}) const override;
+    int columnCount(const QModelIndex &parent = {}) const override;
+    QVariant data(const QModelIndex &index, int role) const override;
+    QVariant headerData(int section, Qt::Orientation orientation, int role) const override;
+
+    void applySnapshot(const PoolSnapshot &snapshot);
+    const ConnectionStatus *statusAt(int row) const;
+    double totalRate() const;
+
+private:
+    struct Row
+    {
+        ConnectionStatus status;
+        RateWindow msgs;
+        RateWindow bytes;
+    };
+    QList<Row> m_rows;
+    QHash<int, int> m_index; ///< connection id → row
+    QDateTime m_at;
+};
+
+/// Subscriptions (channels), one row each.
+class SubscriptionsModel final : public QAbstractTableModel
+{
+    Q_OBJECT
+
+public:
+    enum Column {
+        Type,
+        Params,
+        State,
+        MsgsPerSec,
+        Total,
+        LastAge,
+        Connection,
+        AckLatency,
+        Error,
+        ColumnCount
+    };
+    Q_ENUM(Column)
+
+    using QAbstractTableModel::QAbstractTableModel;
+    int rowCount(const QModelIndex &parent = {}) const override;
+    int columnCount(const QModelIndex &parent = {}) const override;
+    QVariant data(const QModelIndex &index, int role) const override;
+    QVariant headerData(int section, Qt::Orientation orientation, int role) const override;
+
+    void applySnapshot(const PoolSnapshot &snapshot);
+    const SubscriptionStatus *statusAt(int row) const;
+    /// The data of a subscription is stale when it is older than this many expected intervals.
+    static constexpr int StaleFactor = 3;
+    bool isStale(int row) const;
+
+private:
+    struct Row
+    {
+        SubscriptionStatus status;
+        RateWindow msgs;
+    };
+    QList<Row> m_rows;
+    QHash<QByteArray, int> m_index; ///< canonical key → row
+    QDateTime m_at;
+};
+
+/// Reconnects, newest last; a bounded ring.
+class ReconnectsModel final : public QAbstractTableModel
+{
+    Q_OBJECT
+
+public:
+    enum Column { Time, ConnectionId, Cause, Manual, Outage, Restored, Detail, ColumnCount };
+    Q_ENUM(Column)
+
+    explicit ReconnectsModel(int capacity = 1000, QObject *parent = nullptr);
+    int rowCount(const QModelIndex &parent = {}) const override;
+    int columnCount(const QModelIndex &parent = {}) const override;
+    QVariant data(const QModelIndex &index, int role) const override;
+    QVariant headerData(int section, Qt::Orientation orientation, int role) const override;
+
+    void applySnapshot(const PoolSnapshot &snapshot);
+
+private:
+    QList<ReconnectRecord> m_rows;
+    int m_capacity;
+};
+
+} // namespace FeedScope

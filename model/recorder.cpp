@@ -1,0 +1,73 @@
+#include "recorder.h"
+
+#include "recording.h"
+
+using namespace Qt::StringLiterals;
+using namespace std::chrono_literals;
+
+namespace FeedScope {
+
+FrameRecorder::FrameRecorder(QObject *parent) : QObject(parent)
+{
+    m_flushTimer.setInterval(1s);
+    connect(&m_flushTimer, &QTimer::timeout, this, &FrameRecorder::flush);
+}
+
+FrameRecorder::~FrameRecorder()
+{
+    QString ignored;
+    close(&ignored);
+}
+
+bool FrameRecorder::open(const QString &path, QString *error)
+{
+    m_file.setFileName(path);
+    if (!m_file.open(QIODevice::WriteOnly | QIODevice::Append)) {
+        *error = u"cannot record to %1: %2"_s.arg(path, m_file.errorString());
+        return false;
+    }
+    m_flushTimer.start();
+    return true;
+}
+
+void FrameRecorder::record(const QList<DataFrame> &frames)
+{
+    if (!m_file.isOpen()) {
+        m_lost += frames.size();
+        return;
+    }
+    const QDateTime now = QDateTime::currentDateTimeUtc();
+    for (const DataFrame &f : frames)
+        m_buffer += toJsonLine({now, f.receivedNs, f.connection, f.raw, false});
+    m_written += frames.size();
+    if (m_buffer.size() > 4 * 1024 * 1024)
+        flush();
+}
+
+void FrameRecorder::flush()
+{
+    if (m_buffer.isEmpty() || !m_file.isOpen())
+        return;
+    if (m_file.write(m_buffer) != m_buffer.size() || !m_file.flush()) {
+        m_error = u"recording to %1 failed: %2"_s.arg(m_file.fileName(), m_file.errorString());
+        m_lost += m_buffer.count('\n');
+        m_file.close();
+        m_flushTimer.stop();
+        Q_EMIT failed(m_error);
+    }
+    m_buffer.clear();
+}
+
+bool FrameRecorder::close(QString *error)
+{
+    flush();
+    m_file.close();
+    m_flushTimer.stop();
+    if (!m_error.isEmpty()) {
+        *error = m_error + u" (%1 frames not recorded)"_s.arg(m_lost);
+        return false;
+    }
+    return true;
+}
+
+} // namespace FeedScope

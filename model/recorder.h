@@ -1,0 +1,45 @@
+#pragma once
+
+#include "pooltypes.h"
+
+#include <QFile>
+#include <QObject>
+#include <QTimer>
+
+namespace FeedScope {
+
+/// Writes received data frames as JSONL (net/recording.h format), replayable by feedscope-sim.
+/// Lines are buffered and flushed at least every second, whole lines only, so a crash loses at
+/// most the last second. A write error stops recording and is reported, never silently dropped.
+class FrameRecorder final : public QObject
+{
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(FrameRecorder)
+
+public:
+    explicit FrameRecorder(QObject *parent = nullptr);
+    ~FrameRecorder() override;
+
+    bool open(const QString &path, QString *error);
+    void record(const QList<DataFrame> &frames);
+    /// Flushes and closes; false (with @p error) if anything could not be written.
+    bool close(QString *error);
+    qint64 written() const { return m_written; }
+    qint64 lost() const { return m_lost; }
+    QString lastError() const { return m_error; }
+
+Q_SIGNALS:
+    void failed(const QString &error);
+
+private:
+    void flush();
+
+    QFile m_file;
+    QByteArray m_buffer;
+    QTimer m_flushTimer{this};
+    qint64 m_written = 0;
+    qint64 m_lost = 0;
+    QString m_error;
+};
+
+} // namespace FeedScope

@@ -1,0 +1,37 @@
+#pragma once
+
+#include "pooltypes.h"
+
+#include <QJsonObject>
+#include <QString>
+
+namespace FeedScope {
+
+/// Figures of the dispatcher stage that the report carries.
+struct DispatcherFigures
+{
+    QString policy = QStringLiteral("lossless");
+    qint64 received = 0;
+    qint64 delivered = 0;
+    qint64 dropped = 0;
+    qint64 coalesced = 0;
+    qint64 maxQueueDepth = 0;
+};
+
+struct ReportMeta
+{
+    QDateTime startedAt;
+    qint64 durationMs = 0;
+    QString url;
+};
+
+/// The `feedscope.report/1` document (issue 3's contract): subscriptions with their state just
+/// before shutdown, connections, dispatcher figures, reconnects and error counters.
+QJsonObject buildReport(const PoolSnapshot &snapshot, const DispatcherFigures &dispatcher,
+                        const ReportMeta &meta);
+
+/// Writes @p json atomically (temporary file, then rename). On failure nothing is left under
+/// @p path and @p error says why.
+bool writeJsonAtomically(const QString &path, const QJsonObject &json, QString *error);
+
+} // namespace FeedScope

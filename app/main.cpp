@@ -18,9 +18,12 @@ int main(int argc, char **argv)
     using namespace FeedScope;
     const qint64 started = monotonicMs();
     // Headless runs on machines without a display: pick the application type before anything else.
+    // --help and --version need no display either.
     bool headless = false;
-    for (int i = 1; i < argc; ++i)
-        headless |= std::strcmp(argv[i], "--headless") == 0;
+    for (int i = 1; i < argc; ++i) {
+        for (const char *flag : {"--headless", "--help", "-h", "--help-all", "--version", "-v"})
+            headless |= std::strcmp(argv[i], flag) == 0;
+    }
     std::unique_ptr<QCoreApplication> app;
     if (headless)
         app = std::make_unique<QCoreApplication>(argc, argv);

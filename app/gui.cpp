@@ -1,9 +1,9 @@
 #include "gui.h"
 
 #include "cli.h"
-#include "connectionpool.h"
 #include "demoserver.h"
 #include "mainwindow.h"
+#include "poolcontroller.h"
 #include "poolmodels.h"
 #include "simfeed.h"
 
@@ -67,29 +67,16 @@ int runGui(const Options &o)
             cfg.maxSubscriptionsPerConnection = 12;
     }
 
-    PoolHost host(cfg);
-    ConnectionsModel connections;
-    SubscriptionsModel subscriptions;
-    ReconnectsModel reconnects;
-    MainWindow window(&connections, &subscriptions, &reconnects);
+    PoolController controller(cfg, 100ms); // the UI refreshes from snapshots at 10 Hz
+    MainWindow window(controller.connections(), controller.subscriptions(), controller.reconnects());
     window.setDemoMode(o.demo);
     window.setEndpoint(o.demo ? QObject::tr("demo feed %1").arg(cfg.url.toString()) : cfg.url.toString());
-
-    PoolSnapshot last;
-    QObject::connect(host.pool(), &ConnectionPool::snapshotPublished, &window, [&](const PoolSnapshot &s) {
-        last = s;
-        connections.applySnapshot(s);
-        subscriptions.applySnapshot(s);
-        reconnects.applySnapshot(s);
-        window.setSummary(summarize(s), connections.totalRate());
-    });
-    QObject::connect(host.pool(), &ConnectionPool::warning, &window,
+    QObject::connect(&controller, &PoolController::updated, &window,
+                     [&] { window.setSummary(controller.summary(), controller.messagesPerSecond()); });
+    QObject::connect(&controller, &PoolController::warning, &window,
                      [&window](const QString &w) { window.statusBar()->showMessage(w, 8000); });
-    QObject::connect(&window, &MainWindow::reconnectRequested, &window, [&host](const QList<int> &ids) {
-        for (int id : ids)
-            host.reconnect(id);
-    });
-    QObject::connect(&window, &MainWindow::reconnectAllRequested, &window, [&host] { host.reconnectAll(); });
+    QObject::connect(&window, &MainWindow::reconnectRequested, &controller, &PoolController::reconnect);
+    QObject::connect(&window, &MainWindow::reconnectAllRequested, &controller, &PoolController::reconnectAll);
     if (demo) {
         QObject::connect(&window, &MainWindow::chaosRequested, &window, [&](ChaosAction a, int connection) {
             using Sim::Fault;
@@ -97,7 +84,7 @@ int runGui(const Options &o)
             switch (a) {
             case ChaosAction::KillConnection:
             case ChaosAction::StallConnection: {
-                const int id = simulatorId(*demo, last, connection);
+                const int id = simulatorId(*demo, controller.lastSnapshot(), connection);
                 if (id > 0)
                     demo->apply(Fault::make(
                         a == ChaosAction::KillConnection ? FaultKind::Abort : FaultKind::Stall, id));
@@ -132,9 +119,7 @@ int runGui(const Options &o)
             }
         });
     }
-    host.setPublishInterval(100ms); // the UI's fixed refresh rate (10 Hz)
-    for (const Hl::Subscription &s : o.subscriptions)
-        host.subscribe(s);
+    controller.subscribe(o.subscriptions);
     window.show();
 
     if (!o.screenshotFile.isEmpty()) {
@@ -149,7 +134,7 @@ int runGui(const Options &o)
         });
     }
     const int rc = QApplication::exec();
-    host.shutdown(1500ms);
+    controller.shutdown(1500ms);
     return rc;
 }
 

@@ -37,6 +37,10 @@ MainWindow::MainWindow(ConnectionsModel *connections, SubscriptionsModel *subscr
     setWindowTitle(tr("FeedScope"));
     buildActions();
     buildViews();
+    // Actions follow the models, whoever feeds them.
+    for (auto signal : {&QAbstractItemModel::rowsInserted, &QAbstractItemModel::rowsRemoved})
+        connect(m_connections, signal, this, &MainWindow::updateWidgets);
+    connect(m_connections, &QAbstractItemModel::modelReset, this, &MainWindow::updateWidgets);
     QSettings settings;
     restoreGeometry(settings.value(QLatin1StringView(SettingsPrefix) + u"geometry"_s).toByteArray());
     restoreState(settings.value(QLatin1StringView(SettingsPrefix) + u"state"_s).toByteArray());

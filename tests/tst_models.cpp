@@ -1,0 +1,233 @@
+// Item models under QAbstractItemModelTester: bursts, removals, evictions; formatting.
+#include "poolmodels.h"
+#include "testutil.h"
+
+#include <QAbstractItemModelTester>
+#include <QSignalSpy>
+#include <QTest>
+#include <QTimeZone>
+
+using namespace FeedScope;
+using namespace FeedScope::Test;
+using namespace Qt::StringLiterals;
+
+namespace {
+
+SubscriptionStatus status(int i, SubState state = SubState::Active, qint64 messages = 0)
+{
+    SubscriptionStatus s;
+    s.subscription = sub(R"({"type":"bbo","coin":"C)" + QByteArray::number(i) + "\"}");
+    s.state = state;
+    s.connection = 1 + i % 3;
+    s.messages = messages;
+    return s;
+}
+
+ConnectionStatus conn(int id, ConnState state = ConnState::Open)
+{
+    ConnectionStatus c;
+    c.id = id;
+    c.state = state;
+    return c;
+}
+
+ReconnectRecord reconnect(int i)
+{
+    ReconnectRecord r;
+    r.connection = 1;
+    r.startedAt = QDateTime::fromMSecsSinceEpoch(1700000000000 + i * 1000, Qt::UTC);
+    r.total = 10;
+    return r;
+}
+
+} // namespace
+
+class tst_Models : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void subscriptionsBurstsAndRemovals();
+    void subscriptionRatesAndStaleness();
+    void connectionsComeAndGo();
+    void reconnectRingEvicts();
+    void batchedSignals();
+    void formatting_data();
+    void formatting();
+    void summary();
+};
+
+void tst_Models::subscriptionsBurstsAndRemovals()
+{
+    SubscriptionsModel m;
+    QAbstractItemModelTester tester(&m, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    PoolSnapshot s;
+    s.at = QDateTime::currentDateTimeUtc();
+    for (int i = 0; i < 500; ++i)
+        s.subscriptions.append(status(i));
+    m.applySnapshot(s); // a burst of 500 inserts
+    QCOMPARE(m.rowCount(), 500);
+    // Remove every third, add 50 new, change states.
+    PoolSnapshot s2 = s;
+    s2.subscriptions.clear();
+    for (int i = 0; i < 550; ++i) {
+        if (i < 500 && i % 3 == 0)
+            continue;
+        s2.subscriptions.append(status(i, i % 5 == 0 ? SubState::Restoring : SubState::Active, i));
+    }
+    m.applySnapshot(s2);
+    QCOMPARE(m.rowCount(), static_cast<int>(s2.subscriptions.size()));
+    // Every row shows the subscription it claims to.
+    for (int row = 0; row < m.rowCount(); ++row) {
+        const QByteArray key = m.index(row, 0).data(KeyRole).toByteArray();
+        const auto it =
+            std::find_if(s2.subscriptions.cbegin(), s2.subscriptions.cend(),
+                         [&](const SubscriptionStatus &x) { return x.subscription.canonical() == key; });
+        QVERIFY(it != s2.subscriptions.cend());
+        QCOMPARE(m.index(row, SubscriptionsModel::Total).data(RawValueRole).toLongLong(), it->messages);
+        QCOMPARE(m.index(row, SubscriptionsModel::State).data().toString(), QString(nameOf(it->state)));
+    }
+    // Reset to nothing.
+    m.applySnapshot(PoolSnapshot{});
+    QCOMPARE(m.rowCount(), 0);
+}
+
+void tst_Models::subscriptionRatesAndStaleness()
+{
+    SubscriptionsModel m;
+    QAbstractItemModelTester tester(&m, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    const QDateTime t0 = QDateTime::currentDateTimeUtc();
+    PoolSnapshot s;
+    s.at = t0;
+    SubscriptionStatus book = status(0);
+    book.subscription = sub(R"({"type":"l2Book","coin":"BTC"})"); // expected every 5 s
+    book.lastMessageAt = t0.addSecs(-2);
+    book.ackLatencyMs = 3;
+    SubscriptionStatus orders = status(1);
+    orders.subscription =
+        sub(R"({"type":"orderUpdates","user":"0x1111111111111111111111111111111111111111"})");
+    orders.lastMessageAt = t0.addSecs(-600); // quiet is normal for order updates
+    s.subscriptions = {book, orders};
+    m.applySnapshot(s);
+    QVERIFY(!m.isStale(0));
+    QVERIFY(!m.isStale(1));
+    s.at = t0.addSecs(20); // 22 s without a book: stale for its type
+    m.applySnapshot(s);
+    QVERIFY(m.isStale(0));
+    QCOMPARE(m.index(0, SubscriptionsModel::LastAge).data(SeverityRole).value<Severity>(), Severity::Warning);
+    QVERIFY(!m.isStale(1));
+    QCOMPARE(m.index(0, SubscriptionsModel::Type).data().toString(), u"l2Book"_s);
+    QCOMPARE(m.index(0, SubscriptionsModel::Params).data().toString(), u"BTC"_s);
+    QCOMPARE(m.index(1, SubscriptionsModel::Params).data().toString(), u"user=0x1111…1111"_s);
+}
+
+void tst_Models::connectionsComeAndGo()
+{
+    ConnectionsModel m;
+    QAbstractItemModelTester tester(&m, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    PoolSnapshot s;
+    s.at = QDateTime::currentDateTimeUtc();
+    s.connections = {conn(1), conn(2), conn(3, ConnState::Backoff)};
+    m.applySnapshot(s);
+    QCOMPARE(m.rowCount(), 3);
+    QCOMPARE(m.index(2, ConnectionsModel::State).data(SeverityRole).value<Severity>(), Severity::Warning);
+    QCOMPARE(m.index(0, ConnectionsModel::State).data(SeverityRole).value<Severity>(), Severity::Good);
+    s.connections = {conn(1), conn(3), conn(4)}; // 2 idle-closed, 4 new
+    m.applySnapshot(s);
+    QCOMPARE(m.rowCount(), 3);
+    QList<int> ids;
+    for (int r = 0; r < 3; ++r)
+        ids.append(m.index(r, ConnectionsModel::Id).data().toInt());
+    QCOMPARE(ids, (QList<int>{1, 3, 4}));
+    QCOMPARE(m.headerData(ConnectionsModel::Rtt, Qt::Horizontal, Qt::DisplayRole).toString(), u"RTT"_s);
+    QCOMPARE(m.columnCount(), static_cast<int>(ConnectionsModel::ColumnCount));
+}
+
+void tst_Models::reconnectRingEvicts()
+{
+    ReconnectsModel m(5);
+    QAbstractItemModelTester tester(&m, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    PoolSnapshot s;
+    for (int i = 0; i < 3; ++i)
+        s.reconnects.append(reconnect(i));
+    m.applySnapshot(s);
+    QCOMPARE(m.rowCount(), 3);
+    for (int i = 3; i < 12; ++i)
+        s.reconnects.append(reconnect(i));
+    s.reconnects[11].durationMs = 42;
+    s.reconnects[11].restored = 10;
+    m.applySnapshot(s); // evictions at the front, inserts at the back
+    QCOMPARE(m.rowCount(), 5);
+    QCOMPARE(m.index(0, ReconnectsModel::Time).data(RawValueRole).toDateTime(), reconnect(7).startedAt);
+    QCOMPARE(m.index(4, ReconnectsModel::Restored).data().toString(), u"10/10"_s);
+    QCOMPARE(m.index(4, ReconnectsModel::Outage).data().toString(), u"42 ms"_s);
+    QCOMPARE(m.index(3, ReconnectsModel::Outage).data().toString(), u"restoring…"_s);
+    // The pool's own ring moved on too (it dropped its oldest).
+    s.reconnects.remove(0, 4);
+    s.reconnects.append(reconnect(12));
+    m.applySnapshot(s);
+    QCOMPARE(m.rowCount(), 5);
+    QCOMPARE(m.index(4, ReconnectsModel::Time).data(RawValueRole).toDateTime(), reconnect(12).startedAt);
+}
+
+void tst_Models::batchedSignals()
+{
+    // One tick: one batched insert and one dataChanged, not a signal per row.
+    SubscriptionsModel m;
+    QSignalSpy inserted(&m, &QAbstractItemModel::rowsInserted);
+    QSignalSpy changed(&m, &QAbstractItemModel::dataChanged);
+    PoolSnapshot s;
+    for (int i = 0; i < 200; ++i)
+        s.subscriptions.append(status(i));
+    m.applySnapshot(s);
+    QCOMPARE(inserted.size(), 1);
+    QCOMPARE(changed.size(), 1);
+    for (auto &x : s.subscriptions)
+        x.messages += 10;
+    m.applySnapshot(s);
+    QCOMPARE(inserted.size(), 1);
+    QCOMPARE(changed.size(), 2);
+}
+
+void tst_Models::formatting_data()
+{
+    QTest::addColumn<QString>("actual");
+    QTest::addColumn<QString>("expected");
+    QTest::addRow("rate zero") << Format::rate(0.01) << u"0"_s;
+    QTest::addRow("rate small") << Format::rate(2.345) << u"2.3"_s;
+    QTest::addRow("rate mid") << Format::rate(523.6) << u"524"_s;
+    QTest::addRow("rate big") << Format::rate(125400) << u"125.4k"_s;
+    QTest::addRow("bytes") << Format::bytes(512) << u"512 B"_s;
+    QTest::addRow("kib") << Format::bytes(2048) << u"2.0 KiB"_s;
+    QTest::addRow("mib") << Format::bytes(3.5 * 1024 * 1024) << u"3.5 MiB"_s;
+    QTest::addRow("ms") << Format::duration(340) << u"340 ms"_s;
+    QTest::addRow("s") << Format::duration(2500) << u"2.5 s"_s;
+    QTest::addRow("min") << Format::duration(125000) << u"2:05"_s;
+    QTest::addRow("h") << Format::duration(3723000) << u"1:02:03"_s;
+    QTest::addRow("never") << Format::age(-1) << u"never"_s;
+}
+
+void tst_Models::formatting()
+{
+    QFETCH(QString, actual);
+    QFETCH(QString, expected);
+    QCOMPARE(actual, expected);
+}
+
+void tst_Models::summary()
+{
+    PoolSnapshot s;
+    s.connections = {conn(1), conn(2, ConnState::Backoff)};
+    s.subscriptions = {status(0), status(1, SubState::Rejected), status(2, SubState::Restoring)};
+    s.counters.outgoingUsed = 12;
+    s.counters.outgoingCapacity = 1800;
+    const PoolSummary p = summarize(s);
+    QCOMPARE(p.connectionsUp, 1);
+    QCOMPARE(p.connectionsTotal, 2);
+    QCOMPARE(p.subscriptionsActive, 1);
+    QCOMPARE(p.subscriptionsProblem, 1);
+    QCOMPARE(p.outgoingUsed, 12);
+}
+
+QTEST_GUILESS_MAIN(tst_Models)
+#include "tst_models.moc"

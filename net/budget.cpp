@@ -33,6 +33,14 @@ bool SlidingWindowBudget::tryAcquire(bool mayUseReserve, qint64 nowMs)
     return true;
 }
 
+void SlidingWindowBudget::release(qint64 acquiredAtMs)
+{
+    QMutexLocker lock(&m_mutex);
+    const auto it = std::find(m_times.rbegin(), m_times.rend(), acquiredAtMs);
+    if (it != m_times.rend())
+        m_times.erase(std::next(it).base());
+}
+
 qint64 SlidingWindowBudget::msUntilAvailable(bool mayUseReserve, qint64 nowMs) const
 {
     QMutexLocker lock(&m_mutex);

@@ -25,6 +25,8 @@ public:
     SlidingWindowBudget(int capacity, std::chrono::milliseconds window, int reserve = 0);
 
     bool tryAcquire(bool mayUseReserve, qint64 nowMs);
+    /// Gives back the slot taken at @p acquiredAtMs (an attempt the server never saw).
+    void release(qint64 acquiredAtMs);
     /// Milliseconds until tryAcquire(mayUseReserve) can succeed (0 = now).
     qint64 msUntilAvailable(bool mayUseReserve, qint64 nowMs) const;
     int used(qint64 nowMs) const;

@@ -107,6 +107,7 @@ void Connection::open()
     m_backoffTimer.stop();
     m_stopAfterClose = false;
     const qint64 now = monotonicMs();
+    m_attemptTokenMs = -1;
     if (!m_newConnections->tryAcquire(true, now)) {
         const qint64 wait = m_newConnections->msUntilAvailable(true, now);
         m_backoffTimer.start(std::chrono::milliseconds(wait));
@@ -116,6 +117,7 @@ void Connection::open()
                      .arg(wait));
         return;
     }
+    m_attemptTokenMs = now;
     m_pendingCause = Cause::None;
     m_pendingDetail.clear();
     m_socketErrored = false;
@@ -204,8 +206,9 @@ void Connection::onConnected()
     scheduleFlush(0);
 }
 
-void Connection::onSocketError(QAbstractSocket::SocketError)
+void Connection::onSocketError(QAbstractSocket::SocketError error)
 {
+    Q_UNUSED(error)
     m_socketErrored = true;
     m_socketError = m_socket.errorString();
     // A failed handshake (refused, HTTP error) never reaches "connected"; QWebSocket does not
@@ -246,13 +249,25 @@ void Connection::onDisconnected()
     flushBatch(); // what arrived before the drop is delivered before the state change
     clearQueues();
     const bool wasOpen = m_state == ConnState::Open || m_state == ConnState::Closing;
+    const bool neverOpened = m_state == ConnState::Connecting;
     const int code = static_cast<int>(m_socket.closeCode());
     Cause cause = m_pendingCause;
     QString detail = m_pendingDetail;
+    // QWebSocket reports "disconnected" before "error" for a failed connect, with error() set.
+    const QAbstractSocket::SocketError socketError = m_socket.error();
+    if (neverOpened && m_attemptTokenMs >= 0 &&
+        (socketError == QAbstractSocket::ConnectionRefusedError ||
+         socketError == QAbstractSocket::HostNotFoundError || socketError == QAbstractSocket::NetworkError)) {
+        // The attempt never reached the server, so it does not count against the server's
+        // new-connection limit: give the slot back (a server restart must not lock the pool out
+        // for a minute).
+        m_newConnections->release(m_attemptTokenMs);
+        m_attemptTokenMs = -1;
+    }
     if (cause == Cause::None || cause == Cause::Retry) {
-        if (m_socketErrored) {
+        if (m_socketErrored || neverOpened) {
             cause = Cause::SocketError;
-            detail = m_socketError;
+            detail = m_socketErrored ? m_socketError : m_socket.errorString();
         } else {
             cause = Cause::CloseFrame;
             detail = u"close code %1"_s.arg(code) +

@@ -108,6 +108,7 @@ private:
     int m_failures = 0;
     bool m_wasUp = false;
     qint64 m_openedMs = 0;
+    qint64 m_attemptTokenMs = -1; ///< new-connection slot of the attempt in flight
     qint64 m_lastFrameMs = 0;
     qint64 m_lastSentMs = 0;
     qint64 m_pingSentNs = 0;

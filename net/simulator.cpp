@@ -267,7 +267,7 @@ FeedSimulator::FeedSimulator(SimulatorConfig config, QObject *parent)
     : QObject(parent), m_cfg(std::move(config))
 {
     m_clock.start();
-    m_tick.setInterval(m_cfg.tick);
+    m_tick.setSingleShot(true);
     m_tick.setTimerType(Qt::PreciseTimer);
     connect(&m_tick, &QTimer::timeout, this, &FeedSimulator::onTick);
     m_idleCheck.setInterval(1s);
@@ -728,9 +728,9 @@ void FeedSimulator::updateTickTimer()
             }
         }
     }
-    if (any && !m_tick.isActive())
-        m_tick.start();
-    else if (!any)
+    if (any)
+        m_tick.start(0); // re-plan now: a new subscription may be due before the sleeping tick
+    else
         m_tick.stop();
 }
 
@@ -738,6 +738,7 @@ void FeedSimulator::onTick()
 {
     const double now = static_cast<double>(m_clock.elapsed());
     const qint64 wall = QDateTime::currentMSecsSinceEpoch();
+    double nextDue = 1e18;
     for (const auto &[id, c] : m_clients) {
         if (c->stalled)
             continue;
@@ -749,8 +750,12 @@ void FeedSimulator::onTick()
             }
             if (sub->nextDueMs < now - 1000)
                 sub->nextDueMs = now; // no catch-up storm after a stall or a busy machine
+            nextDue = std::min(nextDue, sub->nextDueMs);
         }
     }
+    // Sleep until the next frame is due (at least one tick): an idle feed does not wake.
+    const double wait = std::max(static_cast<double>(m_cfg.tick.count()), nextDue - now);
+    m_tick.start(static_cast<int>(std::min(wait, 3600000.0)));
 }
 
 void FeedSimulator::onIdleCheck()

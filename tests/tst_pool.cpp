@@ -67,6 +67,7 @@ private Q_SLOTS:
     void rejectedSubscriptions();
     void malformedAndOversized();
     void serverRestart();
+    void restartWithTheDefaultConnectionLimit();
     void manualRacingAutomatic_data();
     void manualRacingAutomatic();
     void reconnectAllIsStaggered();
@@ -393,6 +394,29 @@ void tst_Pool::serverRestart()
         QCOMPARE(r.restored, 5);
     }
     QCOMPARE(m_sim->subscriptionCount(), 15);
+}
+
+void tst_Pool::restartWithTheDefaultConnectionLimit()
+{
+    // Ten connections retrying through a 2 s outage make far more attempts than the 30 new
+    // connections a minute the pool allows; refused connects never reach the server, so they
+    // must not use up that allowance and lock the pool out for a minute.
+    startSim();
+    PoolConfig cfg = config();
+    cfg.newConnectionsPerMinute = PoolConfig{}.newConnectionsPerMinute;
+    cfg.backoffMax = PoolConfig{}.backoffMax;
+    cfg.backoffInitial = PoolConfig{}.backoffInitial;
+    cfg.maxSubscriptionsPerConnection = 1;
+    PoolHost &host = startPool(cfg);
+    for (const auto &s : bboSubscriptions(10))
+        host.subscribe(s);
+    QVERIFY(waitActive(10));
+    Fault restart = Fault::make(FaultKind::Restart);
+    restart.amount = 2000;
+    QVERIFY(m_sim->apply(restart));
+    QVERIFY(waitUntil([&] { return countIn(snap(), SubState::Restoring) == 10; }));
+    QVERIFY(waitUntil([&] { return countIn(snap(), SubState::Active) == 10; }, 15000));
+    QVERIFY(snap().counters.newConnectionsLastMinute <= 30);
 }
 
 void tst_Pool::manualRacingAutomatic_data()

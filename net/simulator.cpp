@@ -17,7 +17,6 @@
 #include <QMetaEnum>
 
 #include <algorithm>
-#include <functional>
 
 using namespace Qt::StringLiterals;
 using namespace std::chrono_literals;
@@ -878,34 +877,30 @@ bool FeedSimulator::apply(const Fault &f, QString *error)
 
 void FeedSimulator::flood(const Fault &f)
 {
+    floodStep(f.subscription.ackKey(), f.connection, f.amount);
+}
+
+void FeedSimulator::floodStep(const QByteArray &ackKey, int connection, qint64 left)
+{
     // Frames go out in chunks per event-loop turn: QWebSocket appends them to the socket's write
     // buffer, which the event loop drains in large writes.
-    struct State
-    {
-        qint64 left;
-    };
-    auto state = std::make_shared<State>(State{f.amount});
-    const QByteArray key = f.subscription.ackKey();
-    const int connection = f.connection;
-    auto step = std::make_shared<std::function<void()>>();
-    *step = [this, state, key, connection, step] {
-        const qint64 wall = QDateTime::currentMSecsSinceEpoch();
-        qsizetype sent = 0;
-        for (const auto &[id, c] : m_clients) {
-            if (connection >= 0 && id != connection)
-                continue;
-            auto it = c->subs.find(key);
-            if (it == c->subs.end())
-                continue;
-            for (qsizetype i = 0; i < FloodChunk && i < state->left; ++i)
-                sendData(c.get(), *it->second, wall);
-            sent = std::max(sent, std::min<qsizetype>(FloodChunk, static_cast<qsizetype>(state->left)));
-        }
-        state->left -= FloodChunk;
-        if (sent > 0 && state->left > 0)
-            QTimer::singleShot(0, this, *step);
-    };
-    (*step)();
+    const qint64 wall = QDateTime::currentMSecsSinceEpoch();
+    const qint64 chunk = std::min<qint64>(FloodChunk, left);
+    bool any = false;
+    for (const auto &[id, c] : m_clients) {
+        if (connection >= 0 && id != connection)
+            continue;
+        auto it = c->subs.find(ackKey);
+        if (it == c->subs.end())
+            continue;
+        any = true;
+        for (qint64 i = 0; i < chunk; ++i)
+            sendData(c.get(), *it->second, wall);
+    }
+    if (any && left > chunk)
+        QTimer::singleShot(0, this, [this, ackKey, connection, rest = left - chunk] {
+            floodStep(ackKey, connection, rest);
+        });
 }
 
 void FeedSimulator::schedule(const Fault &fault)

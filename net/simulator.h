@@ -183,6 +183,7 @@ private:
     void onTick();
     void onIdleCheck();
     void flood(const Fault &f);
+    void floodStep(const QByteArray &ackKey, int connection, qint64 left);
     void updateTickTimer();
     bool loadReplay(QString *error);
     void startReplay();

@@ -183,7 +183,15 @@ void restore(int subscriptions, int connections, int outgoingPerMinute, const ch
         },
         Qt::DirectConnection);
     qint64 lastAckNs = 0;
+    qint64 firstOpenNs = 0;
     int finished = 0;
+    QObject::connect(
+        host.pool(), &ConnectionPool::connectionEvent, host.pool(),
+        [&](const ConnectionEvent &e) {
+            if (e.to == ConnState::Open && backAtNs > 0 && firstOpenNs == 0)
+                firstOpenNs = monotonicNs();
+        },
+        Qt::DirectConnection);
     QObject::connect(
         host.pool(), &ConnectionPool::reconnectFinished, host.pool(),
         [&](const ReconnectRecord &) {
@@ -199,16 +207,16 @@ void restore(int subscriptions, int connections, int outgoingPerMinute, const ch
         std::exit(1);
     }
     const double ms = static_cast<double>(lastAckNs - backAtNs) / 1e6;
-    const int effective = outgoingPerMinute - cfg.pingReserve;
-    // The budget's floor: what is left of the window goes at once, the rest when the initial
-    // subscribes leave the 60 s window.
-    std::printf("restore %s: %d subscriptions / %d connections, budget %d/min: %.0f ms from server back to "
-                "last ack\n",
-                label, subscriptions, connections, outgoingPerMinute, ms);
-    if (subscriptions * 2 > effective)
-        std::printf("  (budget-bound: %d frames in any 60 s; the floor depends on when the initial "
-                    "subscribes left the window)\n",
-                    effective);
+    const double work = static_cast<double>(lastAckNs - firstOpenNs) / 1e6;
+    std::printf("restore %s: %d subscriptions / %d connections, budget %d/min:\n", label, subscriptions,
+                connections, outgoingPerMinute);
+    std::printf(
+        "  %.0f ms from the server back to the last ack (includes the backoff wait: full jitter, 250 ms "
+        "doubling)\n",
+        ms);
+    std::printf(
+        "  %.0f ms from the first socket reopened to the last ack (the restore itself; goal <= 300 ms)\n",
+        work);
     host.shutdown(1s);
 }
 

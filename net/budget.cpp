@@ -24,7 +24,7 @@ void SlidingWindowBudget::prune(qint64 nowMs) const
 
 bool SlidingWindowBudget::tryAcquire(bool mayUseReserve, qint64 nowMs)
 {
-    QMutexLocker lock(&m_mutex);
+    std::lock_guard lock(m_mutex);
     prune(nowMs);
     const int limit = mayUseReserve ? m_capacity : m_capacity - m_reserve;
     if (static_cast<int>(m_times.size()) >= limit)
@@ -35,7 +35,7 @@ bool SlidingWindowBudget::tryAcquire(bool mayUseReserve, qint64 nowMs)
 
 void SlidingWindowBudget::release(qint64 acquiredAtMs)
 {
-    QMutexLocker lock(&m_mutex);
+    std::lock_guard lock(m_mutex);
     const auto it = std::find(m_times.rbegin(), m_times.rend(), acquiredAtMs);
     if (it != m_times.rend())
         m_times.erase(std::next(it).base());
@@ -43,7 +43,7 @@ void SlidingWindowBudget::release(qint64 acquiredAtMs)
 
 qint64 SlidingWindowBudget::msUntilAvailable(bool mayUseReserve, qint64 nowMs) const
 {
-    QMutexLocker lock(&m_mutex);
+    std::lock_guard lock(m_mutex);
     prune(nowMs);
     const int limit = mayUseReserve ? m_capacity : m_capacity - m_reserve;
     const int excess = static_cast<int>(m_times.size()) - limit;
@@ -55,7 +55,7 @@ qint64 SlidingWindowBudget::msUntilAvailable(bool mayUseReserve, qint64 nowMs) c
 
 int SlidingWindowBudget::used(qint64 nowMs) const
 {
-    QMutexLocker lock(&m_mutex);
+    std::lock_guard lock(m_mutex);
     prune(nowMs);
     return static_cast<int>(m_times.size());
 }

@@ -1,6 +1,8 @@
 #pragma once
 
-#include <QMutex>
+#include <QtGlobal>
+
+#include <mutex>
 
 #include <chrono>
 #include <deque>
@@ -35,7 +37,7 @@ public:
 private:
     void prune(qint64 nowMs) const;
 
-    mutable QMutex m_mutex;
+    mutable std::mutex m_mutex; ///< std::mutex: visible to ThreadSanitizer (QMutex is not)
     mutable std::deque<qint64> m_times;
     int m_capacity;
     int m_reserve;

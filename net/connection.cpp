@@ -50,7 +50,7 @@ Connection::Connection(int id, const PoolConfig &config, SlidingWindowBudget *ou
             m_socket.closeCode() == QWebSocketProtocol::CloseCodeTooMuchData) {
             m_pendingCause = Cause::Oversized;
             m_pendingDetail = u"a frame exceeded %1 bytes"_s.arg(m_cfg.maxFrameBytes);
-            QMutexLocker lock(&m_statusMutex);
+            std::lock_guard lock(m_statusMutex);
             ++m_status.oversized;
         }
         if (!m_closeTimer.isActive())
@@ -66,9 +66,10 @@ Connection::~Connection()
 
 ConnectionStatus Connection::status() const
 {
-    QMutexLocker lock(&m_statusMutex);
+    std::lock_guard lock(m_statusMutex);
     ConnectionStatus s = m_status;
-    s.lastFrameAgeMs = m_lastFrameMs > 0 && m_state == ConnState::Open ? monotonicMs() - m_lastFrameMs : -1;
+    const qint64 last = m_lastFrameMs.load(std::memory_order_relaxed);
+    s.lastFrameAgeMs = last > 0 && s.state == ConnState::Open ? monotonicMs() - last : -1;
     return s;
 }
 
@@ -86,7 +87,7 @@ void Connection::setState(ConnState to, Cause cause, const QString &detail, int 
         e.nextAttemptAt = e.at.addMSecs(m_backoffTimer.isActive() ? m_backoffTimer.remainingTime() : 0);
     m_state = to;
     {
-        QMutexLocker lock(&m_statusMutex);
+        std::lock_guard lock(m_statusMutex);
         m_status.state = to;
         if (cause != Cause::Opened && cause != Cause::Retry && cause != Cause::None) {
             m_status.lastCause = cause;
@@ -187,15 +188,15 @@ void Connection::onConnected()
     m_connectTimer.stop();
     const qint64 now = monotonicMs();
     if (m_wasUp) {
-        QMutexLocker lock(&m_statusMutex);
+        std::lock_guard lock(m_statusMutex);
         ++m_status.reconnects;
     }
     m_wasUp = true;
     m_openedMs = now;
-    m_lastFrameMs = now;
+    m_lastFrameMs.store(now, std::memory_order_relaxed);
     m_lastSentMs = now;
     {
-        QMutexLocker lock(&m_statusMutex);
+        std::lock_guard lock(m_statusMutex);
         m_status.localPort = m_socket.localPort();
     }
     setState(ConnState::Open, Cause::Opened, u"local port %1"_s.arg(m_socket.localPort()));
@@ -308,10 +309,10 @@ qint64 Connection::backoffDelayMs()
 void Connection::onText(const QString &text)
 {
     const qint64 nowNs = monotonicNs();
-    m_lastFrameMs = nowNs / 1000000;
+    m_lastFrameMs.store(nowNs / 1000000, std::memory_order_relaxed);
     const QByteArray utf8 = text.toUtf8();
     {
-        QMutexLocker lock(&m_statusMutex);
+        std::lock_guard lock(m_statusMutex);
         ++m_status.messagesIn;
         m_status.bytesIn += utf8.size();
     }
@@ -326,19 +327,19 @@ void Connection::onText(const QString &text)
         return;
     case Hl::FrameKind::Pong:
         if (m_pingSentNs > 0) {
-            QMutexLocker lock(&m_statusMutex);
+            std::lock_guard lock(m_statusMutex);
             m_status.rttMs = static_cast<double>(nowNs - m_pingSentNs) / 1e6;
             m_pingSentNs = 0;
         }
         m_pongTimer.stop();
         return;
     case Hl::FrameKind::Invalid: {
-        QMutexLocker lock(&m_statusMutex);
+        std::lock_guard lock(m_statusMutex);
         ++m_status.malformed[static_cast<int>(env.error)];
         break;
     }
     case Hl::FrameKind::Unknown: {
-        QMutexLocker lock(&m_statusMutex);
+        std::lock_guard lock(m_statusMutex);
         ++m_status.unknownChannel;
         break;
     }
@@ -351,8 +352,8 @@ void Connection::onText(const QString &text)
 
 void Connection::onBinary(const QByteArray &data)
 {
-    m_lastFrameMs = monotonicMs();
-    QMutexLocker lock(&m_statusMutex);
+    m_lastFrameMs.store(monotonicMs(), std::memory_order_relaxed);
+    std::lock_guard lock(m_statusMutex);
     ++m_status.messagesIn;
     m_status.bytesIn += data.size();
     ++m_status.malformed[static_cast<int>(Hl::DecodeError::Binary)];
@@ -375,7 +376,7 @@ void Connection::enqueue(const QByteArray &frame, Priority priority, const QByte
     auto &q = priority == Priority::Ping ? m_ping : priority == Priority::Normal ? m_normal : m_restore;
     q.push_back({frame, ackKey});
     {
-        QMutexLocker lock(&m_statusMutex);
+        std::lock_guard lock(m_statusMutex);
         m_status.queuedOut = static_cast<int>(m_ping.size() + m_normal.size() + m_restore.size());
     }
     if (m_state == ConnState::Open && !m_flushTimer.isActive())
@@ -426,13 +427,13 @@ void Connection::flushOut()
         if (q == &m_restore)
             ++restoreSent;
         {
-            QMutexLocker lock(&m_statusMutex);
+            std::lock_guard lock(m_statusMutex);
             ++m_status.framesOut;
         }
         if (!out.ackKey.isEmpty())
             Q_EMIT subscribeSent(m_id, out.ackKey, now);
     }
-    QMutexLocker lock(&m_statusMutex);
+    std::lock_guard lock(m_statusMutex);
     m_status.queuedOut = static_cast<int>(m_ping.size() + m_normal.size() + m_restore.size());
 }
 
@@ -462,7 +463,7 @@ void Connection::onStaleTimer()
     if (m_state != ConnState::Open)
         return;
     const qint64 stale = m_cfg.effectiveStaleTimeout().count();
-    const qint64 age = monotonicMs() - m_lastFrameMs;
+    const qint64 age = monotonicMs() - m_lastFrameMs.load(std::memory_order_relaxed);
     if (age >= stale) {
         fail(Cause::Stale, u"no frame for %1 ms"_s.arg(age));
         return;
@@ -476,7 +477,7 @@ void Connection::clearQueues()
     m_normal.clear();
     m_restore.clear();
     m_pingSentNs = 0;
-    QMutexLocker lock(&m_statusMutex);
+    std::lock_guard lock(m_statusMutex);
     m_status.queuedOut = 0;
 }
 

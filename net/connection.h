@@ -4,12 +4,13 @@
 #include "codec.h"
 #include "pooltypes.h"
 
-#include <QMutex>
 #include <QObject>
 #include <QRandomGenerator>
 #include <QTimer>
 #include <QWebSocket>
+#include <mutex>
 
+#include <atomic>
 #include <deque>
 
 namespace FeedScope {
@@ -108,16 +109,16 @@ private:
     int m_failures = 0;
     bool m_wasUp = false;
     qint64 m_openedMs = 0;
-    qint64 m_attemptTokenMs = -1; ///< new-connection slot of the attempt in flight
-    qint64 m_lastFrameMs = 0;
+    qint64 m_attemptTokenMs = -1;         ///< new-connection slot of the attempt in flight
+    std::atomic<qint64> m_lastFrameMs{0}; ///< written per frame, read by status() from the pool's thread
     qint64 m_lastSentMs = 0;
     qint64 m_pingSentNs = 0;
     std::deque<Out> m_ping, m_normal, m_restore;
     QList<DataFrame> m_batch;
     bool m_batchScheduled = false;
 
-    mutable QMutex m_statusMutex;
-    ConnectionStatus m_status; ///< guarded by m_statusMutex
+    mutable std::mutex m_statusMutex; ///< std::mutex: visible to ThreadSanitizer
+    ConnectionStatus m_status;        ///< guarded by m_statusMutex
 };
 
 } // namespace FeedScope

@@ -1,5 +1,7 @@
 #include "demoserver.h"
 
+#include "simfeed.h"
+
 using namespace Qt::StringLiterals;
 
 namespace FeedScope {
@@ -31,6 +33,26 @@ bool DemoServer::start(QString *error)
         },
         Qt::BlockingQueuedConnection);
     return ok;
+}
+
+bool DemoServer::startDemo(const QStringList &faultSpecs, PoolConfig *pool, QString *error)
+{
+    if (!start(error))
+        return false;
+    Sim::Fault reject = Sim::Fault::make(Sim::FaultKind::Reject);
+    reject.subscription = Sim::demoRejectedSubscription();
+    apply(reject);
+    for (const QString &spec : faultSpecs) {
+        const auto fault = Sim::Fault::parseSpec(spec, error);
+        if (!fault)
+            return false;
+        QMetaObject::invokeMethod(m_sim, [s = m_sim, f = *fault] { s->schedule(f); });
+    }
+    pool->url = m_url;
+    // The demo shows a pool: spread its ~50 subscriptions over several connections.
+    if (pool->maxSubscriptionsPerConnection == PoolConfig{}.maxSubscriptionsPerConnection)
+        pool->maxSubscriptionsPerConnection = 12;
+    return true;
 }
 
 void DemoServer::apply(const Sim::Fault &fault)

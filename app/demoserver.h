@@ -1,5 +1,6 @@
 #pragma once
 
+#include "pooltypes.h"
 #include "simulator.h"
 
 #include <QObject>
@@ -19,6 +20,10 @@ public:
     ~DemoServer() override;
 
     bool start(QString *error);
+    /// Starts the demo feed as FeedScope's demo uses it: the demo's rejected subscription is
+    /// refused, @p faultSpecs are scheduled, and @p pool is pointed at it (spread over several
+    /// connections unless the user chose a per-connection limit).
+    bool startDemo(const QStringList &faultSpecs, PoolConfig *pool, QString *error);
     QUrl url() const { return m_url; }
     /// Runs a fault on the simulator's thread.
     void apply(const Sim::Fault &fault);

@@ -50,21 +50,10 @@ int runGui(const Options &o)
     if (o.demo) {
         demo = std::make_unique<DemoServer>(Sim::SimulatorConfig{});
         QString error;
-        if (!demo->start(&error)) {
+        if (!demo->startDemo(o.demoFaults, &cfg, &error)) {
             std::fprintf(stderr, "feedscope: the demo feed did not start: %s\n", qPrintable(error));
             return Cli::ExitFatal;
         }
-        Sim::Fault reject = Sim::Fault::make(Sim::FaultKind::Reject);
-        reject.subscription = Sim::demoRejectedSubscription();
-        demo->apply(reject);
-        for (const QString &spec : o.demoFaults)
-            QMetaObject::invokeMethod(
-                demo->simulator(),
-                [s = demo->simulator(), f = *Sim::Fault::parseSpec(spec, nullptr)] { s->schedule(f); });
-        cfg.url = demo->url();
-        // The demo shows a pool: spread its ~50 subscriptions over several connections.
-        if (o.pool.maxSubscriptionsPerConnection == PoolConfig{}.maxSubscriptionsPerConnection)
-            cfg.maxSubscriptionsPerConnection = 12;
     }
 
     PoolController controller(cfg, 100ms); // the UI refreshes from snapshots at 10 Hz

@@ -26,21 +26,10 @@ int runHeadless(const Options &o, qint64 startedMonotonicMs)
     if (o.demo) {
         demo = std::make_unique<DemoServer>(Sim::SimulatorConfig{});
         QString error;
-        if (!demo->start(&error)) {
+        if (!demo->startDemo(o.demoFaults, &cfg, &error)) {
             std::fprintf(stderr, "feedscope: the demo feed did not start: %s\n", qPrintable(error));
             return Cli::ExitFatal;
         }
-        Sim::Fault reject = Sim::Fault::make(Sim::FaultKind::Reject);
-        reject.subscription = Sim::demoRejectedSubscription();
-        demo->apply(reject);
-        for (const QString &spec : o.demoFaults)
-            QMetaObject::invokeMethod(
-                demo->simulator(),
-                [s = demo->simulator(), f = *Sim::Fault::parseSpec(spec, nullptr)] { s->schedule(f); });
-        cfg.url = demo->url();
-        // The demo shows a pool: spread its ~50 subscriptions over several connections.
-        if (o.pool.maxSubscriptionsPerConnection == PoolConfig{}.maxSubscriptionsPerConnection)
-            cfg.maxSubscriptionsPerConnection = 12;
     }
 
     std::unique_ptr<FrameRecorder> recorder;
@@ -112,7 +101,9 @@ int runHeadless(const Options &o, qint64 startedMonotonicMs)
     QObject::connect(&unixSignals, &UnixSignals::terminate, qApp, finish);
     if (o.durationS > 0) {
         const qint64 left = o.durationS * 1000 - (monotonicMs() - startedMonotonicMs);
-        QTimer::singleShot(std::chrono::milliseconds(std::max<qint64>(0, left)), qApp, finish);
+        // Precise: a coarse timer may fire up to 5 % early, and the duration is a contract.
+        QTimer::singleShot(std::chrono::milliseconds(std::max<qint64>(0, left)), Qt::PreciseTimer, qApp,
+                           finish);
     }
     std::fprintf(stderr, "feedscope: headless on %s with %lld subscriptions\n",
                  qPrintable(cfg.url.toString()), static_cast<long long>(o.subscriptions.size()));

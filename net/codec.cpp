@@ -1,5 +1,7 @@
 #include "codec.h"
 
+#include "enumname.h"
+
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QRegularExpression>
@@ -16,71 +18,17 @@ namespace FeedScope::Hl {
 
 QLatin1StringView nameOf(DecodeError e)
 {
-    switch (e) {
-    case DecodeError::None:
-        return "none"_L1;
-    case DecodeError::Empty:
-        return "empty"_L1;
-    case DecodeError::NotJson:
-        return "notJson"_L1;
-    case DecodeError::NotObject:
-        return "notObject"_L1;
-    case DecodeError::MissingChannel:
-        return "missingChannel"_L1;
-    case DecodeError::WrongShape:
-        return "wrongShape"_L1;
-    case DecodeError::Unroutable:
-        return "unroutable"_L1;
-    case DecodeError::Binary:
-        return "binary"_L1;
-    }
-    return "none"_L1;
+    return lowerCamelName(e);
 }
 
 QLatin1StringView nameOf(FrameKind k)
 {
-    switch (k) {
-    case FrameKind::Data:
-        return "data"_L1;
-    case FrameKind::SubscriptionResponse:
-        return "subscriptionResponse"_L1;
-    case FrameKind::Pong:
-        return "pong"_L1;
-    case FrameKind::Error:
-        return "error"_L1;
-    case FrameKind::Post:
-        return "post"_L1;
-    case FrameKind::Unknown:
-        return "unknown"_L1;
-    case FrameKind::Invalid:
-        return "invalid"_L1;
-    }
-    return "invalid"_L1;
+    return lowerCamelName(k);
 }
 
 QLatin1StringView nameOf(ServerErrorKind k)
 {
-    switch (k) {
-    case ServerErrorKind::AlreadySubscribed:
-        return "alreadySubscribed"_L1;
-    case ServerErrorKind::AlreadyUnsubscribed:
-        return "alreadyUnsubscribed"_L1;
-    case ServerErrorKind::InvalidSubscription:
-        return "invalidSubscription"_L1;
-    case ServerErrorKind::TooManyChannels:
-        return "tooManyChannels"_L1;
-    case ServerErrorKind::TooManyUsers:
-        return "tooManyUsers"_L1;
-    case ServerErrorKind::RateLimited:
-        return "rateLimited"_L1;
-    case ServerErrorKind::ParseError:
-        return "parseError"_L1;
-    case ServerErrorKind::TooManyPendingPosts:
-        return "tooManyPendingPosts"_L1;
-    case ServerErrorKind::Other:
-        return "other"_L1;
-    }
-    return "other"_L1;
+    return lowerCamelName(k);
 }
 
 namespace {

@@ -2,6 +2,7 @@
 #include "recording.h"
 #include "simfeed.h"
 #include "simulator.h"
+#include "testutil.h"
 
 #include <QDeadlineTimer>
 #include <QEventLoop>
@@ -17,33 +18,12 @@
 
 using namespace FeedScope;
 using namespace FeedScope::Sim;
+using FeedScope::Test::sub;
+using FeedScope::Test::waitUntil;
 using namespace Qt::StringLiterals;
 using namespace std::chrono_literals;
 
 namespace {
-
-Hl::Subscription sub(const QByteArray &json)
-{
-    QString error;
-    auto s = Hl::Subscription::fromJson(QJsonDocument::fromJson(json).object(), &error);
-    if (!s)
-        qFatal("bad test subscription %s: %s", json.constData(), qPrintable(error));
-    return *s;
-}
-
-/// Runs the event loop (no sleeping, unlike QTRY_*'s qWait) until @p pred holds.
-template<typename Pred> bool waitUntil(Pred pred, int timeoutMs = 10000)
-{
-    QDeadlineTimer deadline(timeoutMs);
-    while (!pred()) {
-        if (deadline.hasExpired())
-            return false;
-        QEventLoop loop;
-        QTimer::singleShot(5, &loop, &QEventLoop::quit);
-        loop.exec();
-    }
-    return true;
-}
 
 const QByteArray userA = "0x1111111111111111111111111111111111111111";
 const QByteArray userB = "0x2222222222222222222222222222222222222222";

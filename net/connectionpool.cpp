@@ -250,6 +250,24 @@ void ConnectionPool::onConnectionEvent(const ConnectionEvent &e)
     if (e.cause == Cause::Manual)
         c.manual = true;
 
+    if (e.to == ConnState::Open && e.from == ConnState::Connecting && !m_stopping) {
+        // One connection got through, so the server is back: the others waiting out a backoff
+        // try now, a little apart (still under the new-connection limit), instead of sleeping
+        // through the rest of their jittered wait.
+        int i = 0;
+        for (auto &[id, other] : m_conns) {
+            if (id == e.connection || other.state != ConnState::Backoff || other.reconnectIndex < 0)
+                continue;
+            QPointer<Connection> conn = other.conn;
+            QTimer::singleShot(std::chrono::milliseconds(5 * ++i), this, [this, conn] {
+                if (conn)
+                    onConn(conn.data(), [conn] {
+                        if (conn)
+                            conn->open();
+                    });
+            });
+        }
+    }
     if (e.to == ConnState::Open) {
         // (Re)send everything this connection carries, in batches through the budget.
         for (const QByteArray &key : std::as_const(c.routes)) {

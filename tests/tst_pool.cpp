@@ -69,6 +69,7 @@ private Q_SLOTS:
     void malformedAndOversized();
     void serverRestart();
     void restartWithTheDefaultConnectionLimit();
+    void serverBackWakesWaitingConnections();
     void manualRacingAutomatic_data();
     void manualRacingAutomatic();
     void reconnectAllIsStaggered();
@@ -465,6 +466,35 @@ void tst_Pool::restartWithTheDefaultConnectionLimit()
     QVERIFY(waitUntil([&] { return countIn(snap(), SubState::Restoring) == 10; }));
     QVERIFY(waitUntil([&] { return countIn(snap(), SubState::Active) == 10; }, 15000));
     QVERIFY(snap().counters.newConnectionsLastMinute <= 30);
+}
+
+void tst_Pool::serverBackWakesWaitingConnections()
+{
+    // Long backoffs: without the wake-up, five connections would come back seconds apart.
+    startSim();
+    PoolConfig cfg = config();
+    cfg.backoffInitial = 4s;
+    cfg.backoffMax = 30s;
+    cfg.maxSubscriptionsPerConnection = 1;
+    PoolHost &host = startPool(cfg);
+    QList<qint64> openedAt;
+    QObject context;
+    QElapsedTimer clock;
+    clock.start();
+    for (const auto &s : bboSubscriptions(5))
+        host.subscribe(s);
+    QVERIFY(waitActive(5));
+    connect(host.pool(), &ConnectionPool::connectionEvent, &context, [&](const ConnectionEvent &e) {
+        if (e.to == ConnState::Open)
+            openedAt.append(clock.elapsed());
+    });
+    Fault restart = Fault::make(FaultKind::Restart);
+    restart.amount = 300;
+    QVERIFY(m_sim->apply(restart));
+    QVERIFY(waitUntil([&] { return openedAt.size() == 5 && countIn(snap(), SubState::Active) == 5; }, 40000));
+    const qint64 spread = *std::max_element(openedAt.cbegin(), openedAt.cend()) -
+                          *std::min_element(openedAt.cbegin(), openedAt.cend());
+    QVERIFY2(spread < 1000, qPrintable(QString::number(spread)));
 }
 
 void tst_Pool::manualRacingAutomatic_data()

@@ -185,18 +185,25 @@ void restore(int subscriptions, int connections, int outgoingPerMinute, const ch
     qint64 lastAckNs = 0;
     qint64 firstOpenNs = 0;
     int finished = 0;
+    QHash<int, qint64> openedAtNs; // per connection: when its new socket opened
+    qint64 slowestRestoreNs = 0;   // per connection: reopen → its last ack, the slowest
     QObject::connect(
         host.pool(), &ConnectionPool::connectionEvent, host.pool(),
         [&](const ConnectionEvent &e) {
-            if (e.to == ConnState::Open && backAtNs > 0 && firstOpenNs == 0)
-                firstOpenNs = monotonicNs();
+            if (e.to == ConnState::Open && backAtNs > 0) {
+                openedAtNs.insert(e.connection, monotonicNs());
+                if (firstOpenNs == 0)
+                    firstOpenNs = monotonicNs();
+            }
         },
         Qt::DirectConnection);
     QObject::connect(
         host.pool(), &ConnectionPool::reconnectFinished, host.pool(),
-        [&](const ReconnectRecord &) {
+        [&](const ReconnectRecord &r) {
             ++finished;
             lastAckNs = monotonicNs();
+            slowestRestoreNs =
+                std::max(slowestRestoreNs, lastAckNs - openedAtNs.value(r.connection, lastAckNs));
         },
         Qt::DirectConnection);
     Sim::Fault restart = Sim::Fault::make(Sim::FaultKind::Restart);
@@ -207,7 +214,8 @@ void restore(int subscriptions, int connections, int outgoingPerMinute, const ch
         std::exit(1);
     }
     const double ms = static_cast<double>(lastAckNs - backAtNs) / 1e6;
-    const double work = static_cast<double>(lastAckNs - firstOpenNs) / 1e6;
+    const double work = static_cast<double>(slowestRestoreNs) / 1e6;
+    const double spread = static_cast<double>(lastAckNs - firstOpenNs) / 1e6;
     std::printf("restore %s: %d subscriptions / %d connections, budget %d/min:\n", label, subscriptions,
                 connections, outgoingPerMinute);
     std::printf(
@@ -215,8 +223,12 @@ void restore(int subscriptions, int connections, int outgoingPerMinute, const ch
         "doubling)\n",
         ms);
     std::printf(
-        "  %.0f ms from the first socket reopened to the last ack (the restore itself; goal <= 300 ms)\n",
-        work);
+        "  %.0f ms from a connection's new socket to its last ack, slowest of %d (the restore itself; "
+        "goal <= 300 ms)\n",
+        work, connections);
+    std::printf("  %.0f ms from the first socket reopened to the last ack of all (backoff jitter spreads the "
+                "reconnects)\n",
+                spread);
     host.shutdown(1s);
 }
 
@@ -282,8 +294,14 @@ int main(int argc, char **argv)
     const bool smoke = app.arguments().contains(u"--smoke"_s);
     const int idleSeconds = smoke ? 3 : 60;
     std::printf("machine: %d cores\n", QThread::idealThreadCount());
-    idle(idleSeconds);
-    restore(smoke ? 200 : 1000, 10, 1000000, "unpaced");
+    if (!app.arguments().contains(u"--restore-only"_s))
+        idle(idleSeconds);
+    const int n = app.arguments().contains(u"--restore-only"_s) ? 1000 : smoke ? 200 : 1000;
+    if (app.arguments().contains(u"--restore-only"_s)) {
+        restore(n, 10, 1000000, "unpaced");
+        return 0;
+    }
+    restore(n, 10, 1000000, "unpaced");
     if (!smoke)
         restorePaced();
     return 0;

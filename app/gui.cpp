@@ -9,6 +9,7 @@
 
 #include <QApplication>
 #include <QGuiApplication>
+#include <QIcon>
 #include <QStatusBar>
 #include <QTableView>
 #include <QTimer>
@@ -45,6 +46,10 @@ int simulatorId(DemoServer &demo, const PoolSnapshot &snapshot, int poolConnecti
 int runGui(const Options &o)
 {
     QGuiApplication::setDesktopFileName(QStringLiteral(FEEDSCOPE_APP_ID));
+    QIcon icon;
+    for (int size : {64, 256})
+        icon.addFile(u":/icons/" FEEDSCOPE_APP_ID "-%1.png"_s.arg(size), QSize(size, size));
+    QApplication::setWindowIcon(icon);
     PoolConfig cfg = o.pool;
     std::unique_ptr<DemoServer> demo;
     if (o.demo) {

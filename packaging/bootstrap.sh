@@ -20,6 +20,7 @@ packages=(
     qt6-base-dev qt6-websockets-dev qt6-charts-dev qt6-httpserver-dev libqt6opengl6-dev
     libgl-dev libegl-dev libvulkan-dev libxkbcommon-dev
     libsimdjson-dev zlib1g-dev
+    dpkg-dev file desktop-file-utils appstream
 )
 missing=()
 for p in "${packages[@]}"; do
@@ -34,9 +35,11 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 build=${FEEDSCOPE_BUILD_DIR:-build}
-werror=OFF
-[ "${CI:-}" = "true" ] && werror=ON
-cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFEEDSCOPE_WERROR="$werror" >/dev/null
+# In CI (CI=true): warnings are errors, and the package test builds, installs and removes the .deb.
+ci=OFF
+[ "${CI:-}" = "true" ] && ci=ON
+cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFEEDSCOPE_WERROR="$ci" \
+    -DFEEDSCOPE_PACKAGE_TEST="$ci" >/dev/null
 cmake --build "$build" --parallel "$(nproc)"
 
 case "$mode" in

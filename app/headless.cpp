@@ -3,6 +3,7 @@
 #include "cli.h"
 #include "connectionpool.h"
 #include "demoserver.h"
+#include "dispatcher.h"
 #include "recorder.h"
 #include "report.h"
 #include "simfeed.h"
@@ -42,14 +43,21 @@ int runHeadless(const Options &o, qint64 startedMonotonicMs)
         }
     }
 
+    // The dispatcher runs on the pool's thread (it never blocks there: worker consumers have
+    // bounded queues with the chosen policy). "pipeline" carries the report's figures; the
+    // recorder is a worker consumer with the same policy.
+    Dispatcher dispatcher(o.dispatchThreads);
+    const DispatchPolicy policy = dispatchPolicyFromName(o.dispatchPolicy).value_or(DispatchPolicy::Lossless);
+    const int pipeline = dispatcher.addWorker(
+        u"pipeline"_s, [](const DataFrame &) {}, policy, o.queueCapacity);
+    if (recorder)
+        dispatcher.addWorker(
+            u"recorder"_s, [r = recorder.get()](const DataFrame &f) { r->record({f}); }, policy,
+            o.queueCapacity);
     PoolHost host(cfg);
-    qint64 delivered = 0;
-    QObject::connect(host.pool(), &ConnectionPool::routed, qApp,
-                     [&delivered, &recorder](const QList<DataFrame> &f) {
-                         delivered += f.size();
-                         if (recorder)
-                             recorder->record(f);
-                     });
+    QObject::connect(
+        host.pool(), &ConnectionPool::routed, host.pool(),
+        [&dispatcher](const QList<DataFrame> &frames) { dispatcher.dispatch(frames); }, Qt::DirectConnection);
     QObject::connect(host.pool(), &ConnectionPool::warning, qApp, [](const QString &w) {
         std::fprintf(stderr, "feedscope: warning: %s\n", qPrintable(w));
     });
@@ -65,7 +73,7 @@ int runHeadless(const Options &o, qint64 startedMonotonicMs)
         // States as they were just before shutdown began; counts after the last frame landed.
         const PoolSnapshot before = host.snapshot();
         PoolSnapshot last = host.shutdown(std::chrono::milliseconds(2000));
-        QCoreApplication::processEvents(); // deliver the routed batches still queued to this thread
+        const bool drained = dispatcher.drain(2000);
         QHash<QByteArray, SubState> states;
         for (const SubscriptionStatus &s : before.subscriptions)
             states.insert(s.subscription.canonical(), s.state);
@@ -77,8 +85,17 @@ int runHeadless(const Options &o, qint64 startedMonotonicMs)
         last.connections = before.connections;
         DispatcherFigures d;
         d.policy = o.dispatchPolicy;
-        d.received = received;
-        d.delivered = delivered;
+        d.consumers = dispatcher.stats();
+        const ConsumerStats &p = d.consumers.at(pipeline);
+        d.received = p.received;
+        d.delivered = p.delivered;
+        d.dropped = p.dropped + p.queued; // anything still queued after the drain is counted as dropped
+        d.coalesced = p.coalesced;
+        d.maxQueueDepth = p.highWater;
+        if (!drained || p.received != received)
+            std::fprintf(stderr, "feedscope: dispatcher %s: %lld routed, %lld received by the pipeline\n",
+                         drained ? "complete" : "not drained", static_cast<long long>(received),
+                         static_cast<long long>(p.received));
         if (recorder) {
             QString error;
             if (!recorder->close(&error)) {

@@ -40,6 +40,8 @@ std::optional<Options> parseOptions(const QStringList &arguments, QString *error
         {u"dispatch-policy"_s, u"lossless, drop-oldest, drop-newest or coalesce-latest (default lossless)."_s,
          u"policy"_s},
         {u"queue-capacity"_s, u"Bounded queue per worker consumer (default 10000)."_s, u"n"_s},
+        {u"dispatch-threads"_s,
+         u"Worker threads of the dispatcher (default $FEEDSCOPE_DISPATCH_THREADS or 2)."_s, u"n"_s},
         {u"io-threads"_s, u"Event-loop threads the connections are sharded over (default 1)."_s, u"n"_s},
         {u"session-log"_s, u"Append the session's events to this JSONL file."_s, u"file"_s},
         {u"record"_s, u"Record every received data frame to this JSONL file (replayable by feedscope-sim)."_s,
@@ -94,12 +96,24 @@ std::optional<Options> parseOptions(const QStringList &arguments, QString *error
     const auto rate = Cli::intOption(p, u"outgoing-rate"_s, 1800, 10, 10000000, error);
     const auto capacity = Cli::intOption(p, u"queue-capacity"_s, 10000, 1, 100000000, error);
     const auto threads = Cli::intOption(p, u"io-threads"_s, 1, 1, 64, error);
+    qint64 dispatchDefault = 2;
+    if (const QByteArray env = qgetenv("FEEDSCOPE_DISPATCH_THREADS"); !env.isEmpty()) {
+        bool ok = false;
+        dispatchDefault = env.toLongLong(&ok);
+        if (!ok || dispatchDefault < 1 || dispatchDefault > 64) {
+            *error = u"FEEDSCOPE_DISPATCH_THREADS must be a whole number from 1 to 64 (got \"%1\")"_s.arg(
+                QString::fromLocal8Bit(env));
+            return std::nullopt;
+        }
+    }
+    const auto dispatchThreads = Cli::intOption(p, u"dispatch-threads"_s, dispatchDefault, 1, 64, error);
     const auto duration = Cli::intOption(p, u"duration-s"_s, 0, 1, 365LL * 86400, error);
     const auto metrics = Cli::intOption(p, u"metrics-port"_s, -1, 0, 65535, error);
     const auto shotDelay = Cli::intOption(p, u"screenshot-delay-ms"_s, 5000, 0, 600000, error);
     if (!maxConn || !perConn || !ping || !stale || !rate || !capacity || !threads || !duration || !metrics ||
-        !shotDelay)
+        !shotDelay || !dispatchThreads)
         return std::nullopt;
+    o.dispatchThreads = static_cast<int>(*dispatchThreads);
     o.screenshotFile = p.value(u"screenshot"_s);
     o.screenshotDelayMs = *shotDelay;
     o.pool.maxConnections = static_cast<int>(*maxConn);

@@ -23,6 +23,7 @@ struct Options
     qint64 durationS = 0; ///< 0 = until SIGINT/SIGTERM
     QString dispatchPolicy = QStringLiteral("lossless");
     qint64 queueCapacity = 10000;
+    int dispatchThreads = 2; ///< --dispatch-threads, else FEEDSCOPE_DISPATCH_THREADS, else 2
     QString recordFile;
     QString sessionLogFile;
     int metricsPort = -1;

@@ -30,8 +30,21 @@ bool FrameRecorder::open(const QString &path, QString *error)
     return true;
 }
 
+qint64 FrameRecorder::written() const
+{
+    std::lock_guard lock(m_mutex);
+    return m_written;
+}
+
+qint64 FrameRecorder::lost() const
+{
+    std::lock_guard lock(m_mutex);
+    return m_lost;
+}
+
 void FrameRecorder::record(const QList<DataFrame> &frames)
 {
+    std::lock_guard lock(m_mutex);
     if (!m_file.isOpen()) {
         m_lost += frames.size();
         return;
@@ -41,10 +54,25 @@ void FrameRecorder::record(const QList<DataFrame> &frames)
         m_buffer += toJsonLine({now, f.receivedNs, f.connection, f.raw, false});
     m_written += frames.size();
     if (m_buffer.size() > 4 * 1024 * 1024)
-        flush();
+        flushLocked();
 }
 
 void FrameRecorder::flush()
+{
+    QString failure;
+    {
+        std::lock_guard lock(m_mutex);
+        flushLocked();
+        failure = m_error;
+    }
+    if (!failure.isEmpty() && !m_failedReported) {
+        m_failedReported = true;
+        m_flushTimer.stop();
+        Q_EMIT failed(failure); // outside the lock
+    }
+}
+
+void FrameRecorder::flushLocked()
 {
     if (m_buffer.isEmpty() || !m_file.isOpen())
         return;
@@ -52,17 +80,16 @@ void FrameRecorder::flush()
         m_error = u"recording to %1 failed: %2"_s.arg(m_file.fileName(), m_file.errorString());
         m_lost += m_buffer.count('\n');
         m_file.close();
-        m_flushTimer.stop();
-        Q_EMIT failed(m_error);
     }
     m_buffer.clear();
 }
 
 bool FrameRecorder::close(QString *error)
 {
-    flush();
-    m_file.close();
     m_flushTimer.stop();
+    std::lock_guard lock(m_mutex);
+    flushLocked();
+    m_file.close();
     if (!m_error.isEmpty()) {
         *error = m_error + u" (%1 frames not recorded)"_s.arg(m_lost);
         return false;

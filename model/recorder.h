@@ -6,6 +6,8 @@
 #include <QObject>
 #include <QTimer>
 
+#include <mutex>
+
 namespace FeedScope {
 
 /// Writes received data frames as JSONL (net/recording.h format), replayable by feedscope-sim.
@@ -24,22 +26,24 @@ public:
     void record(const QList<DataFrame> &frames);
     /// Flushes and closes; false (with @p error) if anything could not be written.
     bool close(QString *error);
-    qint64 written() const { return m_written; }
-    qint64 lost() const { return m_lost; }
-    QString lastError() const { return m_error; }
+    qint64 written() const;
+    qint64 lost() const;
 
 Q_SIGNALS:
     void failed(const QString &error);
 
 private:
     void flush();
+    void flushLocked();
 
+    mutable std::mutex m_mutex; ///< guards everything below against record() on another thread
     QFile m_file;
     QByteArray m_buffer;
     QTimer m_flushTimer{this};
     qint64 m_written = 0;
     qint64 m_lost = 0;
     QString m_error;
+    bool m_failedReported = false;
 };
 
 } // namespace FeedScope

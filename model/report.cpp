@@ -68,6 +68,22 @@ QJsonObject buildReport(const PoolSnapshot &snapshot, const DispatcherFigures &d
             {u"totalSubscriptions"_s, r.total},
         });
     }
+    QJsonArray consumers;
+    for (const ConsumerStats &c : dispatcher.consumers) {
+        consumers.append(QJsonObject{
+            {u"name"_s, c.name},
+            {u"policy"_s, QString(nameOf(c.policy))},
+            {u"received"_s, static_cast<double>(c.received)},
+            {u"delivered"_s, static_cast<double>(c.delivered)},
+            {u"dropped"_s, static_cast<double>(c.dropped)},
+            {u"coalesced"_s, static_cast<double>(c.coalesced)},
+            {u"queued"_s, static_cast<double>(c.queued)},
+            {u"highWater"_s, static_cast<double>(c.highWater)},
+            {u"syncFallbacks"_s, static_cast<double>(c.syncFallbacks)},
+            {u"lagP50Us"_s, static_cast<double>(c.lagP50Us)},
+            {u"lagP99Us"_s, static_cast<double>(c.lagP99Us)},
+        });
+    }
     QJsonObject byKind;
     for (auto it = snapshot.counters.serverErrorsByKind.cbegin();
          it != snapshot.counters.serverErrorsByKind.cend(); ++it)
@@ -85,7 +101,8 @@ QJsonObject buildReport(const PoolSnapshot &snapshot, const DispatcherFigures &d
                                       {u"delivered"_s, static_cast<double>(dispatcher.delivered)},
                                       {u"dropped"_s, static_cast<double>(dispatcher.dropped)},
                                       {u"coalesced"_s, static_cast<double>(dispatcher.coalesced)},
-                                      {u"maxQueueDepth"_s, static_cast<double>(dispatcher.maxQueueDepth)}}},
+                                      {u"maxQueueDepth"_s, static_cast<double>(dispatcher.maxQueueDepth)},
+                                      {u"consumers"_s, consumers}}},
         {u"reconnects"_s, reconnects},
         {u"errors"_s,
          QJsonObject{{u"malformedFrames"_s, static_cast<double>(snapshot.counters.malformedFrames)},

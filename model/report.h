@@ -1,5 +1,6 @@
 #pragma once
 
+#include "dispatcher.h"
 #include "pooltypes.h"
 
 #include <QJsonObject>
@@ -16,6 +17,7 @@ struct DispatcherFigures
     qint64 dropped = 0;
     qint64 coalesced = 0;
     qint64 maxQueueDepth = 0;
+    QList<ConsumerStats> consumers; ///< every consumer's counters, for the report's detail
 };
 
 struct ReportMeta

@@ -71,6 +71,7 @@ private Q_SLOTS:
     void usageErrors();
     void helpAndVersion();
     void demoRunWritesReport();
+    void dispatchPolicyInReport();
     void sigtermStopsCleanly();
     void recordingReplaysWithSameCounts();
     void unwritableReportIsFatal();
@@ -126,6 +127,8 @@ void tst_Headless::usageErrors_data()
                                       << u"--stale-timeout-ms must be longer than --ping-interval-ms"_s;
     QTest::addRow("bad demo fault") << QStringList{u"--headless"_s, u"--demo-fault"_s, u"1:explode"_s}
                                     << u"bad fault \"1:explode\""_s;
+    QTest::addRow("bad dispatch threads") << QStringList{u"--headless"_s, u"--dispatch-threads"_s, u"0"_s}
+                                          << u"--dispatch-threads must be a whole number from 1 to 64"_s;
     QTest::addRow("positional") << QStringList{u"--headless"_s, u"extra"_s}
                                 << u"unexpected argument \"extra\""_s;
 }
@@ -208,6 +211,38 @@ void tst_Headless::demoRunWritesReport()
         QVERIFY(isoMs.match(x[u"startedAt"_s].toString()).hasMatch());
     }
     QCOMPARE(rep[u"errors"_s][u"malformedFrames"_s].toDouble(), 0.0);
+}
+
+void tst_Headless::dispatchPolicyInReport()
+{
+    // A lossy policy with a tiny queue: the identity still holds for every consumer, and the
+    // recorder's file has exactly the frames it reports as delivered.
+    const QString report = m_dir.filePath(u"policy.json"_s);
+    const QString recording = m_dir.filePath(u"policy.jsonl"_s);
+    const Run r = run({u"--headless"_s, u"--demo"_s, u"--duration-s"_s, u"2"_s, u"--report"_s, report,
+                       u"--dispatch-policy"_s, u"coalesce-latest"_s, u"--queue-capacity"_s, u"2"_s,
+                       u"--dispatch-threads"_s, u"1"_s, u"--record"_s, recording});
+    QCOMPARE(r.exitCode, 0);
+    const QJsonObject rep = readJson(report);
+    const QJsonObject d = rep[u"dispatcher"_s].toObject();
+    QCOMPARE(d[u"policy"_s].toString(), u"coalesce-latest"_s);
+    double routed = 0;
+    for (const QJsonValue &v : rep[u"subscriptions"_s].toArray())
+        routed += v[u"messages"_s].toDouble();
+    QCOMPARE(d[u"received"_s].toDouble(), routed);
+    QCOMPARE(d[u"received"_s].toDouble(),
+             d[u"delivered"_s].toDouble() + d[u"dropped"_s].toDouble() + d[u"coalesced"_s].toDouble());
+    QVERIFY(d[u"maxQueueDepth"_s].toDouble() <= 2);
+    const QJsonArray consumers = d[u"consumers"_s].toArray();
+    QCOMPARE(consumers.size(), 2);
+    for (const QJsonValue &c : consumers) {
+        QCOMPARE(c[u"received"_s].toDouble(), routed);
+        QCOMPARE(c[u"received"_s].toDouble(), c[u"delivered"_s].toDouble() + c[u"dropped"_s].toDouble() +
+                                                  c[u"coalesced"_s].toDouble() + c[u"queued"_s].toDouble());
+    }
+    QFile f(recording);
+    QVERIFY(f.open(QIODevice::ReadOnly));
+    QCOMPARE(static_cast<double>(f.readAll().count('\n')), consumers[1][u"delivered"_s].toDouble());
 }
 
 void tst_Headless::sigtermStopsCleanly()

@@ -6,10 +6,12 @@
 #include "dispatcher.h"
 #include "recorder.h"
 #include "report.h"
+#include "sessionlog.h"
 #include "simfeed.h"
 #include "unixsignals.h"
 
 #include <QCoreApplication>
+#include <QJsonObject>
 #include <QTimer>
 
 #include <cstdio>
@@ -61,6 +63,21 @@ int runHeadless(const Options &o, qint64 startedMonotonicMs)
     QObject::connect(host.pool(), &ConnectionPool::warning, qApp, [](const QString &w) {
         std::fprintf(stderr, "feedscope: warning: %s\n", qPrintable(w));
     });
+    std::unique_ptr<SessionLog> sessionLog;
+    if (!o.sessionLogFile.isEmpty()) {
+        sessionLog = std::make_unique<SessionLog>();
+        QString error;
+        if (!sessionLog->openFile(o.sessionLogFile, &error)) {
+            std::fprintf(stderr, "feedscope: %s\n", qPrintable(error));
+            return Cli::ExitFatal;
+        }
+        QObject::connect(sessionLog.get(), &SessionLog::fileFailed, qApp,
+                         [](const QString &e) { std::fprintf(stderr, "feedscope: %s\n", qPrintable(e)); });
+        sessionLog->follow(host.pool());
+        QObject::connect(host.pool(), &ConnectionPool::snapshotPublished, sessionLog.get(),
+                         &SessionLog::statisticsSnapshot);
+        host.setPublishInterval(std::chrono::seconds(1)); // a statistics snapshot every second
+    }
     for (const Hl::Subscription &s : o.subscriptions)
         host.subscribe(s);
 
@@ -74,6 +91,7 @@ int runHeadless(const Options &o, qint64 startedMonotonicMs)
         const PoolSnapshot before = host.snapshot();
         PoolSnapshot last = host.shutdown(std::chrono::milliseconds(2000));
         const bool drained = dispatcher.drain(2000);
+        QCoreApplication::processEvents(); // the pool's last events, queued to this thread
         QHash<QByteArray, SubState> states;
         for (const SubscriptionStatus &s : before.subscriptions)
             states.insert(s.subscription.canonical(), s.state);
@@ -96,6 +114,14 @@ int runHeadless(const Options &o, qint64 startedMonotonicMs)
             std::fprintf(stderr, "feedscope: dispatcher %s: %lld routed, %lld received by the pipeline\n",
                          drained ? "complete" : "not drained", static_cast<long long>(received),
                          static_cast<long long>(p.received));
+        if (sessionLog) {
+            QString error;
+            sessionLog->append(u"shutdown"_s, QJsonObject{{u"received"_s, static_cast<double>(received)}});
+            if (!sessionLog->close(&error)) {
+                std::fprintf(stderr, "feedscope: %s\n", qPrintable(error));
+                exitCode = Cli::ExitFatal;
+            }
+        }
         if (recorder) {
             QString error;
             if (!recorder->close(&error)) {
@@ -116,6 +142,11 @@ int runHeadless(const Options &o, qint64 startedMonotonicMs)
 
     UnixSignals unixSignals;
     QObject::connect(&unixSignals, &UnixSignals::terminate, qApp, finish);
+    QObject::connect(&unixSignals, &UnixSignals::hangup, qApp, [&sessionLog] {
+        QString error;
+        if (sessionLog && !sessionLog->reopen(&error)) // log rotation
+            std::fprintf(stderr, "feedscope: %s\n", qPrintable(error));
+    });
     if (o.durationS > 0) {
         const qint64 left = o.durationS * 1000 - (monotonicMs() - startedMonotonicMs);
         // Precise: a coarse timer may fire up to 5 % early, and the duration is a contract.

@@ -145,10 +145,6 @@ std::optional<Options> parseOptions(const QStringList &arguments, QString *error
     o.reportFile = p.value(u"report"_s);
     o.recordFile = p.value(u"record"_s);
     o.sessionLogFile = p.value(u"session-log"_s);
-    if (!o.sessionLogFile.isEmpty()) {
-        *error = u"--session-log is not available in this version yet"_s;
-        return std::nullopt;
-    }
     if (o.metricsPort >= 0) {
         *error = u"--metrics-port is not available in this version yet"_s;
         return std::nullopt;

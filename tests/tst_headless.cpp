@@ -72,6 +72,7 @@ private Q_SLOTS:
     void helpAndVersion();
     void demoRunWritesReport();
     void dispatchPolicyInReport();
+    void sessionLogRecordsTheRun();
     void sigtermStopsCleanly();
     void recordingReplaysWithSameCounts();
     void unwritableReportIsFatal();
@@ -243,6 +244,35 @@ void tst_Headless::dispatchPolicyInReport()
     QFile f(recording);
     QVERIFY(f.open(QIODevice::ReadOnly));
     QCOMPARE(static_cast<double>(f.readAll().count('\n')), consumers[1][u"delivered"_s].toDouble());
+}
+
+void tst_Headless::sessionLogRecordsTheRun()
+{
+    const QString log = m_dir.filePath(u"session.jsonl"_s);
+    const Run r = run({u"--headless"_s, u"--demo"_s, u"--duration-s"_s, u"3"_s, u"--session-log"_s, log,
+                       u"--demo-fault"_s, u"1000:abort:all"_s});
+    QCOMPARE(r.exitCode, 0);
+    QFile f(log);
+    QVERIFY(f.open(QIODevice::ReadOnly));
+    const QList<QByteArray> lines = f.readAll().trimmed().split('\n');
+    QCOMPARE(QJsonDocument::fromJson(lines.first()).object()[u"schema"_s].toString(),
+             u"feedscope.session/1"_s);
+    QHash<QString, int> types;
+    qint64 lastSeq = 0;
+    for (qsizetype i = 1; i < lines.size(); ++i) {
+        const QJsonObject e = QJsonDocument::fromJson(lines[i]).object();
+        QCOMPARE(e[u"seq"_s].toInteger(), lastSeq + 1);
+        lastSeq = e[u"seq"_s].toInteger();
+        ++types[e[u"type"_s].toString()];
+        if (e[u"type"_s].toString() == u"reconnect"_s)
+            QCOMPARE(e[u"data"_s][u"restored"_s].toInt(), e[u"data"_s][u"total"_s].toInt());
+        if (e[u"type"_s].toString() == u"connection"_s && e[u"data"_s][u"to"_s].toString() == u"backoff"_s)
+            QVERIFY(!e[u"data"_s][u"cause"_s].toString().isEmpty());
+    }
+    QVERIFY(types.value(u"reconnect"_s) >= 2);  // every connection of the demo pool came back
+    QVERIFY(types.value(u"stats"_s) >= 2);      // one statistics snapshot a second
+    QCOMPARE(types.value(u"serverError"_s), 1); // the demo's rejected subscription
+    QCOMPARE(types.value(u"shutdown"_s), 1);
 }
 
 void tst_Headless::sigtermStopsCleanly()

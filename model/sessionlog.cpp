@@ -1,0 +1,179 @@
+#include "sessionlog.h"
+
+#include "connectionpool.h"
+#include "recording.h"
+
+#include <QJsonArray>
+#include <QJsonDocument>
+
+using namespace Qt::StringLiterals;
+using namespace std::chrono_literals;
+
+namespace FeedScope {
+
+QByteArray sessionLine(const SessionEvent &e)
+{
+    const QJsonObject o{{u"seq"_s, static_cast<double>(e.seq)},
+                        {u"t"_s, isoUtcMs(e.at)},
+                        {u"type"_s, e.type},
+                        {u"data"_s, e.data}};
+    return QJsonDocument(o).toJson(QJsonDocument::Compact) + '\n';
+}
+
+SessionLog::SessionLog(int capacity, QObject *parent) : QObject(parent), m_capacity(std::max(1, capacity))
+{
+    m_flushTimer.setInterval(1s);
+    connect(&m_flushTimer, &QTimer::timeout, this, &SessionLog::flush);
+}
+
+SessionLog::~SessionLog()
+{
+    QString ignored;
+    close(&ignored);
+}
+
+bool SessionLog::openFile(const QString &path, QString *error)
+{
+    m_file.setFileName(path);
+    if (!m_file.open(QIODevice::WriteOnly | QIODevice::Append)) {
+        *error = u"cannot write the session log %1: %2"_s.arg(path, m_file.errorString());
+        return false;
+    }
+    const QJsonObject header{{u"schema"_s, QString::fromLatin1(SessionSchema)},
+                             {u"version"_s, QStringLiteral(FEEDSCOPE_VERSION)},
+                             {u"openedAt"_s, isoUtcMs(QDateTime::currentDateTimeUtc())},
+                             {u"firstSeq"_s, static_cast<double>(m_seq + 1)}};
+    m_buffer += QJsonDocument(header).toJson(QJsonDocument::Compact) + '\n';
+    m_error.clear();
+    m_flushTimer.start();
+    flush();
+    return m_error.isEmpty();
+}
+
+bool SessionLog::reopen(QString *error)
+{
+    const QString path = m_file.fileName();
+    flush();
+    m_file.close();
+    return openFile(path, error);
+}
+
+bool SessionLog::close(QString *error)
+{
+    flush();
+    m_file.close();
+    m_flushTimer.stop();
+    if (!m_error.isEmpty()) {
+        *error = m_error + u" (%1 events not written)"_s.arg(m_unwritten);
+        return false;
+    }
+    return true;
+}
+
+void SessionLog::append(const QString &type, const QJsonObject &data)
+{
+    SessionEvent e{++m_seq, QDateTime::currentDateTimeUtc(), type, data};
+    if (m_file.isOpen())
+        m_buffer += sessionLine(e);
+    else if (!m_file.fileName().isEmpty())
+        ++m_unwritten; // the file failed: count what it misses
+    m_events.push_back(e);
+    int evicted = 0;
+    while (static_cast<int>(m_events.size()) > m_capacity) {
+        m_events.pop_front();
+        ++evicted;
+    }
+    if (evicted > 0)
+        Q_EMIT this->evicted(evicted);
+    Q_EMIT appended(e);
+}
+
+void SessionLog::flush()
+{
+    if (m_buffer.isEmpty() || !m_file.isOpen())
+        return;
+    const qint64 lines = m_buffer.count('\n');
+    if (m_file.write(m_buffer) != m_buffer.size() || !m_file.flush()) {
+        m_error = u"the session log %1 failed: %2"_s.arg(m_file.fileName(), m_file.errorString());
+        m_unwritten += lines;
+        m_file.close();
+        m_buffer.clear();
+        Q_EMIT fileFailed(m_error);
+        return;
+    }
+    m_buffer.clear();
+}
+
+void SessionLog::follow(ConnectionPool *pool)
+{
+    connect(pool, &ConnectionPool::connectionEvent, this, [this](const ConnectionEvent &e) {
+        QJsonObject d{{u"connection"_s, e.connection},
+                      {u"from"_s, QString(nameOf(e.from))},
+                      {u"to"_s, QString(nameOf(e.to))},
+                      {u"cause"_s, QString(nameOf(e.cause))},
+                      {u"detail"_s, e.detail}};
+        if (e.closeCode > 0)
+            d.insert(u"closeCode"_s, e.closeCode);
+        if (e.nextAttemptAt.isValid())
+            d.insert(u"nextAttemptAt"_s, isoUtcMs(e.nextAttemptAt));
+        append(u"connection"_s, d);
+    });
+    connect(pool, &ConnectionPool::reconnectFinished, this, [this](const ReconnectRecord &r) {
+        append(u"reconnect"_s, QJsonObject{{u"connection"_s, r.connection},
+                                           {u"cause"_s, QString(nameOf(r.cause))},
+                                           {u"manual"_s, r.manual},
+                                           {u"startedAt"_s, isoUtcMs(r.startedAt)},
+                                           {u"outageMs"_s, static_cast<double>(r.durationMs)},
+                                           {u"restored"_s, r.restored},
+                                           {u"total"_s, r.total}});
+    });
+    connect(pool, &ConnectionPool::subscriptionChanged, this, [this](const SubscriptionStatus &s) {
+        QJsonObject d{{u"subscription"_s, QString::fromUtf8(s.subscription.canonical())},
+                      {u"state"_s, QString(nameOf(s.state))},
+                      {u"connection"_s, s.connection}};
+        if (!s.error.isEmpty())
+            d.insert(u"error"_s, s.error);
+        append(u"subscription"_s, d);
+    });
+    connect(pool, &ConnectionPool::subscriptionRemoved, this, [this](const Hl::Subscription &s) {
+        append(u"subscription"_s, QJsonObject{{u"subscription"_s, QString::fromUtf8(s.canonical())},
+                                              {u"state"_s, u"removed"_s}});
+    });
+    connect(pool, &ConnectionPool::serverError, this, [this](int connection, const Hl::ServerError &e) {
+        QJsonObject d{
+            {u"connection"_s, connection}, {u"kind"_s, QString(Hl::nameOf(e.kind))}, {u"text"_s, e.text}};
+        if (e.subscription.isValid())
+            d.insert(u"subscription"_s, QString::fromUtf8(e.subscription.canonical()));
+        append(u"serverError"_s, d);
+    });
+    connect(pool, &ConnectionPool::warning, this, [this](const QString &w) {
+        append(u"warning"_s, QJsonObject{{u"text"_s, w}});
+    });
+}
+
+void SessionLog::statisticsSnapshot(const PoolSnapshot &s)
+{
+    QJsonArray conns;
+    qint64 messages = 0;
+    for (const ConnectionStatus &c : s.connections) {
+        conns.append(QJsonObject{{u"id"_s, c.id},
+                                 {u"state"_s, QString(nameOf(c.state))},
+                                 {u"messagesIn"_s, static_cast<double>(c.messagesIn)},
+                                 {u"bytesIn"_s, static_cast<double>(c.bytesIn)},
+                                 {u"rttMs"_s, c.rttMs}});
+    }
+    int active = 0;
+    for (const SubscriptionStatus &st : s.subscriptions) {
+        messages += st.messages;
+        active += st.state == SubState::Active;
+    }
+    append(u"stats"_s, QJsonObject{{u"connections"_s, conns},
+                                   {u"subscriptionsActive"_s, active},
+                                   {u"subscriptionsTotal"_s, static_cast<int>(s.subscriptions.size())},
+                                   {u"messages"_s, static_cast<double>(messages)},
+                                   {u"outgoingUsed"_s, s.counters.outgoingUsed},
+                                   {u"malformedFrames"_s, static_cast<double>(s.counters.malformedFrames)},
+                                   {u"serverErrors"_s, static_cast<double>(s.counters.serverErrors)}});
+}
+
+} // namespace FeedScope

@@ -1,0 +1,48 @@
+#pragma once
+
+#include "subscription.h"
+
+#include <QHash>
+#include <QObject>
+#include <QStringList>
+
+namespace FeedScope {
+
+/// Who wants which subscription. Several consumers may hold one canonical subscription; each
+/// subscribe() returns its own handle, and unsubscribe(handle) removes exactly that consumer
+/// (seed 000's P1-1: the original returned early when a key had more than one callback). The
+/// server is asked to subscribe when the first consumer arrives and to unsubscribe only when the
+/// last one leaves; the pool handles a re-subscribe that arrives while that unsubscribe is in
+/// flight.
+class SubscriptionRegistry final : public QObject
+{
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(SubscriptionRegistry)
+
+public:
+    using Handle = quint64;
+
+    explicit SubscriptionRegistry(QObject *parent = nullptr);
+
+    Handle subscribe(const Hl::Subscription &subscription, const QString &consumer);
+    /// False for an unknown (or already released) handle.
+    bool unsubscribe(Handle handle);
+    QStringList consumersOf(const Hl::Subscription &subscription) const;
+    int subscriptionCount() const { return static_cast<int>(m_byKey.size()); }
+
+Q_SIGNALS:
+    void serverSubscribe(const FeedScope::Hl::Subscription &subscription);
+    void serverUnsubscribe(const FeedScope::Hl::Subscription &subscription);
+
+private:
+    struct Entry
+    {
+        Hl::Subscription subscription;
+        QHash<Handle, QString> consumers;
+    };
+    QHash<QByteArray, Entry> m_byKey;
+    QHash<Handle, QByteArray> m_keyOf;
+    Handle m_next = 1;
+};
+
+} // namespace FeedScope

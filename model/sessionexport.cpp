@@ -1,0 +1,238 @@
+#include "sessionexport.h"
+
+#include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QMap>
+#include <QSaveFile>
+
+using namespace Qt::StringLiterals;
+
+namespace FeedScope {
+
+QByteArray csvField(const QString &value)
+{
+    QByteArray v = value.toUtf8();
+    if (!v.contains(',') && !v.contains('"') && !v.contains('\n') && !v.contains('\r'))
+        return v;
+    v.replace("\"", "\"\"");
+    return '"' + v + '"';
+}
+
+namespace {
+
+constexpr qint64 ProgressEvery = 1000;
+
+QString summaryOf(const SessionEvent &e)
+{
+    const QJsonObject &d = e.data;
+    if (e.type == u"connection"_s)
+        return d[u"from"_s].toString() + u" → "_s + d[u"to"_s].toString() + u" ("_s +
+               d[u"cause"_s].toString() + u')';
+    if (e.type == u"reconnect"_s)
+        return u"%1/%2 restored in %3 ms (%4)"_s.arg(d[u"restored"_s].toInt())
+            .arg(d[u"total"_s].toInt())
+            .arg(d[u"outageMs"_s].toDouble())
+            .arg(d[u"cause"_s].toString());
+    if (e.type == u"subscription"_s)
+        return d[u"subscription"_s].toString() + u' ' + d[u"state"_s].toString();
+    if (e.type == u"serverError"_s || e.type == u"warning"_s)
+        return d[u"text"_s].toString();
+    return {};
+}
+
+class Writer
+{
+public:
+    Writer(const QString &path, const ExportProgress &progress) : m_file(path), m_progress(progress) {}
+    bool open(QString *error)
+    {
+        if (m_file.open(QIODevice::WriteOnly))
+            return true;
+        *error = u"cannot write %1: %2"_s.arg(m_file.fileName(), m_file.errorString());
+        return false;
+    }
+    bool write(const QByteArray &bytes, QString *error)
+    {
+        if (m_file.write(bytes) == bytes.size())
+            return true;
+        *error = u"writing %1 failed: %2"_s.arg(m_file.fileName(), m_file.errorString());
+        m_file.cancelWriting();
+        return false;
+    }
+    /// False when the caller cancelled.
+    bool step(qint64 done, qint64 total)
+    {
+        if (!m_progress || (done % ProgressEvery != 0 && done != total))
+            return true;
+        return m_progress(done, total);
+    }
+    bool commit(QString *error)
+    {
+        if (m_file.commit())
+            return true;
+        *error = u"writing %1 failed: %2"_s.arg(m_file.fileName(), m_file.errorString());
+        return false;
+    }
+    void cancel() { m_file.cancelWriting(); }
+
+private:
+    QSaveFile m_file;
+    const ExportProgress &m_progress;
+};
+
+} // namespace
+
+ExportResult exportSession(const QList<SessionEvent> &events, const QList<RecordedFrame> &frames,
+                           const QUrl &url, ExportFormat format, const QString &path,
+                           const ExportProgress &progress)
+{
+    ExportResult r;
+    Writer w(path, progress);
+    if (!w.open(&r.error))
+        return r;
+    auto cancelled = [&] {
+        w.cancel();
+        r.cancelled = true;
+        r.error = u"export cancelled; nothing was written to %1"_s.arg(path);
+        return r;
+    };
+    const qint64 total = format == ExportFormat::Har ? frames.size() : events.size();
+
+    if (format == ExportFormat::Jsonl) {
+        const QJsonObject header{{u"schema"_s, QString::fromLatin1(SessionSchema)},
+                                 {u"version"_s, QStringLiteral(FEEDSCOPE_VERSION)},
+                                 {u"exportedAt"_s, isoUtcMs(QDateTime::currentDateTimeUtc())},
+                                 {u"events"_s, static_cast<double>(events.size())}};
+        if (!w.write(QJsonDocument(header).toJson(QJsonDocument::Compact) + '\n', &r.error))
+            return r;
+        for (const SessionEvent &e : events) {
+            if (!w.write(sessionLine(e), &r.error))
+                return r;
+            if (!w.step(++r.items, total))
+                return cancelled();
+        }
+    } else if (format == ExportFormat::Csv) {
+        if (!w.write("seq,time,type,connection,summary,data\r\n", &r.error))
+            return r;
+        for (const SessionEvent &e : events) {
+            const QJsonValue conn = e.data.value(u"connection"_s);
+            const QByteArray row =
+                QByteArray::number(e.seq) + ',' + csvField(isoUtcMs(e.at)) + ',' + csvField(e.type) + ',' +
+                (conn.isDouble() ? QByteArray::number(conn.toInt()) : QByteArray()) + ',' +
+                csvField(summaryOf(e)) + ',' +
+                csvField(QString::fromUtf8(QJsonDocument(e.data).toJson(QJsonDocument::Compact))) + "\r\n";
+            if (!w.write(row, &r.error))
+                return r;
+            if (!w.step(++r.items, total))
+                return cancelled();
+        }
+    } else {
+        // HAR 1.2: one WebSocket entry per connection, its frames as _webSocketMessages.
+        QMap<int, QJsonArray> messages;
+        QMap<int, QDateTime> firstAt;
+        for (const RecordedFrame &f : frames) {
+            QJsonObject m{{u"type"_s, u"receive"_s},
+                          {u"time"_s, static_cast<double>(f.wallTime.toMSecsSinceEpoch()) / 1000.0},
+                          {u"opcode"_s, f.binary ? 2 : 1},
+                          {u"data"_s, f.binary ? QString::fromLatin1(f.payload.toBase64())
+                                               : QString::fromUtf8(f.payload)}};
+            messages[f.connection].append(m);
+            if (!firstAt.contains(f.connection))
+                firstAt.insert(f.connection, f.wallTime);
+            if (!w.step(++r.items, total))
+                return cancelled();
+        }
+        QJsonArray entries;
+        for (auto it = messages.cbegin(); it != messages.cend(); ++it) {
+            const QJsonArray empty;
+            entries.append(QJsonObject{
+                {u"startedDateTime"_s, isoUtcMs(firstAt.value(it.key()))},
+                {u"time"_s, 0},
+                {u"request"_s, QJsonObject{{u"method"_s, u"GET"_s},
+                                           {u"url"_s, url.toString()},
+                                           {u"httpVersion"_s, u"HTTP/1.1"_s},
+                                           {u"headers"_s, empty},
+                                           {u"queryString"_s, empty},
+                                           {u"cookies"_s, empty},
+                                           {u"headersSize"_s, -1},
+                                           {u"bodySize"_s, 0}}},
+                {u"response"_s,
+                 QJsonObject{{u"status"_s, 101},
+                             {u"statusText"_s, u"Switching Protocols"_s},
+                             {u"httpVersion"_s, u"HTTP/1.1"_s},
+                             {u"headers"_s, empty},
+                             {u"cookies"_s, empty},
+                             {u"content"_s, QJsonObject{{u"size"_s, 0}, {u"mimeType"_s, u"x-unknown"_s}}},
+                             {u"redirectURL"_s, QString()},
+                             {u"headersSize"_s, -1},
+                             {u"bodySize"_s, 0}}},
+                {u"cache"_s, QJsonObject{}},
+                {u"timings"_s, QJsonObject{{u"send"_s, 0}, {u"wait"_s, 0}, {u"receive"_s, 0}}},
+                {u"_resourceType"_s, u"websocket"_s},
+                {u"_connection"_s, it.key()},
+                {u"_webSocketMessages"_s, it.value()},
+            });
+        }
+        const QJsonObject har{
+            {u"log"_s,
+             QJsonObject{{u"version"_s, u"1.2"_s},
+                         {u"creator"_s, QJsonObject{{u"name"_s, u"FeedScope"_s},
+                                                    {u"version"_s, QStringLiteral(FEEDSCOPE_VERSION)}}},
+                         {u"pages"_s, QJsonArray{}},
+                         {u"entries"_s, entries}}}};
+        if (!w.write(QJsonDocument(har).toJson(QJsonDocument::Indented), &r.error))
+            return r;
+    }
+    if (!w.commit(&r.error))
+        return r;
+    r.ok = true;
+    return r;
+}
+
+std::optional<QList<SessionEvent>> importSessionJsonl(const QString &path, QString *error)
+{
+    QFile f(path);
+    if (!f.open(QIODevice::ReadOnly)) {
+        *error = u"cannot read %1: %2"_s.arg(path, f.errorString());
+        return std::nullopt;
+    }
+    QList<SessionEvent> out;
+    int lineNo = 0;
+    bool headerSeen = false;
+    while (!f.atEnd()) {
+        const QByteArray line = f.readLine().trimmed();
+        ++lineNo;
+        if (line.isEmpty())
+            continue;
+        const QJsonObject o = QJsonDocument::fromJson(line).object();
+        if (o.contains(u"schema"_s)) {
+            if (o[u"schema"_s].toString() != QLatin1StringView(SessionSchema)) {
+                *error = u"%1 line %2: unsupported schema \"%3\""_s.arg(path).arg(lineNo).arg(
+                    o[u"schema"_s].toString());
+                return std::nullopt;
+            }
+            headerSeen = true;
+            continue;
+        }
+        if (!headerSeen) {
+            *error = u"%1: not a FeedScope session (no \"schema\":\"%2\" header)"_s.arg(
+                path, QLatin1StringView(SessionSchema));
+            return std::nullopt;
+        }
+        SessionEvent e;
+        e.seq = o[u"seq"_s].toInteger(-1);
+        e.at = QDateTime::fromString(o[u"t"_s].toString(), Qt::ISODateWithMs);
+        e.type = o[u"type"_s].toString();
+        e.data = o[u"data"_s].toObject();
+        if (e.seq < 0 || !e.at.isValid() || e.type.isEmpty()) {
+            *error = u"%1 line %2: not a session event"_s.arg(path).arg(lineNo);
+            return std::nullopt;
+        }
+        out.append(e);
+    }
+    return out;
+}
+
+} // namespace FeedScope

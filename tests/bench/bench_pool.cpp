@@ -9,6 +9,7 @@
 #include <QEventLoop>
 #include <QFile>
 #include <QJsonObject>
+#include <QProcess>
 #include <QThread>
 #include <QTimer>
 
@@ -286,6 +287,68 @@ void restorePaced()
     host.shutdown(1s);
 }
 
+qint64 rssKiB()
+{
+    QFile f(u"/proc/self/status"_s);
+    if (!f.open(QIODevice::ReadOnly))
+        return -1;
+    for (const QByteArray &line : f.readAll().split('\n'))
+        if (line.startsWith("VmRSS:"))
+            return line.mid(6).trimmed().split(' ').value(0).toLongLong();
+    return -1;
+}
+
+/// Memory per subscription (#4): the client's RSS slope over 0/100/500/1000 subscriptions, with
+/// the simulator in its own process so that only the client is measured.
+void memoryPerSubscription()
+{
+    QProcess sim;
+    sim.start(QStringLiteral(FEEDSCOPE_SIM_BIN),
+              {u"--port"_s, u"0"_s, u"--rate-scale"_s, u"0"_s, u"--max-subscriptions"_s, u"100000"_s,
+               u"--max-messages-per-minute"_s, u"1000000"_s, u"--max-new-connections-per-minute"_s,
+               u"1000"_s});
+    if (!sim.waitForReadyRead(10000)) {
+        std::fprintf(stderr, "FAIL memory: feedscope-sim did not start\n");
+        std::exit(1);
+    }
+    const QString banner = QString::fromUtf8(sim.readLine());
+    const QUrl url(banner.section(u' ', 3, 3));
+    PoolConfig cfg;
+    cfg.url = url;
+    cfg.maxSubscriptionsPerConnection = 100;
+    cfg.outgoingPerMinute = 1000000;
+    cfg.newConnectionsPerMinute = 1000;
+    PoolHost host(cfg);
+    const QList<Hl::Subscription> subs = bbo(1000);
+    qint64 placed = 0;
+    std::printf("memory per subscription (client only; RSS after each step settles):\n");
+    qint64 prevRss = -1;
+    int prevN = 0;
+    for (int n : {0, 100, 500, 1000}) {
+        for (; placed < n; ++placed)
+            host.subscribe(subs[placed]);
+        if (!waitFor([&] { return countActive(host.snapshot()) == n; }, 60000)) {
+            std::fprintf(stderr, "FAIL memory: %d subscriptions did not become active\n", n);
+            std::exit(1);
+        }
+        spin(1000);
+        const qint64 rss = rssKiB();
+        std::printf("  %5d subscriptions on %2lld connections: RSS %7lld KiB", n,
+                    static_cast<long long>(host.snapshot().connections.size()), static_cast<long long>(rss));
+        // The first step also pays for the first connection (socket, buffers, Qt network start);
+        // later steps include the connections they add (100 subscriptions each).
+        if (prevRss >= 0 && prevN > 0)
+            std::printf("  slope %.2f KiB per subscription since %d (goal <= 4)",
+                        static_cast<double>(rss - prevRss) / (n - prevN), prevN);
+        std::printf("\n");
+        prevRss = rss;
+        prevN = n;
+    }
+    host.shutdown(1s);
+    sim.kill();
+    sim.waitForFinished();
+}
+
 } // namespace
 
 int main(int argc, char **argv)
@@ -294,6 +357,11 @@ int main(int argc, char **argv)
     const bool smoke = app.arguments().contains(u"--smoke"_s);
     const int idleSeconds = smoke ? 3 : 60;
     std::printf("machine: %d cores\n", QThread::idealThreadCount());
+    if (app.arguments().contains(u"--memory-only"_s) || !smoke) {
+        memoryPerSubscription();
+        if (app.arguments().contains(u"--memory-only"_s))
+            return 0;
+    }
     if (!app.arguments().contains(u"--restore-only"_s))
         idle(idleSeconds);
     const int n = app.arguments().contains(u"--restore-only"_s) ? 1000 : smoke ? 200 : 1000;

@@ -495,6 +495,8 @@ QVariant ReconnectsModel::headerData(int section, Qt::Orientation orientation, i
         return tr("Manual");
     case Outage:
         return tr("Outage");
+    case DataGap:
+        return tr("Data gap");
     case Restored:
         return tr("Restored");
     case Detail:
@@ -528,6 +530,9 @@ QVariant ReconnectsModel::data(const QModelIndex &index, int role) const
     case Outage:
         return raw ? QVariant(r.durationMs)
                    : QVariant(r.durationMs < 0 ? tr("restoring…") : Format::duration(r.durationMs));
+    case DataGap:
+        return raw ? QVariant(r.dataGapMs)
+                   : QVariant(r.dataGapMs < 0 ? QString() : Format::duration(r.dataGapMs));
     case Restored:
         return raw ? QVariant(r.restored) : QVariant(u"%1/%2"_s.arg(r.restored).arg(r.total));
     case Detail:

@@ -148,7 +148,7 @@ class ReconnectsModel final : public QAbstractTableModel
     Q_OBJECT
 
 public:
-    enum Column { Time, ConnectionId, Cause, Manual, Outage, Restored, Detail, ColumnCount };
+    enum Column { Time, ConnectionId, Cause, Manual, Outage, DataGap, Restored, Detail, ColumnCount };
     Q_ENUM(Column)
 
     explicit ReconnectsModel(int capacity = 1000, QObject *parent = nullptr);

@@ -64,6 +64,8 @@ QJsonObject buildReport(const PoolSnapshot &snapshot, const DispatcherFigures &d
             {u"startedAt"_s, isoOrNull(r.startedAt)},
             {u"durationMs"_s, r.durationMs >= 0 ? QJsonValue(static_cast<double>(r.durationMs))
                                                 : QJsonValue(QJsonValue::Null)},
+            {u"dataGapMs"_s,
+             r.dataGapMs >= 0 ? QJsonValue(static_cast<double>(r.dataGapMs)) : QJsonValue(QJsonValue::Null)},
             {u"restoredSubscriptions"_s, r.restored},
             {u"totalSubscriptions"_s, r.total},
         });

@@ -124,6 +124,7 @@ void SessionLog::follow(ConnectionPool *pool)
                                            {u"manual"_s, r.manual},
                                            {u"startedAt"_s, isoUtcMs(r.startedAt)},
                                            {u"outageMs"_s, static_cast<double>(r.durationMs)},
+                                           {u"dataGapMs"_s, static_cast<double>(r.dataGapMs)},
                                            {u"restored"_s, r.restored},
                                            {u"total"_s, r.total}});
     });

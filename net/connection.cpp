@@ -85,6 +85,8 @@ void Connection::setState(ConnState to, Cause cause, const QString &detail, int 
     e.at = QDateTime::currentDateTimeUtc();
     if (to == ConnState::Backoff)
         e.nextAttemptAt = e.at.addMSecs(m_backoffTimer.isActive() ? m_backoffTimer.remainingTime() : 0);
+    if (const qint64 last = m_lastFrameMs.load(std::memory_order_relaxed); last > 0 && m_wasUp)
+        e.lastFrameAt = e.at.addMSecs(last - monotonicMs());
     m_state = to;
     {
         std::lock_guard lock(m_statusMutex);

@@ -307,6 +307,7 @@ void ConnectionPool::onConnectionEvent(const ConnectionEvent &e)
                 r.detail = e.detail;
                 r.manual = c.manual || e.cause == Cause::Manual;
                 r.startedAt = e.at;
+                r.lastFrameAt = e.lastFrameAt.isValid() ? e.lastFrameAt : e.at;
                 r.total = total;
                 if (m_reconnects.size() >= MaxReconnectRecords)
                     m_reconnects.removeFirst();
@@ -439,7 +440,9 @@ void ConnectionPool::settleRestore(ConnRecord &c, SubRecord &rec)
         return s != m_subs.cend() && &*s != &rec && s->status.state == SubState::Restoring;
     });
     if (!pending && r.durationMs < 0) {
-        r.durationMs = r.startedAt.msecsTo(QDateTime::currentDateTimeUtc());
+        const QDateTime now = QDateTime::currentDateTimeUtc();
+        r.durationMs = r.startedAt.msecsTo(now);
+        r.dataGapMs = std::max(r.durationMs, r.lastFrameAt.msecsTo(now));
         Q_EMIT reconnectFinished(r);
         c.reconnectIndex = -1;
     }

@@ -84,6 +84,7 @@ struct ConnectionEvent
     QString detail;
     QDateTime at;
     QDateTime nextAttemptAt; ///< when `to` is Backoff
+    QDateTime lastFrameAt;   ///< the last frame received on the socket that is going away
 };
 
 struct ConnectionStatus
@@ -132,6 +133,10 @@ struct ReconnectRecord
     bool manual = false;
     QDateTime startedAt;
     qint64 durationMs = -1; ///< down → last subscription settled; -1 while in progress
+    /// Last frame received before the drop → last subscription settled: the data the user
+    /// missed (for a stale connection it includes the silence before it was detected).
+    qint64 dataGapMs = -1;
+    QDateTime lastFrameAt;
     int restored = 0;
     int total = 0;
 };

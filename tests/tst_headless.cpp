@@ -209,6 +209,7 @@ void tst_Headless::demoRunWritesReport()
     for (const QJsonValue &x : rec) {
         QCOMPARE(x[u"restoredSubscriptions"_s].toInt(), x[u"totalSubscriptions"_s].toInt());
         QVERIFY(x[u"durationMs"_s].toDouble() >= 0);
+        QVERIFY(x[u"dataGapMs"_s].toDouble() >= x[u"durationMs"_s].toDouble());
         QVERIFY(isoMs.match(x[u"startedAt"_s].toString()).hasMatch());
     }
     QCOMPARE(rep[u"errors"_s][u"malformedFrames"_s].toDouble(), 0.0);

@@ -155,13 +155,16 @@ void tst_Models::reconnectRingEvicts()
     for (int i = 3; i < 12; ++i)
         s.reconnects.append(reconnect(i));
     s.reconnects[11].durationMs = 42;
+    s.reconnects[11].dataGapMs = 1500;
     s.reconnects[11].restored = 10;
     m.applySnapshot(s); // evictions at the front, inserts at the back
     QCOMPARE(m.rowCount(), 5);
     QCOMPARE(m.index(0, ReconnectsModel::Time).data(RawValueRole).toDateTime(), reconnect(7).startedAt);
     QCOMPARE(m.index(4, ReconnectsModel::Restored).data().toString(), u"10/10"_s);
     QCOMPARE(m.index(4, ReconnectsModel::Outage).data().toString(), u"42 ms"_s);
+    QCOMPARE(m.index(4, ReconnectsModel::DataGap).data().toString(), u"1.5 s"_s);
     QCOMPARE(m.index(3, ReconnectsModel::Outage).data().toString(), u"restoring…"_s);
+    QCOMPARE(m.index(3, ReconnectsModel::DataGap).data().toString(), QString());
     // The pool's own ring moved on too (it dropped its oldest).
     s.reconnects.remove(0, 4);
     s.reconnects.append(reconnect(12));

@@ -259,6 +259,7 @@ void tst_Pool::killAllTwice()
         QCOMPARE(r.total, 10);
         QCOMPARE(r.restored, 10);
         QVERIFY(!r.manual);
+        QVERIFY(r.dataGapMs >= r.durationMs);
     }
     // Restored exactly once per kill, never twice on a connection.
     QCOMPARE(m_sim->subscriptionCount(), 40);
@@ -299,6 +300,10 @@ void tst_Pool::staleConnectionDetected()
     QVERIFY(waitActive(4));
     QVERIFY(waitUntil([&] { return snap().reconnects.constFirst().durationMs >= 0; }));
     QCOMPARE(snap().reconnects.size(), 1); // the healthy connection was left alone
+    // The data gap includes the silence before the stall was detected; the outage does not.
+    const ReconnectRecord done = snap().reconnects.constFirst();
+    QVERIFY2(done.dataGapMs >= 900 && done.dataGapMs > done.durationMs,
+             qPrintable(u"gap %1 outage %2"_s.arg(done.dataGapMs).arg(done.durationMs)));
 }
 
 void tst_Pool::serverLimitsNeverProvoked()

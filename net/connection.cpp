@@ -21,7 +21,7 @@ Connection::Connection(int id, const PoolConfig &config, SlidingWindowBudget *ou
                       &m_staleTimer, &m_flushTimer})
         t->setSingleShot(true);
     m_flushTimer.setTimerType(Qt::PreciseTimer);
-    connect(&m_backoffTimer, &QTimer::timeout, this, &Connection::attempt);
+    connect(&m_backoffTimer, &QTimer::timeout, this, &Connection::open);
     connect(&m_connectTimer, &QTimer::timeout, this, [this] {
         fail(Cause::SocketError, u"connect timeout after %1 ms"_s.arg(m_cfg.connectTimeout.count()));
     });
@@ -129,11 +129,6 @@ void Connection::open()
     setState(ConnState::Connecting, m_wasUp ? Cause::Retry : Cause::None, m_cfg.url.toString());
     m_connectTimer.start(m_cfg.connectTimeout);
     m_socket.open(m_cfg.url);
-}
-
-void Connection::attempt()
-{
-    open();
 }
 
 void Connection::reconnect(bool manual)

@@ -68,7 +68,6 @@ private:
     void onSocketError(QAbstractSocket::SocketError error);
     void fail(Cause cause, const QString &detail); ///< abort now, reconnect
     void scheduleReconnect();
-    void attempt();
     void flushOut();
     void scheduleFlush(qint64 delayMs);
     void flushBatch();

@@ -166,7 +166,6 @@ void ConnectionPool::sendSubscribe(ConnRecord &c, SubRecord &rec, Connection::Pr
     const QByteArray ack = rec.status.subscription.ackKey();
     rec.sentAtMs = -1; // set when it really leaves (after the outgoing budget)
     onConn(conn, [conn, frame, priority, ack] { conn->enqueue(frame, priority, ack); });
-    updateAckTimer();
 }
 
 void ConnectionPool::setState(SubRecord &rec, SubState state, const QString &error)
@@ -333,7 +332,6 @@ void ConnectionPool::onConnectionEvent(const ConnectionEvent &e)
         }
     }
     Q_EMIT connectionEvent(e);
-    updateAckTimer();
 }
 
 void ConnectionPool::onSubscribeSent(int connection, const QByteArray &ackKey, qint64 atMs)
@@ -344,8 +342,11 @@ void ConnectionPool::onSubscribeSent(int connection, const QByteArray &ackKey, q
     if (SubRecord *rec = byAckKey(it->second, ackKey)) {
         rec->sentAtMs = atMs;
         ++rec->status.attempts;
+        // Something now awaits its ack: check timeouts until nothing does (checkAckTimeouts
+        // stops the timer), rather than rescanning every subscription on each send and ack.
+        if (!m_ackTimer.isActive())
+            m_ackTimer.start();
     }
-    updateAckTimer();
 }
 
 ConnectionPool::SubRecord *ConnectionPool::byAckKey(ConnRecord &c, const QByteArray &ackKey)
@@ -424,7 +425,6 @@ void ConnectionPool::onAck(ConnRecord &c, const Hl::Envelope &env)
     rec->sentAtMs = -1;
     settleRestore(c, *rec);
     setState(*rec, SubState::Active);
-    updateAckTimer();
 }
 
 void ConnectionPool::settleRestore(ConnRecord &c, SubRecord &rec)
@@ -500,29 +500,24 @@ void ConnectionPool::onServerError(ConnRecord &c, const Hl::ServerError &error)
     default:
         break; // rate limit: the dropped frame is retried by the ack timeout
     }
-    updateAckTimer();
-}
-
-void ConnectionPool::updateAckTimer()
-{
-    const bool waiting = std::any_of(m_subs.cbegin(), m_subs.cend(), [](const SubRecord &r) {
-        return r.sentAtMs >= 0 &&
-               (r.status.state == SubState::Pending || r.status.state == SubState::Restoring);
-    });
-    if (waiting && !m_ackTimer.isActive())
-        m_ackTimer.start();
-    else if (!waiting)
-        m_ackTimer.stop();
 }
 
 void ConnectionPool::checkAckTimeouts()
 {
     const qint64 now = monotonicMs();
     QList<QByteArray> expired;
+    bool waiting = false;
     for (auto it = m_subs.begin(); it != m_subs.end(); ++it) {
-        if (it->sentAtMs >= 0 && now - it->sentAtMs >= m_cfg.ackTimeout.count() &&
-            (it->status.state == SubState::Pending || it->status.state == SubState::Restoring))
+        if (it->sentAtMs < 0 ||
+            (it->status.state != SubState::Pending && it->status.state != SubState::Restoring))
+            continue;
+        waiting = true;
+        if (now - it->sentAtMs >= m_cfg.ackTimeout.count())
             expired.append(it.key());
+    }
+    if (!waiting) {
+        m_ackTimer.stop();
+        return;
     }
     for (const QByteArray &key : expired) {
         SubRecord &rec = m_subs[key];
@@ -541,7 +536,6 @@ void ConnectionPool::checkAckTimeouts()
                          .arg(m_cfg.ackTimeout.count()));
         }
     }
-    updateAckTimer();
 }
 
 void ConnectionPool::reconnect(int connection)

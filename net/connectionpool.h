@@ -90,7 +90,6 @@ private:
     void settleRestore(ConnRecord &c, SubRecord &rec);
     void finishRemoval(const QByteArray &key);
     void checkAckTimeouts();
-    void updateAckTimer();
     void retryUnplaceable();
     void maybeIdleClose(int connection);
     SubRecord *byAckKey(ConnRecord &c, const QByteArray &ackKey);

@@ -29,7 +29,6 @@ public:
     /// Milliseconds until the following frame: regular for snapshots, bursty for trades.
     double nextGapMs(double ratePerSecond);
     const Hl::Subscription &subscription() const { return m_sub; }
-    quint64 produced() const { return m_count; }
 
 private:
     QByteArray price(double px) const;

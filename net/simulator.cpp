@@ -455,7 +455,6 @@ void FeedSimulator::onWebSocket()
         c->lastClientMs = m_clock.elapsed();
         ws->setMaxAllowedIncomingMessageSize(1024 * 1024);
         Client *raw = c.get();
-        m_idOf.insert(ws, c->id);
         m_clients.emplace(c->id, std::move(c));
         connect(ws, &QWebSocket::textMessageReceived, this,
                 [this, raw](const QString &t) { onText(raw, t); });
@@ -483,7 +482,6 @@ void FeedSimulator::dropClient(int id)
             a.users.remove(user);
     }
     --a.connections;
-    m_idOf.remove(c->socket);
     c->socket->disconnect(this);
     c->socket->deleteLater();
     m_clients.erase(it);

@@ -201,7 +201,6 @@ private:
     QTimer m_tick{this};
     QTimer m_idleCheck{this};
     std::map<int, std::unique_ptr<Client>> m_clients;
-    QHash<QWebSocket *, int> m_idOf;
     QHash<QTcpSocket *, quint16> m_pending; ///< upgrading feed sockets holding a connection slot
     QList<QWebSocket *> m_control;
     QHash<QString, AddressState *> m_addresses;

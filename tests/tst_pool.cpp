@@ -66,6 +66,7 @@ private Q_SLOTS:
     void serverLimitsNeverProvoked();
     void budgetControlProvokesLimit();
     void rejectedSubscriptions();
+    void unansweredSubscribeFailsAfterThreeAttempts();
     void malformedAndOversized();
     void serverRestart();
     void restartWithTheDefaultConnectionLimit();
@@ -382,6 +383,36 @@ void tst_Pool::rejectedSubscriptions()
     QCOMPARE(find(s, bad)->state, SubState::Rejected);
     QCOMPARE(m_sim->subscribeRequests(bad), 1);
     QCOMPARE(s.counters.serverErrors, 2);
+}
+
+void tst_Pool::unansweredSubscribeFailsAfterThreeAttempts()
+{
+    // The server takes the request and never answers: the subscribe is sent again after each
+    // ack timeout, then the subscription is failed with the reason.
+    startSim();
+    PoolConfig cfg = config();
+    cfg.ackTimeout = 200ms;
+    cfg.pingInterval = 60s;
+    cfg.staleTimeout = 120s; // the silence must not be mistaken for a dead link here
+    cfg.pongTimeout = 60s;
+    PoolHost &host = startPool(cfg);
+    const auto first = sub(R"({"type":"bbo","coin":"BTC"})");
+    const auto unanswered = sub(R"({"type":"bbo","coin":"ETH"})");
+    host.subscribe(first);
+    QVERIFY(waitActive(1));
+    const int simId = simIdOf(1);
+    QVERIFY(m_sim->apply(Fault::make(FaultKind::Stall, simId)));
+    const qint64 requestsBefore = m_sim->connections().constFirst().requests;
+    host.subscribe(unanswered);
+    QVERIFY(waitUntil([&] {
+        const SubscriptionStatus *st = find(snap(), unanswered);
+        return st && st->state == SubState::Failed;
+    }));
+    const SubscriptionStatus *st = find(snap(), unanswered);
+    QCOMPARE(st->error, u"no acknowledgement after 3 attempts of 200 ms"_s);
+    QCOMPARE(st->connection, -1);
+    QCOMPARE(m_sim->connections().constFirst().requests - requestsBefore, 3); // sent exactly 3 times
+    QCOMPARE(find(snap(), first)->state, SubState::Active);
 }
 
 void tst_Pool::malformedAndOversized()

@@ -35,6 +35,9 @@ std::optional<Options> parseOptions(const QStringList &arguments, QString *error
          u"n"_s},
         {u"stale-timeout-ms"_s, u"Reconnect after this long without any frame (default 2 x ping + 10000)."_s,
          u"n"_s},
+        {u"data-stale-factor"_s,
+         u"A subscription's data is stale after this many expected intervals of its type (default 3)."_s,
+         u"x"_s},
         {u"outgoing-rate"_s,
          u"Client frames per minute, whole pool (default 1800; the server allows 2000)."_s, u"n"_s},
         {u"dispatch-policy"_s, u"lossless, drop-oldest, drop-newest or coalesce-latest (default lossless)."_s,
@@ -110,9 +113,11 @@ std::optional<Options> parseOptions(const QStringList &arguments, QString *error
     const auto duration = Cli::intOption(p, u"duration-s"_s, 0, 1, 365LL * 86400, error);
     const auto metrics = Cli::intOption(p, u"metrics-port"_s, -1, 0, 65535, error);
     const auto shotDelay = Cli::intOption(p, u"screenshot-delay-ms"_s, 5000, 0, 600000, error);
+    const auto staleFactor = Cli::doubleOption(p, u"data-stale-factor"_s, 3, 0.01, 1000, error);
     if (!maxConn || !perConn || !ping || !stale || !rate || !capacity || !threads || !duration || !metrics ||
-        !shotDelay || !dispatchThreads)
+        !shotDelay || !dispatchThreads || !staleFactor)
         return std::nullopt;
+    o.pool.dataStaleFactor = *staleFactor;
     o.dispatchThreads = static_cast<int>(*dispatchThreads);
     o.screenshotFile = p.value(u"screenshot"_s);
     o.screenshotDelayMs = *shotDelay;

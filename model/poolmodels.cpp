@@ -333,12 +333,16 @@ QVariant SubscriptionsModel::headerData(int section, Qt::Orientation orientation
         return tr("State");
     case MsgsPerSec:
         return tr("Msgs/s");
+    case Rate10s:
+        return tr("10 s avg");
     case Total:
         return tr("Total");
     case LastAge:
         return tr("Last message");
     case Connection:
         return tr("Conn");
+    case Consumers:
+        return tr("Consumers");
     case AckLatency:
         return tr("Ack");
     case Error:
@@ -349,22 +353,15 @@ QVariant SubscriptionsModel::headerData(int section, Qt::Orientation orientation
 
 bool SubscriptionsModel::isStale(int row) const
 {
-    const SubscriptionStatus &s = m_rows.at(row).status;
-    const Hl::TypeSpec *spec = s.subscription.spec();
-    if (!spec || spec->expectedInterval.count() <= 0 || s.state != SubState::Active)
-        return false;
-    const qint64 limit = spec->expectedInterval.count() * StaleFactor;
-    const qint64 age = s.lastMessageAt.isValid() ? s.lastMessageAt.msecsTo(m_at) : -1;
-    return age > limit || (age < 0 && s.ackLatencyMs >= 0);
+    return m_rows.at(row).status.stale;
 }
 
 QVariant SubscriptionsModel::data(const QModelIndex &index, int role) const
 {
     if (!checkIndex(index, CheckIndexOption::IndexIsValid | CheckIndexOption::ParentIsInvalid))
         return {};
-    const Row &r = m_rows.at(index.row());
-    const SubscriptionStatus &s = r.status;
-    const qint64 age = s.lastMessageAt.isValid() ? s.lastMessageAt.msecsTo(m_at) : -1;
+    const SubscriptionStatus &s = m_rows.at(index.row()).status;
+    const qint64 age = s.lastAgeMs;
     if (role == KeyRole)
         return s.subscription.canonical();
     if (role == SeverityRole) {
@@ -376,7 +373,8 @@ QVariant SubscriptionsModel::data(const QModelIndex &index, int role) const
     }
     if (role == Qt::TextAlignmentRole) {
         const int c = index.column();
-        return c == MsgsPerSec || c == Total || c == LastAge || c == Connection || c == AckLatency
+        return c == MsgsPerSec || c == Rate10s || c == Total || c == LastAge || c == Connection ||
+                       c == AckLatency
                    ? QVariant(Qt::AlignRight | Qt::AlignVCenter)
                    : QVariant(Qt::AlignLeft | Qt::AlignVCenter);
     }
@@ -394,7 +392,9 @@ QVariant SubscriptionsModel::data(const QModelIndex &index, int role) const
     case State:
         return raw ? QVariant(static_cast<int>(s.state)) : QVariant(QString(nameOf(s.state)));
     case MsgsPerSec:
-        return raw ? QVariant(r.msgs.perSecond()) : QVariant(Format::rate(r.msgs.perSecond()));
+        return raw ? QVariant(s.rate1s) : QVariant(Format::rate(s.rate1s));
+    case Rate10s:
+        return raw ? QVariant(s.rate10s) : QVariant(Format::rate(s.rate10s));
     case Total:
         return raw ? QVariant(s.messages) : QVariant(QString::number(s.messages));
     case LastAge:
@@ -402,6 +402,8 @@ QVariant SubscriptionsModel::data(const QModelIndex &index, int role) const
     case Connection:
         return s.connection >= 0 ? QVariant(s.connection)
                                  : QVariant(raw ? QVariant(-1) : QVariant(QString()));
+    case Consumers:
+        return raw ? QVariant(static_cast<int>(s.consumers.size())) : QVariant(s.consumers.join(u", "_s));
     case AckLatency:
         return raw ? QVariant(s.ackLatencyMs)
                    : QVariant(s.ackLatencyMs < 0 ? QString() : Format::duration(s.ackLatencyMs));
@@ -414,7 +416,6 @@ QVariant SubscriptionsModel::data(const QModelIndex &index, int role) const
 void SubscriptionsModel::applySnapshot(const PoolSnapshot &snapshot)
 {
     m_at = snapshot.at;
-    const qint64 now = monotonicMs();
     QList<const SubscriptionStatus *> added;
     QSet<QByteArray> present;
     present.reserve(snapshot.subscriptions.size());
@@ -426,9 +427,7 @@ void SubscriptionsModel::applySnapshot(const PoolSnapshot &snapshot)
             added.append(&s);
             continue;
         }
-        Row &r = m_rows[*it];
-        r.status = s;
-        r.msgs.add(now, s.messages);
+        m_rows[*it].status = s;
     }
     bool removed = false;
     for (int row = static_cast<int>(m_rows.size()) - 1; row >= 0; --row) {
@@ -443,10 +442,7 @@ void SubscriptionsModel::applySnapshot(const PoolSnapshot &snapshot)
         const int first = static_cast<int>(m_rows.size());
         beginInsertRows({}, first, first + static_cast<int>(added.size()) - 1);
         for (const SubscriptionStatus *s : added) {
-            Row r;
-            r.status = *s;
-            r.msgs.add(now, s->messages);
-            m_rows.append(r);
+            m_rows.append(Row{*s});
         }
         endInsertRows();
     }

@@ -110,9 +110,11 @@ public:
         Params,
         State,
         MsgsPerSec,
+        Rate10s,
         Total,
         LastAge,
         Connection,
+        Consumers,
         AckLatency,
         Error,
         ColumnCount
@@ -127,15 +129,13 @@ public:
 
     void applySnapshot(const PoolSnapshot &snapshot);
     const SubscriptionStatus *statusAt(int row) const;
-    /// The data of a subscription is stale when it is older than this many expected intervals.
-    static constexpr int StaleFactor = 3;
+    /// Rates and staleness come from the engine (SubscriptionStatus::rate1s, rate10s, stale).
     bool isStale(int row) const;
 
 private:
     struct Row
     {
         SubscriptionStatus status;
-        RateWindow msgs;
     };
     QList<Row> m_rows;
     QHash<QByteArray, int> m_index; ///< canonical key → row

@@ -170,6 +170,8 @@ void ConnectionPool::sendSubscribe(ConnRecord &c, SubRecord &rec, Connection::Pr
 
 void ConnectionPool::setState(SubRecord &rec, SubState state, const QString &error)
 {
+    if (state == SubState::Active && rec.status.state != SubState::Active)
+        rec.activeSinceMs = monotonicMs();
     rec.status.state = state;
     if (state == SubState::Active)
         rec.status.error.clear();
@@ -367,6 +369,7 @@ void ConnectionPool::onData(const QList<DataFrame> &frames)
         return;
     ConnRecord &c = cit->second;
     const QDateTime now = QDateTime::currentDateTimeUtc(); // one clock read per batch
+    const qint64 nowMs = monotonicMs();
     const bool forward = isSignalConnected(QMetaMethod::fromSignal(&ConnectionPool::routed));
     QList<DataFrame> out;
     if (forward)
@@ -384,6 +387,8 @@ void ConnectionPool::onData(const QList<DataFrame> &frames)
         if (!st.firstMessageAt.isValid())
             st.firstMessageAt = now;
         st.lastMessageAt = now;
+        s->lastMessageMs = nowMs;
+        s->perSecond.add(nowMs / 1000);
         if (forward)
             out.append(DataFrame{f.connection, key, f.raw, f.receivedNs, f.snapshot});
     }
@@ -594,16 +599,25 @@ PoolSnapshot ConnectionPool::snapshot() const
         st.subscriptions = static_cast<int>(c.routes.size());
         s.connections.append(st);
     }
-    for (const SubRecord &r : m_subs)
-        s.subscriptions.append(r.status);
+    const qint64 nowMs = monotonicMs();
+    for (const SubRecord &r : m_subs) {
+        SubscriptionStatus st = r.status;
+        st.rate1s = r.perSecond.rate(nowMs / 1000, 1);
+        st.rate10s = r.perSecond.rate(nowMs / 1000, 10);
+        st.lastAgeMs = r.lastMessageMs >= 0 ? nowMs - r.lastMessageMs : -1;
+        // Silence counts from the later of the last message and the moment it became active.
+        if (const qint64 limit = staleAfterMs(st.subscription, m_cfg.dataStaleFactor);
+            limit > 0 && st.state == SubState::Active)
+            st.stale = nowMs - std::max(r.lastMessageMs, r.activeSinceMs) > limit;
+        s.subscriptions.append(st);
+    }
     std::sort(s.subscriptions.begin(), s.subscriptions.end(), [](const auto &a, const auto &b) {
         return a.subscription.canonical() < b.subscription.canonical();
     });
     s.reconnects = m_reconnects;
     s.counters = m_counters;
-    const qint64 now = monotonicMs();
-    s.counters.outgoingUsed = m_outgoing->used(now);
-    s.counters.newConnectionsLastMinute = m_newConnections->used(now);
+    s.counters.outgoingUsed = m_outgoing->used(nowMs);
+    s.counters.newConnectionsLastMinute = m_newConnections->used(nowMs);
     for (const ConnectionStatus &c : s.connections) {
         s.counters.outgoingQueued += c.queuedOut;
         s.counters.oversizedFrames += c.oversized;

@@ -61,6 +61,9 @@ private:
     struct SubRecord
     {
         SubscriptionStatus status;
+        SecondBuckets perSecond;
+        qint64 lastMessageMs = -1; ///< monotonic
+        qint64 activeSinceMs = -1; ///< monotonic, when it last became active
         qint64 sentAtMs = -1;
         bool unsubscribing = false;
         bool resubscribeAfter = false;

@@ -7,6 +7,7 @@
 #include <QList>
 #include <QMetaType>
 #include <QObject>
+#include <QStringList>
 #include <QUrl>
 
 #include <array>
@@ -67,6 +68,8 @@ struct PoolConfig
     std::chrono::milliseconds idleClose{
         0}; ///< optional (seed 004): close a connection left without subscriptions
     int ioThreads = 1;
+    /// A subscription's data is stale after this many expected intervals of its type in silence.
+    double dataStaleFactor = 3;
 
     std::chrono::milliseconds effectiveStaleTimeout() const
     {
@@ -123,6 +126,34 @@ struct SubscriptionStatus
     int attempts = 0;         ///< subscribe requests sent for the current placement
     qint64 ackLatencyMs = -1; ///< last subscribe → ack
     qint64 restores = 0;      ///< times it was re-established after a reconnect
+    double rate1s = 0;        ///< messages in the last whole second
+    double rate10s = 0;       ///< messages per second over the last ten whole seconds
+    qint64 lastAgeMs = -1;    ///< age of the last message at the snapshot (-1: none yet)
+    /// Data staleness, the second liveness level beside the connection's pong timeout: active,
+    /// of a type with a cadence, and silent for more than PoolConfig::dataStaleFactor expected
+    /// intervals.
+    bool stale = false;
+    QStringList consumers; ///< who asked for it (filled by the model layer's registry)
+};
+
+/// How long @p s may stay silent before its data counts as stale: @p factor expected intervals of
+/// its type; 0 when silence is normal (event-driven feeds such as orderUpdates).
+qint64 staleAfterMs(const Hl::Subscription &s, double factor);
+
+/// Message counts in whole-second buckets over the last ten seconds: O(1) per message, exact
+/// 1 s and 10 s rates at any moment, 96 bytes per subscription.
+class SecondBuckets
+{
+public:
+    void add(qint64 nowSec, qint32 n = 1);
+    /// Messages per second over the @p seconds whole seconds before @p nowSec.
+    double rate(qint64 nowSec, int seconds) const;
+
+private:
+    void advance(qint64 nowSec);
+    static constexpr int Size = 11;
+    std::array<qint32, Size> m_counts{};
+    qint64 m_sec = -1;
 };
 
 struct ReconnectRecord

@@ -72,7 +72,7 @@ QList<TypeSpec> buildCatalogue()
         {"activeAssetData", "activeAssetData", nullptr, {user, coin}, {routeUser, routeCoin}, 10s},
         {"userTwapSliceFills", "userTwapSliceFills", nullptr, {user}, {routeUser}, 0ms, false, true},
         {"userTwapHistory", "userTwapHistory", nullptr, {user}, {routeUser}, 0ms, false, true},
-        {"bbo", "bbo", nullptr, {coin}, {routeCoin}, 0ms},
+        {"bbo", "bbo", nullptr, {coin}, {routeCoin}, 10s}, // event-driven but ~7/s on a live coin
         {"spotState",
          "spotState",
          nullptr,

@@ -49,6 +49,7 @@ class tst_Models : public QObject
 private Q_SLOTS:
     void subscriptionsBurstsAndRemovals();
     void subscriptionRatesAndStaleness();
+    void secondBuckets();
     void connectionsComeAndGo();
     void reconnectRingEvicts();
     void batchedSignals();
@@ -94,31 +95,61 @@ void tst_Models::subscriptionsBurstsAndRemovals()
 
 void tst_Models::subscriptionRatesAndStaleness()
 {
+    // Rates and staleness are the engine's (tst_Pool::dataStalenessAndRates); the model shows them.
     SubscriptionsModel m;
     QAbstractItemModelTester tester(&m, QAbstractItemModelTester::FailureReportingMode::QtTest);
-    const QDateTime t0 = QDateTime::currentDateTimeUtc();
     PoolSnapshot s;
-    s.at = t0;
+    s.at = QDateTime::currentDateTimeUtc();
     SubscriptionStatus book = status(0);
-    book.subscription = sub(R"({"type":"l2Book","coin":"BTC"})"); // expected every 5 s
-    book.lastMessageAt = t0.addSecs(-2);
-    book.ackLatencyMs = 3;
+    book.subscription = sub(R"({"type":"l2Book","coin":"BTC"})");
+    book.rate1s = 3;
+    book.rate10s = 2.5;
+    book.lastAgeMs = 22000;
+    book.stale = true;
+    book.consumers = {u"statistics"_s, u"inspector"_s};
     SubscriptionStatus orders = status(1);
     orders.subscription =
         sub(R"({"type":"orderUpdates","user":"0x1111111111111111111111111111111111111111"})");
-    orders.lastMessageAt = t0.addSecs(-600); // quiet is normal for order updates
+    orders.lastAgeMs = 600000;
     s.subscriptions = {book, orders};
     m.applySnapshot(s);
-    QVERIFY(!m.isStale(0));
-    QVERIFY(!m.isStale(1));
-    s.at = t0.addSecs(20); // 22 s without a book: stale for its type
-    m.applySnapshot(s);
     QVERIFY(m.isStale(0));
-    QCOMPARE(m.index(0, SubscriptionsModel::LastAge).data(SeverityRole).value<Severity>(), Severity::Warning);
     QVERIFY(!m.isStale(1));
+    QCOMPARE(m.index(0, SubscriptionsModel::LastAge).data(SeverityRole).value<Severity>(), Severity::Warning);
+    QVERIFY(!m.index(1, SubscriptionsModel::LastAge).data(SeverityRole).isValid());
+    QCOMPARE(m.index(0, SubscriptionsModel::MsgsPerSec).data(RawValueRole).toDouble(), 3.0);
+    QCOMPARE(m.index(0, SubscriptionsModel::Rate10s).data(RawValueRole).toDouble(), 2.5);
+    QCOMPARE(m.index(0, SubscriptionsModel::LastAge).data(RawValueRole).toLongLong(), 22000);
+    QCOMPARE(m.index(0, SubscriptionsModel::Consumers).data().toString(), u"statistics, inspector"_s);
+    QCOMPARE(m.index(0, SubscriptionsModel::Consumers).data(RawValueRole).toInt(), 2);
     QCOMPARE(m.index(0, SubscriptionsModel::Type).data().toString(), u"l2Book"_s);
     QCOMPARE(m.index(0, SubscriptionsModel::Params).data().toString(), u"BTC"_s);
     QCOMPARE(m.index(1, SubscriptionsModel::Params).data().toString(), u"user=0x1111…1111"_s);
+}
+
+void tst_Models::secondBuckets()
+{
+    SecondBuckets b;
+    QCOMPARE(b.rate(100, 1), 0.0);
+    for (int i = 0; i < 7; ++i)
+        b.add(100);
+    b.add(101, 3);
+    QCOMPARE(b.rate(101, 1), 7.0); // the last whole second is 100
+    QCOMPARE(b.rate(102, 1), 3.0);
+    QCOMPARE(b.rate(102, 10), 1.0); // 10 messages over ten seconds
+    QCOMPARE(b.rate(105, 1), 0.0);  // silence
+    b.add(108, 20);
+    QCOMPARE(b.rate(109, 10), 3.0); // 7 + 3 + 20 within 99..108
+    QCOMPARE(b.rate(111, 10), 2.3); // second 100 left the window: (3 + 20) / 10
+    QCOMPARE(b.rate(112, 10), 2.0); // and 101
+    b.add(130);                     // a long gap clears everything older
+    QCOMPARE(b.rate(131, 10), 0.1);
+    // Staleness thresholds by type: a quiet orderUpdates is normal, a quiet bbo is not.
+    QCOMPARE(staleAfterMs(sub(R"({"type":"bbo","coin":"BTC"})"), 3), 30000);
+    QCOMPARE(staleAfterMs(sub(R"({"type":"l2Book","coin":"BTC"})"), 0.5), 2500);
+    QCOMPARE(staleAfterMs(
+                 sub(R"({"type":"orderUpdates","user":"0x1111111111111111111111111111111111111111"})"), 3),
+             0);
 }
 
 void tst_Models::connectionsComeAndGo()

@@ -78,6 +78,7 @@ private Q_SLOTS:
     void placementConflictsAndUnplaceable();
     void overCapacityWarns();
     void unsubscribeAndResubscribe();
+    void dataStalenessAndRates();
     void heartbeatKeepsQuietConnectionAlive();
     void backoffAndConnectionLimit();
 
@@ -699,6 +700,43 @@ void tst_Pool::unsubscribeAndResubscribe()
     QVERIFY(waitUntil([&] { return removed.size() == 2; }));
     QVERIFY(waitUntil([&] { return find(snap(), b) && find(snap(), b)->state == SubState::Active; }));
     QCOMPARE(m_sim->subscriptionCount(), 1);
+}
+
+void tst_Pool::dataStalenessAndRates()
+{
+    SimulatorConfig sc;
+    sc.rateScale = 10;
+    startSim(sc);
+    PoolConfig cfg = config();
+    cfg.dataStaleFactor = 0.2; // activeAssetCtx (every 3 s) is stale after 600 ms of silence
+    PoolHost &host = startPool(cfg);
+    const auto ctx = sub(R"({"type":"activeAssetCtx","coin":"BTC"})");
+    const auto trades = sub(R"({"type":"trades","coin":"BTC"})");
+    const auto orders = sub(R"({"type":"orderUpdates","user":")" + userA + "\"}");
+    for (const auto &x : {ctx, trades, orders})
+        host.subscribe(x);
+    QVERIFY(waitActive(3));
+    // Flowing: a 1 s and a 10 s rate, nothing stale.
+    QVERIFY(
+        waitUntil([&] { return find(snap(), ctx)->rate1s > 0 && find(snap(), trades)->rate10s > 0; }, 5000));
+    PoolSnapshot s = snap();
+    QVERIFY(!find(s, ctx)->stale);
+    QVERIFY(!find(s, trades)->stale);
+    QVERIFY(find(s, ctx)->lastAgeMs >= 0 && find(s, ctx)->lastAgeMs < 600);
+    // The feed goes quiet while the connection stays healthy (pongs still arrive): the typed
+    // subscription turns stale, the event-driven ones never do, and the 1 s rate falls to zero.
+    m_sim->setDataPaused(true);
+    QVERIFY(waitUntil([&] { return find(snap(), ctx)->stale; }, 5000));
+    QVERIFY(
+        waitUntil([&] { return find(snap(), ctx)->rate1s == 0 && find(snap(), trades)->rate1s == 0; }, 5000));
+    s = snap();
+    QVERIFY(find(s, ctx)->lastAgeMs > 600);
+    QVERIFY(!find(s, trades)->stale);
+    QVERIFY(!find(s, orders)->stale);
+    QCOMPARE(s.connections.constFirst().state, ConnState::Open);
+    // Data again: no longer stale.
+    m_sim->setDataPaused(false);
+    QVERIFY(waitUntil([&] { return !find(snap(), ctx)->stale; }, 5000));
 }
 
 void tst_Pool::heartbeatKeepsQuietConnectionAlive()

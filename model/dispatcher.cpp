@@ -67,6 +67,12 @@ struct Dispatcher::Consumer
     qint64 received = 0, delivered = 0, dropped = 0, coalesced = 0, highWater = 0, syncFallbacks = 0;
     std::vector<qint64> lagUs = std::vector<qint64>(LagSamples, -1);
     size_t lagPos = 0;
+    std::array<qint64, LagBucketCount> lagBuckets{};
+    double lagSumUs = 0;
+    qint64 lagCount = 0;
+    // Overflow episode
+    bool inEpisode = false, startReported = false;
+    qint64 episodeStartMs = 0, episodeDropped0 = 0, episodeSync0 = 0, episodePeak = 0, lastPollOverflow = 0;
 
     /// Serialises the callback between the worker and a lossless synchronous fallback, so that a
     /// consumer is never called twice at once and sees its frames in order.
@@ -97,7 +103,24 @@ struct Dispatcher::Consumer
     {
         if (receivedNs <= 0)
             return;
-        lagUs[lagPos++ % LagSamples] = (monotonicNs() - receivedNs) / 1000;
+        const qint64 us = (monotonicNs() - receivedNs) / 1000;
+        lagUs[lagPos++ % LagSamples] = us;
+        const auto bucket = std::lower_bound(LagBucketBoundsUs.begin(), LagBucketBoundsUs.end(), us);
+        ++lagBuckets[static_cast<size_t>(bucket - LagBucketBoundsUs.begin())];
+        lagSumUs += static_cast<double>(us);
+        ++lagCount;
+    }
+    /// Before counting a drop or a fallback: opens an episode if none is open.
+    void noteOverflowLocked()
+    {
+        if (inEpisode)
+            return;
+        inEpisode = true;
+        startReported = false;
+        episodeStartMs = QDateTime::currentMSecsSinceEpoch();
+        episodeDropped0 = dropped;
+        episodeSync0 = syncFallbacks;
+        episodePeak = queuedLocked();
     }
 };
 
@@ -183,6 +206,7 @@ void Dispatcher::dispatch(const QList<DataFrame> &frames)
                         ++c.coalesced;
                     } else {
                         if (static_cast<qsizetype>(c.order.size()) >= c.capacity) {
+                            c.noteOverflowLocked();
                             c.latest.remove(c.order.front()); // more keys than room: oldest goes
                             c.order.pop_front();
                             ++c.dropped;
@@ -192,13 +216,15 @@ void Dispatcher::dispatch(const QList<DataFrame> &frames)
                     }
                     break;
                 case DispatchPolicy::DropNewest:
-                    if (static_cast<qsizetype>(c.queue.size()) >= c.capacity)
+                    if (static_cast<qsizetype>(c.queue.size()) >= c.capacity) {
+                        c.noteOverflowLocked();
                         ++c.dropped;
-                    else
+                    } else
                         c.queue.push_back(f);
                     break;
                 case DispatchPolicy::DropOldest:
                     if (static_cast<qsizetype>(c.queue.size()) >= c.capacity) {
+                        c.noteOverflowLocked();
                         c.queue.pop_front();
                         ++c.dropped;
                     }
@@ -206,6 +232,7 @@ void Dispatcher::dispatch(const QList<DataFrame> &frames)
                     break;
                 case DispatchPolicy::Lossless:
                     if (static_cast<qsizetype>(c.queue.size()) >= c.capacity) {
+                        c.noteOverflowLocked();
                         fallback = true;
                         ++c.syncFallbacks;
                     }
@@ -213,6 +240,8 @@ void Dispatcher::dispatch(const QList<DataFrame> &frames)
                     break;
                 }
                 c.highWater = std::max(c.highWater, c.queuedLocked());
+                if (c.inEpisode)
+                    c.episodePeak = std::max(c.episodePeak, c.queuedLocked());
             }
             enqueued = true;
             if (fallback) {
@@ -315,6 +344,10 @@ QList<ConsumerStats> Dispatcher::stats() const
             s.queued = c.queuedLocked();
             s.highWater = c.highWater;
             s.syncFallbacks = c.syncFallbacks;
+            s.capacity = c.capacity;
+            s.lagBuckets = c.lagBuckets;
+            s.lagSumUs = c.lagSumUs;
+            s.lagCount = c.lagCount;
             for (qint64 l : c.lagUs)
                 if (l >= 0)
                     lags.push_back(l);
@@ -330,6 +363,39 @@ QList<ConsumerStats> Dispatcher::stats() const
             s.lagP99Us = pct(0.99);
         }
         out.append(s);
+    }
+    return out;
+}
+
+QList<OverflowEpisode> Dispatcher::pollEpisodes()
+{
+    QList<OverflowEpisode> out;
+    for (auto &cp : m_consumers) {
+        Consumer &c = *cp;
+        std::lock_guard lock(c.mutex);
+        if (!c.inEpisode)
+            continue;
+        const qint64 overflow = c.dropped + c.syncFallbacks;
+        OverflowEpisode e;
+        e.consumer = c.name;
+        e.policy = c.policy;
+        e.startedAt = QDateTime::fromMSecsSinceEpoch(c.episodeStartMs, Qt::UTC);
+        e.dropped = c.dropped - c.episodeDropped0;
+        e.syncFallbacks = c.syncFallbacks - c.episodeSync0;
+        e.peakDepth = c.episodePeak;
+        if (!c.startReported) {
+            c.startReported = true;
+            c.lastPollOverflow = overflow;
+            out.append(e);
+            continue;
+        }
+        if (overflow == c.lastPollOverflow && c.queuedLocked() < c.capacity) {
+            c.inEpisode = false;
+            e.ended = true;
+            e.endedAt = QDateTime::currentDateTimeUtc();
+            out.append(e);
+        }
+        c.lastPollOverflow = overflow;
     }
     return out;
 }

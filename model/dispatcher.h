@@ -2,9 +2,11 @@
 
 #include "pooltypes.h"
 
+#include <QDateTime>
 #include <QObject>
 #include <QSet>
 
+#include <array>
 #include <atomic>
 #include <condition_variable>
 #include <deque>
@@ -32,6 +34,11 @@ enum class DispatchPolicy : quint8 {
 QLatin1StringView nameOf(DispatchPolicy p);
 std::optional<DispatchPolicy> dispatchPolicyFromName(QStringView name);
 
+/// Upper bounds (µs) of the dispatch-lag histogram's buckets; one more bucket holds the rest.
+inline constexpr std::array<qint64, 14> LagBucketBoundsUs{
+    50, 100, 250, 500, 1000, 2500, 5000, 10000, 25000, 50000, 100000, 250000, 1000000, 5000000};
+inline constexpr size_t LagBucketCount = LagBucketBoundsUs.size() + 1;
+
 /// Counters of one consumer. Taken under the consumer's lock, so that at every snapshot
 /// received == delivered + dropped + coalesced + queued holds exactly.
 struct ConsumerStats
@@ -48,6 +55,25 @@ struct ConsumerStats
     qint64 syncFallbacks = 0;
     qint64 lagP50Us = -1; ///< receive → delivery, over the consumer's recent deliveries
     qint64 lagP99Us = -1;
+    qint64 capacity = 0;
+    /// Every delivery's lag since the start, by bucket (not cumulative), with sum and count.
+    std::array<qint64, LagBucketCount> lagBuckets{};
+    double lagSumUs = 0;
+    qint64 lagCount = 0;
+};
+
+/// A stretch of time during which a worker consumer's queue overflowed (drops or, for lossless,
+/// synchronous fallbacks). Reported once when it starts and once when it ends.
+struct OverflowEpisode
+{
+    QString consumer;
+    DispatchPolicy policy = DispatchPolicy::Lossless;
+    bool ended = false;
+    QDateTime startedAt;
+    QDateTime endedAt;  ///< when ended
+    qint64 dropped = 0; ///< during the episode, so far
+    qint64 syncFallbacks = 0;
+    qint64 peakDepth = 0;
 };
 
 /// Fans routed data frames out to consumers. Inline consumers (cheap ones, such as counters) run
@@ -77,6 +103,10 @@ public:
     /// Waits until every worker queue is empty (or @p timeoutMs passes); true when drained.
     bool drain(int timeoutMs);
     QList<ConsumerStats> stats() const;
+    /// Overflow episodes that started or ended since the last call. An episode ends at the first
+    /// call that finds no new drop or fallback since the previous one and room in the queue, so
+    /// call it at a fixed period (the engine does, every second).
+    QList<OverflowEpisode> pollEpisodes();
 
 private:
     struct Consumer;

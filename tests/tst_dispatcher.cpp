@@ -63,6 +63,8 @@ private Q_SLOTS:
     void dropNewestKeepsTheFirst();
     void dropOldestKeepsTheLatest();
     void coalesceKeepsExactlyTheNewestPerKey();
+    void overflowEpisodes();
+    void lagHistogram();
 };
 
 void tst_Dispatcher::policyNames()
@@ -203,6 +205,73 @@ void tst_Dispatcher::coalesceKeepsExactlyTheNewestPerKey()
             lastDelivered[f.key] = f.raw.toInt();
     }
     QCOMPARE(lastDelivered, newest);
+}
+
+void tst_Dispatcher::overflowEpisodes()
+{
+    Dispatcher d(1);
+    Sink slow;
+    slow.delayUs = 200;
+    d.addWorker(u"slow"_s, slow.callback(), DispatchPolicy::DropNewest, 20);
+    Sink fast;
+    d.addWorker(u"fast"_s, fast.callback(), DispatchPolicy::DropNewest, 100000);
+    QVERIFY(d.pollEpisodes().isEmpty());
+    for (int i = 0; i < 500; ++i)
+        d.dispatch({frame(i)});
+    // Started: reported once, for the consumer that overflowed only.
+    QList<OverflowEpisode> e = d.pollEpisodes();
+    QCOMPARE(e.size(), 1);
+    QCOMPARE(e.constFirst().consumer, u"slow"_s);
+    QVERIFY(!e.constFirst().ended);
+    QVERIFY(e.constFirst().dropped > 0);
+    QCOMPARE(e.constFirst().peakDepth, 20);
+    const qint64 droppedAtStart = e.constFirst().dropped;
+    // Still overflowing: nothing new to say until it is over.
+    for (int i = 0; i < 200; ++i)
+        d.dispatch({frame(i)});
+    QVERIFY(d.pollEpisodes().isEmpty());
+    QVERIFY(d.drain(20000));
+    // No new drop since the last poll and room again: ended, with the whole episode's counts.
+    e = d.pollEpisodes();
+    QCOMPARE(e.size(), 1);
+    QVERIFY(e.constFirst().ended);
+    QVERIFY(e.constFirst().dropped > droppedAtStart);
+    QCOMPARE(e.constFirst().dropped, d.stats().constFirst().dropped);
+    QVERIFY(e.constFirst().endedAt >= e.constFirst().startedAt);
+    QVERIFY(d.pollEpisodes().isEmpty());
+    // A second flood is a second episode, counted from zero.
+    for (int i = 0; i < 500; ++i)
+        d.dispatch({frame(i)});
+    e = d.pollEpisodes();
+    QCOMPARE(e.size(), 1);
+    QVERIFY(!e.constFirst().ended);
+    QVERIFY(e.constFirst().dropped > 0 && e.constFirst().dropped <= 500);
+}
+
+void tst_Dispatcher::lagHistogram()
+{
+    Dispatcher d(1);
+    Sink sink;
+    d.addWorker(u"w"_s, sink.callback(), DispatchPolicy::Lossless, 1000);
+    d.addInline(u"i"_s, [](const DataFrame &) {});
+    const qint64 now = monotonicNs();
+    // Frames received 30 ms ago land in the 50 ms bucket; fresh ones in the lowest buckets.
+    for (int i = 0; i < 10; ++i)
+        d.dispatch({DataFrame{1, "k", "x", now - 30'000'000, false}});
+    for (int i = 0; i < 5; ++i)
+        d.dispatch({frame(i)});
+    QVERIFY(d.drain(5000));
+    for (const ConsumerStats &s : d.stats()) {
+        QCOMPARE(s.lagCount, 15);
+        QCOMPARE(std::accumulate(s.lagBuckets.cbegin(), s.lagBuckets.cend(), qint64(0)), 15);
+        // The old frames are above 25 ms whatever the machine does; the bucket bounds decide.
+        const auto above25ms =
+            static_cast<size_t>(std::find(LagBucketBoundsUs.cbegin(), LagBucketBoundsUs.cend(), 25000) -
+                                LagBucketBoundsUs.cbegin() + 1);
+        QVERIFY(std::accumulate(s.lagBuckets.cbegin() + static_cast<std::ptrdiff_t>(above25ms),
+                                s.lagBuckets.cend(), qint64(0)) >= 10);
+        QVERIFY(s.lagSumUs >= 10 * 30000.0);
+    }
 }
 
 QTEST_GUILESS_MAIN(tst_Dispatcher)

@@ -61,7 +61,14 @@ int runGui(const Options &o)
         }
     }
 
-    PoolController controller(cfg, 100ms); // the UI refreshes from snapshots at 10 Hz
+    EngineConfig ec = engineConfig(o);
+    ec.pool = cfg;
+    ec.publishInterval = 100ms; // the UI refreshes from snapshots at 10 Hz
+    PoolController controller(ec);
+    if (QString error; !controller.start(&error)) {
+        std::fprintf(stderr, "feedscope: %s\n", qPrintable(error));
+        return Cli::ExitFatal;
+    }
     MainWindow window(controller.connections(), controller.subscriptions(), controller.reconnects());
     window.setDemoMode(o.demo);
     window.setEndpoint(o.demo ? QObject::tr("demo feed %1").arg(cfg.url.toString()) : cfg.url.toString());
@@ -113,7 +120,8 @@ int runGui(const Options &o)
             }
         });
     }
-    controller.subscribe(o.subscriptions);
+    controller.subscribe(o.subscriptions,
+                         o.subscriptionsFile.isEmpty() ? u"demo"_s : u"subscriptions-file"_s);
     window.show();
 
     if (!o.screenshotFile.isEmpty()) {

@@ -187,4 +187,16 @@ std::optional<Options> parseOptions(const QStringList &arguments, QString *error
     return o;
 }
 
+EngineConfig engineConfig(const Options &o)
+{
+    EngineConfig ec;
+    ec.pool = o.pool;
+    ec.policy = dispatchPolicyFromName(o.dispatchPolicy).value_or(DispatchPolicy::Lossless);
+    ec.queueCapacity = o.queueCapacity;
+    ec.dispatchThreads = o.dispatchThreads;
+    ec.recordFile = o.recordFile;
+    ec.sessionLogFile = o.sessionLogFile;
+    return ec;
+}
+
 } // namespace FeedScope

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "engine.h"
 #include "pooltypes.h"
 #include "subscription.h"
 
@@ -31,6 +32,9 @@ struct Options
     QString screenshotFile; ///< GUI: save a picture of the window and quit
     qint64 screenshotDelayMs = 5000;
 };
+
+/// The engine's settings from the command line (pool, dispatcher, inspector, files).
+EngineConfig engineConfig(const Options &o);
 
 /// Parses @p arguments. On a usage error returns nullopt with @p error set; when --help or
 /// --version was asked returns nullopt with @p exitNow set (the text is already printed).

@@ -1,19 +1,18 @@
 #include "poolcontroller.h"
 
+#include "budget.h"
+
+using namespace Qt::StringLiterals;
+
 namespace FeedScope {
 
-PoolController::PoolController(const PoolConfig &config, std::chrono::milliseconds refresh, QObject *parent)
-    : QObject(parent), m_host(std::make_unique<PoolHost>(config))
+PoolController::PoolController(const EngineConfig &config, QObject *parent)
+    : QObject(parent), m_engine(std::make_unique<Engine>(config))
 {
-    connect(m_host->pool(), &ConnectionPool::snapshotPublished, this, [this](const PoolSnapshot &s) {
-        m_last = s;
-        m_connections.applySnapshot(s);
-        m_subscriptions.applySnapshot(s);
-        m_reconnects.applySnapshot(s);
-        Q_EMIT updated();
-    });
-    connect(m_host->pool(), &ConnectionPool::warning, this, &PoolController::warning);
-    m_host->setPublishInterval(refresh);
+    connect(m_engine.get(), &Engine::snapshotPublished, this, &PoolController::onSnapshot);
+    connect(m_engine.get(), &Engine::warning, this, &PoolController::warning);
+    connect(&m_engine->sessionLog(), &SessionLog::appended, this,
+            [this](const SessionEvent &e) { m_events.enqueue(e); });
 }
 
 PoolController::~PoolController()
@@ -21,32 +20,92 @@ PoolController::~PoolController()
     shutdown(std::chrono::milliseconds(0));
 }
 
-PoolSnapshot PoolController::shutdown(std::chrono::milliseconds timeout)
+bool PoolController::start(QString *error)
 {
-    return m_host->shutdown(timeout);
+    return m_engine->start(error);
 }
 
-void PoolController::subscribe(const QList<Hl::Subscription> &subscriptions)
+PoolSnapshot PoolController::shutdown(std::chrono::milliseconds timeout)
+{
+    return m_engine->shutdown(timeout).snapshot;
+}
+
+QString PoolController::seriesName(const QString &group, const QString &id, const QString &what)
+{
+    return group + u'/' + id + u'/' + what;
+}
+
+void PoolController::onSnapshot(const PoolSnapshot &s)
+{
+    m_connections.applySnapshot(s);
+    m_subscriptions.applySnapshot(s);
+    m_reconnects.applySnapshot(s);
+    const qint64 now = s.at.toMSecsSinceEpoch();
+    m_dispatcher.applyStats(m_engine->dispatcherStats(), monotonicMs());
+    m_events.flush();
+    if (m_lastSampleMs < 0 || now - m_lastSampleMs >= 1000)
+        sample(now);
+    Q_EMIT updated();
+}
+
+void PoolController::sample(qint64 nowMs)
+{
+    m_lastSampleMs = nowMs;
+    for (int row = 0; row < m_connections.rowCount(); ++row) {
+        const ConnectionStatus *c = m_connections.statusAt(row);
+        const QString id = QString::number(c->id);
+        m_series.add(seriesName(u"conn"_s, id, u"msgs"_s), nowMs,
+                     m_connections.index(row, ConnectionsModel::MsgsPerSec).data(RawValueRole).toDouble());
+        if (c->rttMs >= 0)
+            m_series.add(seriesName(u"conn"_s, id, u"rtt"_s), nowMs, c->rttMs);
+    }
+    for (int row = 0; row < m_dispatcher.rowCount(); ++row) {
+        const ConsumerStats *d = m_dispatcher.statsAt(row);
+        if (d->inlineConsumer)
+            continue;
+        m_series.add(seriesName(u"disp"_s, d->name, u"queue"_s), nowMs, static_cast<double>(d->queued));
+        m_series.add(seriesName(u"disp"_s, d->name, u"drops"_s), nowMs, m_dispatcher.dropsPerSecond(row));
+        m_series.add(seriesName(u"disp"_s, d->name, u"lagP99"_s), nowMs,
+                     d->lagP99Us < 0 ? 0.0 : static_cast<double>(d->lagP99Us) / 1000.0);
+    }
+    m_series.prune(nowMs);
+    Q_EMIT seriesUpdated();
+}
+
+PoolSummary PoolController::summary() const
+{
+    return summarize(m_engine->lastSnapshot());
+}
+
+qint64 PoolController::droppedTotal() const
+{
+    qint64 n = 0;
+    for (int row = 0; row < m_dispatcher.rowCount(); ++row)
+        n += m_dispatcher.statsAt(row)->dropped;
+    return n;
+}
+
+void PoolController::subscribe(const QList<Hl::Subscription> &subscriptions, const QString &consumer)
 {
     for (const Hl::Subscription &s : subscriptions)
-        m_host->subscribe(s);
+        m_engine->subscribe(s, consumer);
 }
 
 void PoolController::unsubscribe(const QList<Hl::Subscription> &subscriptions)
 {
     for (const Hl::Subscription &s : subscriptions)
-        m_host->unsubscribe(s);
+        m_engine->unsubscribeAll(s);
 }
 
 void PoolController::reconnect(const QList<int> &connections)
 {
     for (int id : connections)
-        m_host->reconnect(id);
+        m_engine->reconnect(id);
 }
 
 void PoolController::reconnectAll()
 {
-    m_host->reconnectAll();
+    m_engine->reconnectAll();
 }
 
 } // namespace FeedScope

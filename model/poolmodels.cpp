@@ -88,6 +88,17 @@ QString age(qint64 ms)
     return ms < 0 ? u"never"_s : duration(ms);
 }
 
+QString micros(qint64 us)
+{
+    if (us < 0)
+        return QString();
+    if (us < 1000)
+        return QString::number(us) + u" µs"_s;
+    if (us < 1000000)
+        return QString::number(static_cast<double>(us) / 1000.0, 'f', us < 10000 ? 2 : 1) + u" ms"_s;
+    return QString::number(static_cast<double>(us) / 1e6, 'f', 2) + u" s"_s;
+}
+
 } // namespace Format
 
 namespace {

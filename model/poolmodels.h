@@ -52,6 +52,8 @@ QString rate(double perSecond);
 QString bytes(double bytes);
 QString duration(qint64 ms);
 QString age(qint64 ms);
+/// A lag in microseconds ("850 µs", "12.5 ms").
+QString micros(qint64 us);
 } // namespace Format
 
 /// Connections of the pool, one row each, updated from snapshots: batched inserts, one

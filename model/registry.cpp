@@ -37,9 +37,25 @@ bool SubscriptionRegistry::unsubscribe(Handle handle)
     return true;
 }
 
-QStringList SubscriptionRegistry::consumersOf(const Hl::Subscription &subscription) const
+bool SubscriptionRegistry::unsubscribeAll(const Hl::Subscription &subscription)
 {
     const auto it = m_byKey.constFind(subscription.canonical());
+    if (it == m_byKey.cend())
+        return false;
+    const QList<Handle> handles = it->consumers.keys();
+    for (Handle h : handles)
+        unsubscribe(h);
+    return true;
+}
+
+QStringList SubscriptionRegistry::consumersOf(const Hl::Subscription &subscription) const
+{
+    return consumersOf(subscription.canonical());
+}
+
+QStringList SubscriptionRegistry::consumersOf(const QByteArray &canonical) const
+{
+    const auto it = m_byKey.constFind(canonical);
     if (it == m_byKey.cend())
         return {};
     QStringList out = it->consumers.values();

@@ -27,7 +27,10 @@ public:
     Handle subscribe(const Hl::Subscription &subscription, const QString &consumer);
     /// False for an unknown (or already released) handle.
     bool unsubscribe(Handle handle);
+    /// Releases every handle on @p subscription (the user's "Unsubscribe"); false when none.
+    bool unsubscribeAll(const Hl::Subscription &subscription);
     QStringList consumersOf(const Hl::Subscription &subscription) const;
+    QStringList consumersOf(const QByteArray &canonical) const;
     int subscriptionCount() const { return static_cast<int>(m_byKey.size()); }
 
 Q_SIGNALS:

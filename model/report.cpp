@@ -103,6 +103,7 @@ QJsonObject buildReport(const PoolSnapshot &snapshot, const DispatcherFigures &d
                                       {u"delivered"_s, static_cast<double>(dispatcher.delivered)},
                                       {u"dropped"_s, static_cast<double>(dispatcher.dropped)},
                                       {u"coalesced"_s, static_cast<double>(dispatcher.coalesced)},
+                                      {u"queued"_s, static_cast<double>(dispatcher.queued)},
                                       {u"maxQueueDepth"_s, static_cast<double>(dispatcher.maxQueueDepth)},
                                       {u"consumers"_s, consumers}}},
         {u"reconnects"_s, reconnects},

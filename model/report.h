@@ -16,6 +16,7 @@ struct DispatcherFigures
     qint64 delivered = 0;
     qint64 dropped = 0;
     qint64 coalesced = 0;
+    qint64 queued = 0; ///< waiting in the queue now (0 in a final report: left-overs count as dropped)
     qint64 maxQueueDepth = 0;
     QList<ConsumerStats> consumers; ///< every consumer's counters, for the report's detail
 };

@@ -152,8 +152,18 @@ void SessionLog::follow(ConnectionPool *pool)
     });
 }
 
-void SessionLog::statisticsSnapshot(const PoolSnapshot &s)
+void SessionLog::statisticsSnapshot(const PoolSnapshot &s, const QList<ConsumerStats> &dispatcher)
 {
+    QJsonArray consumers;
+    for (const ConsumerStats &c : dispatcher)
+        consumers.append(QJsonObject{{u"name"_s, c.name},
+                                     {u"received"_s, static_cast<double>(c.received)},
+                                     {u"queued"_s, static_cast<double>(c.queued)},
+                                     {u"highWater"_s, static_cast<double>(c.highWater)},
+                                     {u"dropped"_s, static_cast<double>(c.dropped)},
+                                     {u"coalesced"_s, static_cast<double>(c.coalesced)},
+                                     {u"syncFallbacks"_s, static_cast<double>(c.syncFallbacks)},
+                                     {u"lagP99Us"_s, static_cast<double>(c.lagP99Us)}});
     QJsonArray conns;
     qint64 messages = 0;
     for (const ConnectionStatus &c : s.connections) {
@@ -174,7 +184,8 @@ void SessionLog::statisticsSnapshot(const PoolSnapshot &s)
                                    {u"messages"_s, static_cast<double>(messages)},
                                    {u"outgoingUsed"_s, s.counters.outgoingUsed},
                                    {u"malformedFrames"_s, static_cast<double>(s.counters.malformedFrames)},
-                                   {u"serverErrors"_s, static_cast<double>(s.counters.serverErrors)}});
+                                   {u"serverErrors"_s, static_cast<double>(s.counters.serverErrors)},
+                                   {u"dispatcher"_s, consumers}});
 }
 
 } // namespace FeedScope

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "dispatcher.h"
 #include "pooltypes.h"
 
 #include <QDateTime>
@@ -50,7 +51,7 @@ public:
     /// Records the pool's events (queued to this object's thread) and a statistics snapshot of
     /// @p host's pool every second.
     void follow(ConnectionPool *pool);
-    void statisticsSnapshot(const PoolSnapshot &snapshot);
+    void statisticsSnapshot(const PoolSnapshot &snapshot, const QList<ConsumerStats> &dispatcher = {});
 
     const std::deque<SessionEvent> &events() const { return m_events; }
     qint64 lastSeq() const { return m_seq; }

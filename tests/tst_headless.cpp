@@ -236,7 +236,9 @@ void tst_Headless::dispatchPolicyInReport()
              d[u"delivered"_s].toDouble() + d[u"dropped"_s].toDouble() + d[u"coalesced"_s].toDouble());
     QVERIFY(d[u"maxQueueDepth"_s].toDouble() <= 2);
     const QJsonArray consumers = d[u"consumers"_s].toArray();
-    QCOMPARE(consumers.size(), 2);
+    QCOMPARE(consumers.size(), 3); // statistics (inline), inspector and recorder (workers)
+    QCOMPARE(consumers[0][u"name"_s].toString(), u"statistics"_s);
+    QCOMPARE(consumers[0][u"delivered"_s].toDouble(), routed); // inline: never queued, never dropped
     for (const QJsonValue &c : consumers) {
         QCOMPARE(c[u"received"_s].toDouble(), routed);
         QCOMPARE(c[u"received"_s].toDouble(), c[u"delivered"_s].toDouble() + c[u"dropped"_s].toDouble() +
@@ -244,7 +246,8 @@ void tst_Headless::dispatchPolicyInReport()
     }
     QFile f(recording);
     QVERIFY(f.open(QIODevice::ReadOnly));
-    QCOMPARE(static_cast<double>(f.readAll().count('\n')), consumers[1][u"delivered"_s].toDouble());
+    QCOMPARE(consumers[2][u"name"_s].toString(), u"recorder"_s);
+    QCOMPARE(static_cast<double>(f.readAll().count('\n')), consumers[2][u"delivered"_s].toDouble());
 }
 
 void tst_Headless::sessionLogRecordsTheRun()

@@ -53,12 +53,14 @@ void tst_MainWindow::init()
 {
     m_sim = std::make_unique<Sim::FeedSimulator>();
     QVERIFY(m_sim->start());
-    PoolConfig cfg;
-    cfg.url = m_sim->url();
-    cfg.maxSubscriptionsPerConnection = 3;
-    cfg.newConnectionsPerMinute = 1000;
-    cfg.manualStagger = 20ms;
-    m_controller = std::make_unique<PoolController>(cfg, 50ms);
+    EngineConfig cfg;
+    cfg.pool.url = m_sim->url();
+    cfg.pool.maxSubscriptionsPerConnection = 3;
+    cfg.pool.newConnectionsPerMinute = 1000;
+    cfg.pool.manualStagger = 20ms;
+    cfg.publishInterval = 50ms;
+    m_controller = std::make_unique<PoolController>(cfg);
+    QVERIFY(m_controller->start(nullptr));
     m_window = std::make_unique<MainWindow>(m_controller->connections(), m_controller->subscriptions(),
                                             m_controller->reconnects());
     connect(m_window.get(), &MainWindow::reconnectRequested, m_controller.get(), &PoolController::reconnect);

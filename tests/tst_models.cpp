@@ -1,4 +1,6 @@
 // Item models under QAbstractItemModelTester: bursts, removals, evictions; formatting.
+#include "inspector.h"
+#include "livemodels.h"
 #include "poolmodels.h"
 #include "testutil.h"
 
@@ -47,6 +49,10 @@ class tst_Models : public QObject
     Q_OBJECT
 
 private Q_SLOTS:
+    void sessionEventsBatchedAndEvicted();
+    void dispatcherModelRates();
+    void timeSeriesWindow();
+    void inspectorBounds();
     void subscriptionsBurstsAndRemovals();
     void subscriptionRatesAndStaleness();
     void secondBuckets();
@@ -261,6 +267,149 @@ void tst_Models::summary()
     QCOMPARE(p.subscriptionsActive, 1);
     QCOMPARE(p.subscriptionsProblem, 1);
     QCOMPARE(p.outgoingUsed, 12);
+}
+
+void tst_Models::sessionEventsBatchedAndEvicted()
+{
+    SessionEventsModel m(100);
+    QAbstractItemModelTester tester(&m, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    QSignalSpy inserted(&m, &QAbstractItemModel::rowsInserted);
+    QSignalSpy removed(&m, &QAbstractItemModel::rowsRemoved);
+    qint64 seq = 0;
+    auto event = [&seq](const QString &type, const QJsonObject &d) {
+        return SessionEvent{++seq, QDateTime::currentDateTimeUtc(), type, d};
+    };
+    // A burst of 60 events is one insertion at the next tick, not 60.
+    for (int i = 0; i < 60; ++i)
+        m.enqueue(event(u"subscription"_s, {{u"subscription"_s, u"x"_s}, {u"state"_s, u"active"_s}}));
+    QCOMPARE(m.rowCount(), 0);
+    m.flush();
+    QCOMPARE(m.rowCount(), 60);
+    QCOMPARE(inserted.size(), 1);
+    // Past the capacity: one eviction of the oldest, one insertion; the ring keeps the newest.
+    for (int i = 0; i < 70; ++i)
+        m.enqueue(event(u"connection"_s, {{u"connection"_s, 2},
+                                          {u"from"_s, u"open"_s},
+                                          {u"to"_s, u"backoff"_s},
+                                          {u"cause"_s, u"pongTimeout"_s}}));
+    m.flush();
+    QCOMPARE(m.rowCount(), 100);
+    QCOMPARE(removed.size(), 1);
+    QCOMPARE(inserted.size(), 2);
+    QCOMPARE(m.eventAt(0)->seq, 31);
+    QCOMPARE(m.eventAt(99)->seq, 130);
+    QCOMPARE(m.index(99, SessionEventsModel::Summary).data().toString(),
+             u"#2 open → backoff (pongTimeout)"_s);
+    QCOMPARE(m.index(99, SessionEventsModel::Type).data(SeverityRole).value<Severity>(), Severity::Warning);
+    // A flood of more than the ring in one tick keeps only the newest.
+    for (int i = 0; i < 250; ++i)
+        m.enqueue(event(u"warning"_s, {{u"text"_s, u"w%1"_s.arg(i)}}));
+    m.flush();
+    QCOMPARE(m.rowCount(), 100);
+    QCOMPARE(m.index(99, SessionEventsModel::Summary).data().toString(), u"w249"_s);
+    // Overflow episodes and reconnects read as sentences.
+    m.enqueue(event(u"overflow"_s, {{u"consumer"_s, u"inspector"_s},
+                                    {u"policy"_s, u"drop-newest"_s},
+                                    {u"phase"_s, u"end"_s},
+                                    {u"durationMs"_s, 2500},
+                                    {u"dropped"_s, 1234},
+                                    {u"syncFallbacks"_s, 0},
+                                    {u"peakDepth"_s, 100}}));
+    m.enqueue(event(u"reconnect"_s, {{u"connection"_s, 3},
+                                     {u"manual"_s, true},
+                                     {u"cause"_s, u"manual"_s},
+                                     {u"outageMs"_s, 42},
+                                     {u"dataGapMs"_s, 50},
+                                     {u"restored"_s, 7},
+                                     {u"total"_s, 7}}));
+    m.flush();
+    QCOMPARE(m.index(98, SessionEventsModel::Summary).data().toString(),
+             u"inspector (drop-newest) overflow over after 2.5 s: 1234 dropped, 0 synchronous, peak 100"_s);
+    QCOMPARE(m.index(98, SessionEventsModel::Type).data(SeverityRole).value<Severity>(), Severity::Bad);
+    QCOMPARE(m.index(99, SessionEventsModel::Summary).data().toString(),
+             u"#3 manual reconnect after manual: outage 42 ms, data gap 50 ms, 7/7 restored"_s);
+    // Reset (an imported session).
+    m.reset({event(u"manual"_s, {{u"action"_s, u"reconnectAll"_s}})});
+    QCOMPARE(m.rowCount(), 1);
+    QCOMPARE(m.index(0, SessionEventsModel::Summary).data().toString(), u"reconnectAll"_s);
+}
+
+void tst_Models::dispatcherModelRates()
+{
+    DispatcherModel m;
+    QAbstractItemModelTester tester(&m, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    ConsumerStats inl;
+    inl.name = u"statistics"_s;
+    inl.inlineConsumer = true;
+    ConsumerStats w;
+    w.name = u"inspector"_s;
+    w.policy = DispatchPolicy::DropOldest;
+    w.capacity = 100;
+    m.applyStats({inl}, 0);
+    QCOMPARE(m.rowCount(), 1);
+    m.applyStats({inl, w}, 0);
+    QCOMPARE(m.rowCount(), 2);
+    w.received = 5000;
+    w.delivered = 3900;
+    w.dropped = 1000;
+    w.queued = 100;
+    w.highWater = 100;
+    w.lagP99Us = 12500;
+    m.applyStats({inl, w}, 200); // too soon for a rate: gauges move, rates wait
+    QCOMPARE(m.index(1, DispatcherModel::Queue).data().toString(), u"100 / 100"_s);
+    QCOMPARE(m.index(1, DispatcherModel::Queue).data(SeverityRole).value<Severity>(), Severity::Bad);
+    QCOMPARE(m.index(1, DispatcherModel::DropsPerSec).data(RawValueRole).toDouble(), 0.0);
+    m.applyStats({inl, w}, 2000);
+    QCOMPARE(m.index(1, DispatcherModel::DropsPerSec).data(RawValueRole).toDouble(), 500.0);
+    QCOMPARE(m.index(1, DispatcherModel::ReceivedPerSec).data(RawValueRole).toDouble(), 2500.0);
+    QCOMPARE(m.index(1, DispatcherModel::DropsPerSec).data(SeverityRole).value<Severity>(), Severity::Bad);
+    QCOMPARE(m.index(1, DispatcherModel::LagP99).data().toString(), u"12.5 ms"_s);
+    QCOMPARE(m.index(1, DispatcherModel::Policy).data().toString(), u"drop-oldest"_s);
+    QCOMPARE(m.index(0, DispatcherModel::Queue).data().toString(), QString());
+    m.applyStats({}, 3000); // a new engine: reset
+    QCOMPARE(m.rowCount(), 0);
+}
+
+void tst_Models::timeSeriesWindow()
+{
+    TimeSeriesSet t(std::chrono::seconds(10));
+    for (int i = 0; i <= 30; ++i)
+        t.add(u"conn/1/msgs"_s, 1000LL * i, i);
+    const QList<QPointF> p = t.points(u"conn/1/msgs"_s);
+    QCOMPARE(p.size(), 11); // 20..30 s: a fixed window, whatever ran before
+    QCOMPARE(p.constFirst(), QPointF(20000, 20));
+    QCOMPARE(p.constLast(), QPointF(30000, 30));
+    t.add(u"conn/2/msgs"_s, 30000, 1);
+    QCOMPARE(t.names(u"conn/"_s), (QStringList{u"conn/1/msgs"_s, u"conn/2/msgs"_s}));
+    t.prune(45000); // a series that stopped (a closed connection) disappears once out of the window
+    QVERIFY(t.names().isEmpty());
+    QCOMPARE(t.pointCount(), 0);
+}
+
+void tst_Models::inspectorBounds()
+{
+    MessageInspector::Limits limits;
+    limits.perSubscription = 5;
+    limits.bytesPerSubscription = 100;
+    limits.bytesTotal = 150;
+    MessageInspector in(limits);
+    for (int i = 0; i < 8; ++i)
+        in.record(DataFrame{1, "a", QByteArray::number(i).leftJustified(10, ' '), 0, false});
+    QList<MessageInspector::Message> a = in.messages("a");
+    QCOMPARE(a.size(), 5); // the last N
+    QCOMPARE(a.constFirst().raw.trimmed(), "3");
+    QCOMPARE(a.constLast().raw.trimmed(), "7");
+    in.record(DataFrame{2, "b", QByteArray(60, 'x'), 0, false});
+    in.record(DataFrame{2, "b", QByteArray(60, 'y'), 0, false}); // 120 bytes > 100 for one subscription
+    QCOMPARE(in.messages("b").size(), 1);
+    QCOMPARE(in.messages("b").constFirst().raw.at(0), 'y');
+    QCOMPARE(in.messages("b").constFirst().connection, 2);
+    QVERIFY(in.bytes() <= 150);                                   // the total bound
+    in.record(DataFrame{2, "c", QByteArray(500, 'z'), 0, false}); // one huge message is still kept
+    QCOMPARE(in.messages("c").size(), 1);
+    in.remove("c");
+    QVERIFY(in.messages("c").isEmpty());
+    QVERIFY(in.evicted() >= 4);
 }
 
 QTEST_GUILESS_MAIN(tst_Models)

@@ -1,0 +1,209 @@
+#include "engine.h"
+
+#include "budget.h"
+
+#include <QCoreApplication>
+#include <QJsonArray>
+#include <QJsonDocument>
+
+using namespace Qt::StringLiterals;
+
+namespace FeedScope {
+
+Engine::Engine(const EngineConfig &config, QObject *parent)
+    : QObject(parent), m_cfg(config), m_host(std::make_unique<PoolHost>(config.pool)),
+      m_dispatcher(config.dispatchThreads), m_log(config.sessionRing), m_inspector(config.inspector)
+{
+    m_startedAt = QDateTime::currentDateTimeUtc();
+    m_typeCount = Hl::catalogue().size();
+    m_byType = std::make_unique<std::atomic<qint64>[]>(static_cast<size_t>(m_typeCount));
+    for (qsizetype i = 0; i < m_typeCount; ++i)
+        m_byType[static_cast<size_t>(i)] = 0;
+
+    connect(&m_registry, &SubscriptionRegistry::serverSubscribe, this,
+            [this](const Hl::Subscription &s) { m_host->subscribe(s); });
+    connect(&m_registry, &SubscriptionRegistry::serverUnsubscribe, this,
+            [this](const Hl::Subscription &s) { m_host->unsubscribe(s); });
+    connect(pool(), &ConnectionPool::subscriptionRemoved, this,
+            [this](const Hl::Subscription &s) { m_inspector.remove(s.canonical()); });
+    connect(pool(), &ConnectionPool::warning, this, &Engine::warning);
+    connect(pool(), &ConnectionPool::snapshotPublished, this, &Engine::onSnapshot);
+    m_log.follow(pool());
+    connect(&m_log, &SessionLog::fileFailed, this, &Engine::warning);
+    m_secondTimer.setInterval(std::chrono::seconds(1));
+    connect(&m_secondTimer, &QTimer::timeout, this, &Engine::everySecond);
+}
+
+Engine::~Engine()
+{
+    if (!m_shutDown)
+        shutdown(std::chrono::milliseconds(0));
+}
+
+bool Engine::start(QString *error)
+{
+    if (!m_cfg.sessionLogFile.isEmpty() && !m_log.openFile(m_cfg.sessionLogFile, error))
+        return false;
+    if (!m_cfg.recordFile.isEmpty()) {
+        m_recorder = std::make_unique<FrameRecorder>();
+        if (!m_recorder->open(m_cfg.recordFile, error))
+            return false;
+        connect(m_recorder.get(), &FrameRecorder::failed, this, &Engine::warning);
+    }
+    m_dispatcher.addInline(u"statistics"_s, [this](const DataFrame &f) { countType(f); });
+    m_inspectorConsumer = m_dispatcher.addWorker(
+        u"inspector"_s, [this](const DataFrame &f) { m_inspector.record(f); }, m_cfg.policy,
+        m_cfg.queueCapacity);
+    if (m_recorder)
+        m_dispatcher.addWorker(
+            u"recorder"_s, [r = m_recorder.get()](const DataFrame &f) { r->record({f}); }, m_cfg.policy,
+            m_cfg.queueCapacity);
+    // The dispatcher runs on the pool's thread, straight from the routing (no queued hop per
+    // batch); its worker consumers never block that thread.
+    connect(
+        pool(), &ConnectionPool::routed, pool(),
+        [this](const QList<DataFrame> &frames) { m_dispatcher.dispatch(frames); }, Qt::DirectConnection);
+    m_host->setPublishInterval(m_cfg.publishInterval);
+    m_secondTimer.start();
+    return true;
+}
+
+void Engine::countType(const DataFrame &f)
+{
+    auto it = m_typeOf.constFind(f.key);
+    if (it == m_typeOf.constEnd()) {
+        int index = -1;
+        if (const auto s = Hl::Subscription::fromJson(QJsonDocument::fromJson(f.key).object());
+            s && s->spec())
+            index = static_cast<int>(s->spec() - Hl::catalogue().constData());
+        it = m_typeOf.insert(f.key, index);
+    }
+    if (*it >= 0 && *it < m_typeCount)
+        m_byType[static_cast<size_t>(*it)].fetch_add(1, std::memory_order_relaxed);
+}
+
+QList<qint64> Engine::messagesByType() const
+{
+    QList<qint64> out;
+    out.reserve(m_typeCount);
+    for (qsizetype i = 0; i < m_typeCount; ++i)
+        out.append(m_byType[static_cast<size_t>(i)].load(std::memory_order_relaxed));
+    return out;
+}
+
+SubscriptionRegistry::Handle Engine::subscribe(const Hl::Subscription &s, const QString &consumer)
+{
+    return m_registry.subscribe(s, consumer);
+}
+
+bool Engine::release(SubscriptionRegistry::Handle handle)
+{
+    return m_registry.unsubscribe(handle);
+}
+
+void Engine::unsubscribeAll(const Hl::Subscription &s)
+{
+    if (m_registry.unsubscribeAll(s))
+        noteManual(u"unsubscribe"_s, {{u"subscription"_s, QString::fromUtf8(s.canonical())}});
+}
+
+void Engine::reconnect(int connection)
+{
+    noteManual(u"reconnect"_s, {{u"connection"_s, connection}});
+    m_host->reconnect(connection);
+}
+
+void Engine::reconnectAll()
+{
+    noteManual(u"reconnectAll"_s);
+    m_host->reconnectAll();
+}
+
+void Engine::noteManual(const QString &action, const QJsonObject &detail)
+{
+    QJsonObject d = detail;
+    d.insert(u"action"_s, action);
+    m_log.append(u"manual"_s, d);
+}
+
+void Engine::onSnapshot(PoolSnapshot s)
+{
+    for (SubscriptionStatus &st : s.subscriptions)
+        st.consumers = m_registry.consumersOf(st.subscription.canonical());
+    m_last = std::move(s);
+    Q_EMIT snapshotPublished(m_last);
+}
+
+void Engine::everySecond()
+{
+    for (const OverflowEpisode &e : m_dispatcher.pollEpisodes()) {
+        QJsonObject d{{u"consumer"_s, e.consumer},
+                      {u"policy"_s, QString(nameOf(e.policy))},
+                      {u"phase"_s, e.ended ? u"end"_s : u"start"_s},
+                      {u"startedAt"_s, e.startedAt.toString(Qt::ISODateWithMs)},
+                      {u"dropped"_s, static_cast<double>(e.dropped)},
+                      {u"syncFallbacks"_s, static_cast<double>(e.syncFallbacks)},
+                      {u"peakDepth"_s, static_cast<double>(e.peakDepth)}};
+        if (e.ended)
+            d.insert(u"durationMs"_s, static_cast<double>(e.startedAt.msecsTo(e.endedAt)));
+        m_log.append(u"overflow"_s, d);
+        Q_EMIT overflow(e);
+    }
+    if (m_last.at.isValid())
+        m_log.statisticsSnapshot(m_last, m_dispatcher.stats());
+}
+
+DispatcherFigures Engine::dispatcherFigures() const
+{
+    DispatcherFigures d;
+    d.policy = QString(nameOf(m_cfg.policy));
+    d.consumers = m_dispatcher.stats();
+    if (m_inspectorConsumer >= 0 && m_inspectorConsumer < d.consumers.size()) {
+        const ConsumerStats &p = d.consumers.at(m_inspectorConsumer);
+        d.received = p.received;
+        d.delivered = p.delivered;
+        d.dropped = p.dropped;
+        d.coalesced = p.coalesced;
+        d.queued = p.queued;
+        d.maxQueueDepth = p.highWater;
+    }
+    return d;
+}
+
+Engine::Final Engine::shutdown(std::chrono::milliseconds timeout)
+{
+    Final f;
+    if (m_shutDown)
+        return f;
+    m_shutDown = true;
+    m_secondTimer.stop();
+    // States as they were just before shutdown began; counts after the last frame landed.
+    const PoolSnapshot before = m_host->snapshot();
+    f.snapshot = m_host->shutdown(timeout);
+    f.drained = m_dispatcher.drain(static_cast<int>(std::max<qint64>(timeout.count(), 100)));
+    QCoreApplication::processEvents(); // the pool's last events, queued to this thread
+    QHash<QByteArray, SubState> states;
+    for (const SubscriptionStatus &s : before.subscriptions)
+        states.insert(s.subscription.canonical(), s.state);
+    for (SubscriptionStatus &s : f.snapshot.subscriptions) {
+        s.state = states.value(s.subscription.canonical(), s.state);
+        s.consumers = m_registry.consumersOf(s.subscription.canonical());
+    }
+    f.snapshot.connections = before.connections;
+    everySecond(); // the last overflow episodes and statistics
+    f.dispatcher = dispatcherFigures();
+    // Every routed frame, including those of subscriptions removed since: the inline statistics
+    // consumer sees them all.
+    f.routed = f.dispatcher.consumers.isEmpty() ? 0 : f.dispatcher.consumers.constFirst().received;
+    f.dispatcher.dropped += f.dispatcher.queued; // still queued after the drain: never delivered
+    f.dispatcher.queued = 0;
+    QString error;
+    m_log.append(u"shutdown"_s, QJsonObject{{u"received"_s, static_cast<double>(f.routed)}});
+    if (!m_log.close(&error))
+        f.errors.append(error);
+    if (m_recorder && !m_recorder->close(&error))
+        f.errors.append(error);
+    return f;
+}
+
+} // namespace FeedScope

@@ -1,0 +1,117 @@
+#pragma once
+
+#include "connectionpool.h"
+#include "dispatcher.h"
+#include "inspector.h"
+#include "recorder.h"
+#include "registry.h"
+#include "report.h"
+#include "sessionlog.h"
+
+#include <QObject>
+#include <QTimer>
+
+#include <atomic>
+#include <memory>
+
+namespace FeedScope {
+
+struct EngineConfig
+{
+    PoolConfig pool;
+    DispatchPolicy policy = DispatchPolicy::Lossless; ///< of every worker consumer
+    qsizetype queueCapacity = 10000;
+    int dispatchThreads = 2;
+    MessageInspector::Limits inspector;
+    QString recordFile;     ///< empty: no recording
+    QString sessionLogFile; ///< empty: the session log stays in memory
+    int sessionRing = 10000;
+    std::chrono::milliseconds publishInterval{100}; ///< snapshots to the owner (10 Hz)
+};
+
+/// The monitoring engine that the GUI and the headless agent share: the pool on its I/O
+/// thread(s), the registry of who wants what, the dispatcher (run on the pool's thread; it never
+/// blocks there) with its built-in consumers, the session log, and the figures every view and
+/// exporter reads. Lives on its owner's thread; publishes compact snapshots at a fixed rate, never
+/// one signal per message.
+///
+/// Built-in consumers: "statistics" (inline: per-type totals), "inspector" (worker: the last
+/// messages per subscription) and, with a record file, "recorder" (worker: every frame as JSONL).
+class Engine final : public QObject
+{
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(Engine)
+
+public:
+    explicit Engine(const EngineConfig &config, QObject *parent = nullptr);
+    ~Engine() override;
+
+    /// Opens the session log and the recording; false (with @p error) when one cannot be opened.
+    bool start(QString *error);
+
+    SubscriptionRegistry::Handle subscribe(const Hl::Subscription &s, const QString &consumer);
+    bool release(SubscriptionRegistry::Handle handle);
+    /// The user's Unsubscribe: every consumer lets go, the server is told once.
+    void unsubscribeAll(const Hl::Subscription &s);
+    void reconnect(int connection);
+    void reconnectAll();
+    /// A user action worth a line in the session log (recording on/off, export...).
+    void noteManual(const QString &action, const QJsonObject &detail = {});
+
+    const EngineConfig &config() const { return m_cfg; }
+    PoolHost &host() { return *m_host; }
+    ConnectionPool *pool() const { return m_host->pool(); }
+    SubscriptionRegistry &registry() { return m_registry; }
+    SessionLog &sessionLog() { return m_log; }
+    MessageInspector &inspector() { return m_inspector; }
+    const MessageInspector &inspector() const { return m_inspector; }
+    FrameRecorder *recorder() const { return m_recorder.get(); }
+    QList<ConsumerStats> dispatcherStats() const { return m_dispatcher.stats(); }
+    /// The report's dispatcher figures: the inspector consumer (it sees every frame) on top,
+    /// every consumer in the detail.
+    DispatcherFigures dispatcherFigures() const;
+    /// Data messages per subscription type (catalogue order) since the start.
+    QList<qint64> messagesByType() const;
+    /// The newest published snapshot (consumers filled from the registry).
+    const PoolSnapshot &lastSnapshot() const { return m_last; }
+    QDateTime startedAt() const { return m_startedAt; }
+
+    struct Final
+    {
+        PoolSnapshot snapshot; ///< states just before shutdown, counts after the last frame landed
+        DispatcherFigures dispatcher;
+        bool drained = true;
+        qint64 routed = 0;  ///< data frames routed over the run (removed subscriptions included)
+        QStringList errors; ///< session log or recording that could not be completed
+    };
+    /// Closes every connection, drains the dispatcher, closes the files. Call once.
+    Final shutdown(std::chrono::milliseconds timeout);
+
+Q_SIGNALS:
+    void snapshotPublished(const FeedScope::PoolSnapshot &snapshot);
+    void overflow(const FeedScope::OverflowEpisode &episode);
+    void warning(const QString &text);
+
+private:
+    void onSnapshot(PoolSnapshot s);
+    void everySecond();
+    void countType(const DataFrame &f);
+
+    EngineConfig m_cfg;
+    std::unique_ptr<PoolHost> m_host;
+    Dispatcher m_dispatcher;
+    SubscriptionRegistry m_registry;
+    SessionLog m_log;
+    MessageInspector m_inspector;
+    std::unique_ptr<FrameRecorder> m_recorder;
+    int m_inspectorConsumer = -1;
+    QHash<QByteArray, int> m_typeOf; ///< pool thread only (the statistics consumer)
+    std::unique_ptr<std::atomic<qint64>[]> m_byType;
+    qsizetype m_typeCount = 0;
+    QTimer m_secondTimer;
+    PoolSnapshot m_last;
+    QDateTime m_startedAt;
+    bool m_shutDown = false;
+};
+
+} // namespace FeedScope

@@ -1,0 +1,74 @@
+#include "inspector.h"
+
+#include "budget.h"
+
+#include <algorithm>
+
+namespace FeedScope {
+
+MessageInspector::MessageInspector(Limits limits) : m_limits(limits) {}
+
+void MessageInspector::evictOldest(Ring &r)
+{
+    const qint64 n = r.messages.front().raw.size();
+    r.bytes -= n;
+    m_bytes -= n;
+    r.messages.pop_front();
+    ++m_evicted;
+}
+
+void MessageInspector::record(const DataFrame &frame)
+{
+    // Wall time of receipt, from the frame's monotonic receive stamp.
+    const qint64 ageMs =
+        frame.receivedNs > 0 ? std::max<qint64>(0, (monotonicNs() - frame.receivedNs) / 1000000) : 0;
+    Message m{QDateTime::currentDateTimeUtc().addMSecs(-ageMs), frame.connection, frame.raw};
+    const qint64 size = frame.raw.size();
+    std::lock_guard lock(m_mutex);
+    Ring &r = m_rings[frame.key];
+    r.messages.push_back(std::move(m));
+    r.bytes += size;
+    m_bytes += size;
+    // The newest message always stays, however large; older ones go first.
+    while (r.messages.size() > 1 &&
+           (static_cast<int>(r.messages.size()) > m_limits.perSubscription ||
+            r.bytes > m_limits.bytesPerSubscription || m_bytes > m_limits.bytesTotal))
+        evictOldest(r);
+}
+
+QList<MessageInspector::Message> MessageInspector::messages(const QByteArray &key) const
+{
+    std::lock_guard lock(m_mutex);
+    QList<Message> out;
+    auto it = m_rings.constFind(key);
+    if (it == m_rings.constEnd())
+        return out;
+    out.reserve(static_cast<qsizetype>(it->messages.size()));
+    for (const Message &m : it->messages)
+        out.append(m);
+    return out;
+}
+
+void MessageInspector::remove(const QByteArray &key)
+{
+    std::lock_guard lock(m_mutex);
+    auto it = m_rings.find(key);
+    if (it == m_rings.end())
+        return;
+    m_bytes -= it->bytes;
+    m_rings.erase(it);
+}
+
+qint64 MessageInspector::bytes() const
+{
+    std::lock_guard lock(m_mutex);
+    return m_bytes;
+}
+
+qint64 MessageInspector::evicted() const
+{
+    std::lock_guard lock(m_mutex);
+    return m_evicted;
+}
+
+} // namespace FeedScope

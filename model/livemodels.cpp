@@ -1,0 +1,390 @@
+#include "livemodels.h"
+
+#include "poolmodels.h"
+
+#include <QJsonArray>
+#include <QJsonDocument>
+
+#include <algorithm>
+
+using namespace Qt::StringLiterals;
+
+namespace FeedScope {
+
+// ---------------------------------------------------------------------------------------------
+// TimeSeriesSet
+
+void TimeSeriesSet::add(const QString &series, qint64 atMs, double value)
+{
+    std::deque<QPointF> &d = m_series[series];
+    d.emplace_back(static_cast<double>(atMs), value);
+    const double oldest = static_cast<double>(atMs - std::chrono::milliseconds(m_window).count());
+    while (!d.empty() && d.front().x() < oldest)
+        d.pop_front();
+}
+
+QList<QPointF> TimeSeriesSet::points(const QString &series) const
+{
+    const auto it = m_series.constFind(series);
+    if (it == m_series.constEnd())
+        return {};
+    return QList<QPointF>(it->cbegin(), it->cend());
+}
+
+QStringList TimeSeriesSet::names(const QString &prefix) const
+{
+    QStringList out;
+    for (auto it = m_series.cbegin(); it != m_series.cend(); ++it)
+        if (it.key().startsWith(prefix))
+            out.append(it.key());
+    out.sort();
+    return out;
+}
+
+void TimeSeriesSet::prune(qint64 nowMs)
+{
+    const double oldest = static_cast<double>(nowMs - std::chrono::milliseconds(m_window).count());
+    for (auto it = m_series.begin(); it != m_series.end();) {
+        while (!it->empty() && it->front().x() < oldest)
+            it->pop_front();
+        it = it->empty() ? m_series.erase(it) : std::next(it);
+    }
+}
+
+qsizetype TimeSeriesSet::pointCount() const
+{
+    qsizetype n = 0;
+    for (const auto &d : m_series)
+        n += static_cast<qsizetype>(d.size());
+    return n;
+}
+
+// ---------------------------------------------------------------------------------------------
+// SessionEventsModel
+
+SessionEventsModel::SessionEventsModel(int capacity, QObject *parent)
+    : QAbstractTableModel(parent), m_capacity(std::max(1, capacity))
+{}
+
+int SessionEventsModel::rowCount(const QModelIndex &parent) const
+{
+    return parent.isValid() ? 0 : static_cast<int>(m_rows.size());
+}
+
+int SessionEventsModel::columnCount(const QModelIndex &parent) const
+{
+    return parent.isValid() ? 0 : ColumnCount;
+}
+
+QVariant SessionEventsModel::headerData(int section, Qt::Orientation orientation, int role) const
+{
+    if (orientation != Qt::Horizontal || role != Qt::DisplayRole)
+        return {};
+    switch (section) {
+    case Seq:
+        return tr("#");
+    case Time:
+        return tr("Time");
+    case Type:
+        return tr("Type");
+    case Summary:
+        return tr("What happened");
+    }
+    return {};
+}
+
+QString SessionEventsModel::summarize(const SessionEvent &e)
+{
+    const QJsonObject &d = e.data;
+    auto str = [&d](const char *k) { return d.value(QLatin1StringView(k)).toString(); };
+    auto num = [&d](const char *k) { return static_cast<qint64>(d.value(QLatin1StringView(k)).toDouble()); };
+    if (e.type == u"connection"_s) {
+        QString t = u"#%1 %2 → %3 (%4)"_s.arg(num("connection")).arg(str("from"), str("to"), str("cause"));
+        if (!str("detail").isEmpty())
+            t += u": "_s + str("detail");
+        return t;
+    }
+    if (e.type == u"reconnect"_s)
+        return u"#%1 %2reconnect after %3: outage %4, data gap %5, %6/%7 restored"_s.arg(num("connection"))
+            .arg(d.value(u"manual"_s).toBool() ? u"manual "_s : QString(), str("cause"),
+                 Format::duration(num("outageMs")), Format::duration(num("dataGapMs")))
+            .arg(num("restored"))
+            .arg(num("total"));
+    if (e.type == u"subscription"_s) {
+        QString t = str("subscription") + u" → "_s + str("state");
+        if (d.contains(u"connection"_s) && num("connection") >= 0)
+            t += u" on #%1"_s.arg(num("connection"));
+        if (!str("error").isEmpty())
+            t += u": "_s + str("error");
+        return t;
+    }
+    if (e.type == u"serverError"_s)
+        return u"#%1 %2: %3"_s.arg(num("connection")).arg(str("kind"), str("text"));
+    if (e.type == u"overflow"_s) {
+        if (str("phase") == u"start"_s)
+            return u"%1 (%2) queue overflowing: %3 dropped, %4 synchronous so far, peak %5"_s
+                .arg(str("consumer"), str("policy"))
+                .arg(num("dropped"))
+                .arg(num("syncFallbacks"))
+                .arg(num("peakDepth"));
+        return u"%1 (%2) overflow over after %3: %4 dropped, %5 synchronous, peak %6"_s
+            .arg(str("consumer"), str("policy"), Format::duration(num("durationMs")))
+            .arg(num("dropped"))
+            .arg(num("syncFallbacks"))
+            .arg(num("peakDepth"));
+    }
+    if (e.type == u"stats"_s)
+        return u"%1/%2 subscriptions active, %3 messages, %4 frames out in the last minute"_s
+            .arg(num("subscriptionsActive"))
+            .arg(num("subscriptionsTotal"))
+            .arg(num("messages"))
+            .arg(num("outgoingUsed"));
+    if (e.type == u"manual"_s) {
+        QString t = str("action");
+        for (auto it = d.begin(); it != d.end(); ++it)
+            if (it.key() != u"action"_s)
+                t +=
+                    u" %1=%2"_s.arg(it.key(), it.value().isString() ? it.value().toString()
+                                                                    : QString::number(it.value().toDouble()));
+        return t;
+    }
+    if (e.type == u"warning"_s)
+        return str("text");
+    return QString::fromUtf8(QJsonDocument(d).toJson(QJsonDocument::Compact));
+}
+
+QVariant SessionEventsModel::data(const QModelIndex &index, int role) const
+{
+    if (!checkIndex(index, CheckIndexOption::IndexIsValid | CheckIndexOption::ParentIsInvalid))
+        return {};
+    const SessionEvent &e = m_rows.at(static_cast<size_t>(index.row()));
+    if (role == KeyRole)
+        return e.seq;
+    if (role == SeverityRole) {
+        if (index.column() != Type)
+            return {};
+        if (e.type == u"serverError"_s || e.type == u"overflow"_s)
+            return QVariant::fromValue(Severity::Bad);
+        if (e.type == u"warning"_s ||
+            (e.type == u"connection"_s && e.data.value(u"to"_s).toString() != u"open"_s))
+            return QVariant::fromValue(Severity::Warning);
+        if (e.type == u"reconnect"_s)
+            return QVariant::fromValue(Severity::Good);
+        return {};
+    }
+    if (role == Qt::ToolTipRole && index.column() == Summary)
+        return QString::fromUtf8(QJsonDocument(e.data).toJson(QJsonDocument::Indented));
+    const bool raw = role == RawValueRole;
+    if (!raw && role != Qt::DisplayRole)
+        return {};
+    switch (index.column()) {
+    case Seq:
+        return e.seq;
+    case Time:
+        return raw ? QVariant(e.at.toMSecsSinceEpoch())
+                   : QVariant(e.at.toLocalTime().toString(u"HH:mm:ss.zzz"_s));
+    case Type:
+        return e.type;
+    case Summary:
+        return summarize(e);
+    }
+    return {};
+}
+
+void SessionEventsModel::enqueue(const SessionEvent &e)
+{
+    m_pending.append(e);
+    if (m_pending.size() > m_capacity) // more than a whole ring in one tick: only the newest matter
+        m_pending.remove(0, m_pending.size() - m_capacity);
+}
+
+void SessionEventsModel::flush()
+{
+    if (m_pending.isEmpty())
+        return;
+    const auto incoming = static_cast<size_t>(m_pending.size());
+    const size_t cap = static_cast<size_t>(m_capacity);
+    const size_t evict =
+        std::min(m_rows.size(), m_rows.size() + incoming > cap ? m_rows.size() + incoming - cap : 0);
+    if (evict > 0) {
+        beginRemoveRows({}, 0, static_cast<int>(evict) - 1);
+        m_rows.erase(m_rows.begin(), m_rows.begin() + static_cast<std::ptrdiff_t>(evict));
+        endRemoveRows();
+    }
+    const int first = static_cast<int>(m_rows.size());
+    beginInsertRows({}, first, first + static_cast<int>(incoming) - 1);
+    m_rows.insert(m_rows.end(), m_pending.cbegin(), m_pending.cend());
+    endInsertRows();
+    m_pending.clear();
+}
+
+void SessionEventsModel::reset(const QList<SessionEvent> &events)
+{
+    beginResetModel();
+    m_pending.clear();
+    const qsizetype skip = std::max<qsizetype>(0, events.size() - m_capacity);
+    m_rows.assign(events.cbegin() + skip, events.cend());
+    endResetModel();
+}
+
+const SessionEvent *SessionEventsModel::eventAt(int row) const
+{
+    return row >= 0 && static_cast<size_t>(row) < m_rows.size() ? &m_rows.at(static_cast<size_t>(row))
+                                                                : nullptr;
+}
+
+// ---------------------------------------------------------------------------------------------
+// DispatcherModel
+
+int DispatcherModel::rowCount(const QModelIndex &parent) const
+{
+    return parent.isValid() ? 0 : static_cast<int>(m_rows.size());
+}
+
+int DispatcherModel::columnCount(const QModelIndex &parent) const
+{
+    return parent.isValid() ? 0 : ColumnCount;
+}
+
+QVariant DispatcherModel::headerData(int section, Qt::Orientation orientation, int role) const
+{
+    if (orientation != Qt::Horizontal || role != Qt::DisplayRole)
+        return {};
+    switch (section) {
+    case Name:
+        return tr("Consumer");
+    case Kind:
+        return tr("Runs");
+    case Policy:
+        return tr("Policy");
+    case Queue:
+        return tr("Queue");
+    case HighWater:
+        return tr("High-water");
+    case ReceivedPerSec:
+        return tr("In/s");
+    case DropsPerSec:
+        return tr("Drops/s");
+    case CoalescedPerSec:
+        return tr("Coalesced/s");
+    case SyncFallbacks:
+        return tr("Sync fallbacks");
+    case LagP50:
+        return tr("Lag p50");
+    case LagP99:
+        return tr("Lag p99");
+    case Received:
+        return tr("Received");
+    case Dropped:
+        return tr("Dropped");
+    }
+    return {};
+}
+
+QVariant DispatcherModel::data(const QModelIndex &index, int role) const
+{
+    if (!checkIndex(index, CheckIndexOption::IndexIsValid | CheckIndexOption::ParentIsInvalid))
+        return {};
+    const Row &r = m_rows.at(index.row());
+    const ConsumerStats &s = r.stats;
+    if (role == KeyRole)
+        return s.name;
+    if (role == SeverityRole) {
+        switch (index.column()) {
+        case Queue:
+            if (s.inlineConsumer)
+                return {};
+            return QVariant::fromValue(s.queued >= s.capacity       ? Severity::Bad
+                                       : s.queued * 2 >= s.capacity ? Severity::Warning
+                                                                    : Severity::Good);
+        case DropsPerSec:
+            return r.dropsPerSec > 0 ? QVariant::fromValue(Severity::Bad) : QVariant();
+        case SyncFallbacks:
+            return s.syncFallbacks > 0 ? QVariant::fromValue(Severity::Warning) : QVariant();
+        default:
+            return {};
+        }
+    }
+    if (role == Qt::TextAlignmentRole)
+        return index.column() >= Queue ? QVariant(Qt::AlignRight | Qt::AlignVCenter)
+                                       : QVariant(Qt::AlignLeft | Qt::AlignVCenter);
+    if (role == Qt::ToolTipRole && index.column() == Queue && !s.inlineConsumer)
+        return tr("%1 of %2 queued").arg(s.queued).arg(s.capacity);
+    const bool raw = role == RawValueRole;
+    if (!raw && role != Qt::DisplayRole)
+        return {};
+    switch (index.column()) {
+    case Name:
+        return s.name;
+    case Kind:
+        return s.inlineConsumer ? tr("inline (I/O thread)") : tr("worker");
+    case Policy:
+        return s.inlineConsumer ? QString() : QString(nameOf(s.policy));
+    case Queue:
+        return raw ? QVariant(s.queued)
+                   : QVariant(s.inlineConsumer ? QString() : u"%1 / %2"_s.arg(s.queued).arg(s.capacity));
+    case HighWater:
+        return raw ? QVariant(s.highWater)
+                   : QVariant(s.inlineConsumer ? QString() : QString::number(s.highWater));
+    case ReceivedPerSec:
+        return raw ? QVariant(r.receivedPerSec) : QVariant(Format::rate(r.receivedPerSec));
+    case DropsPerSec:
+        return raw ? QVariant(r.dropsPerSec) : QVariant(Format::rate(r.dropsPerSec));
+    case CoalescedPerSec:
+        return raw ? QVariant(r.coalescedPerSec) : QVariant(Format::rate(r.coalescedPerSec));
+    case SyncFallbacks:
+        return raw ? QVariant(s.syncFallbacks) : QVariant(QString::number(s.syncFallbacks));
+    case LagP50:
+        return raw ? QVariant(s.lagP50Us) : QVariant(Format::micros(s.lagP50Us));
+    case LagP99:
+        return raw ? QVariant(s.lagP99Us) : QVariant(Format::micros(s.lagP99Us));
+    case Received:
+        return raw ? QVariant(s.received) : QVariant(QString::number(s.received));
+    case Dropped:
+        return raw ? QVariant(s.dropped) : QVariant(QString::number(s.dropped));
+    }
+    return {};
+}
+
+void DispatcherModel::applyStats(const QList<ConsumerStats> &stats, qint64 nowMs)
+{
+    // Consumers are only ever added (in order), so rows are appended and never move.
+    if (stats.size() < m_rows.size()) {
+        beginResetModel();
+        m_rows.clear();
+        endResetModel();
+    }
+    if (stats.size() > m_rows.size()) {
+        beginInsertRows({}, static_cast<int>(m_rows.size()), static_cast<int>(stats.size()) - 1);
+        for (qsizetype i = m_rows.size(); i < stats.size(); ++i)
+            m_rows.append(Row{stats.at(i), 0, 0, 0, stats.at(i), nowMs});
+        endInsertRows();
+    }
+    for (qsizetype i = 0; i < stats.size(); ++i) {
+        Row &r = m_rows[i];
+        const ConsumerStats &s = stats.at(i);
+        r.stats = s;
+        const double dt = static_cast<double>(nowMs - r.baseAtMs) / 1000.0;
+        if (dt >= 0.5) { // rates over at least half a second, so a 10 Hz tick does not jitter
+            r.receivedPerSec = static_cast<double>(s.received - r.base.received) / dt;
+            r.dropsPerSec = static_cast<double>(s.dropped - r.base.dropped) / dt;
+            r.coalescedPerSec = static_cast<double>(s.coalesced - r.base.coalesced) / dt;
+            r.base = s;
+            r.baseAtMs = nowMs;
+        }
+    }
+    if (!m_rows.isEmpty())
+        Q_EMIT dataChanged(index(0, 0), index(static_cast<int>(m_rows.size()) - 1, ColumnCount - 1));
+}
+
+const ConsumerStats *DispatcherModel::statsAt(int row) const
+{
+    return row >= 0 && row < m_rows.size() ? &m_rows.at(row).stats : nullptr;
+}
+
+double DispatcherModel::dropsPerSecond(int row) const
+{
+    return row >= 0 && row < m_rows.size() ? m_rows.at(row).dropsPerSec : 0;
+}
+
+} // namespace FeedScope

@@ -1,0 +1,114 @@
+#pragma once
+
+#include "dispatcher.h"
+#include "sessionlog.h"
+
+#include <QAbstractTableModel>
+#include <QHash>
+#include <QPointF>
+
+#include <deque>
+
+namespace FeedScope {
+
+/// Fixed-window time series for charts: per named series, points (x = wall ms since epoch) no
+/// older than the window. Appending is O(1); old points fall off the front.
+class TimeSeriesSet
+{
+public:
+    explicit TimeSeriesSet(std::chrono::seconds window = std::chrono::seconds(300)) : m_window(window) {}
+    void add(const QString &series, qint64 atMs, double value);
+    QList<QPointF> points(const QString &series) const;
+    /// Names starting with @p prefix, sorted.
+    QStringList names(const QString &prefix = {}) const;
+    /// Drops points older than the window before @p nowMs, and series left empty.
+    void prune(qint64 nowMs);
+    std::chrono::seconds window() const { return m_window; }
+    qsizetype pointCount() const;
+
+private:
+    std::chrono::seconds m_window;
+    QHash<QString, std::deque<QPointF>> m_series;
+};
+
+/// The session's events for a filterable view: a bounded ring fed in batches (insert and evict
+/// once per UI tick, never one signal per event).
+class SessionEventsModel final : public QAbstractTableModel
+{
+    Q_OBJECT
+
+public:
+    enum Column { Seq, Time, Type, Summary, ColumnCount };
+    Q_ENUM(Column)
+
+    explicit SessionEventsModel(int capacity = 5000, QObject *parent = nullptr);
+    int rowCount(const QModelIndex &parent = {}) const override;
+    int columnCount(const QModelIndex &parent = {}) const override;
+    QVariant data(const QModelIndex &index, int role) const override;
+    QVariant headerData(int section, Qt::Orientation orientation, int role) const override;
+
+    /// Buffers @p e until the next flush().
+    void enqueue(const SessionEvent &e);
+    /// Applies what was buffered: one eviction and one insertion at most.
+    void flush();
+    /// Replaces everything (an imported session).
+    void reset(const QList<SessionEvent> &events);
+    const SessionEvent *eventAt(int row) const;
+    int capacity() const { return m_capacity; }
+
+    /// One line saying what happened, for the view and the CSV summary.
+    static QString summarize(const SessionEvent &e);
+
+private:
+    std::deque<SessionEvent> m_rows;
+    QList<SessionEvent> m_pending;
+    int m_capacity;
+};
+
+/// One row per dispatcher consumer: queue depth now, high-water, capacity, drops/s,
+/// coalesced/s, synchronous fallbacks, dispatch lag p50/p99 and the totals.
+class DispatcherModel final : public QAbstractTableModel
+{
+    Q_OBJECT
+
+public:
+    enum Column {
+        Name,
+        Kind,
+        Policy,
+        Queue,
+        HighWater,
+        ReceivedPerSec,
+        DropsPerSec,
+        CoalescedPerSec,
+        SyncFallbacks,
+        LagP50,
+        LagP99,
+        Received,
+        Dropped,
+        ColumnCount
+    };
+    Q_ENUM(Column)
+
+    using QAbstractTableModel::QAbstractTableModel;
+    int rowCount(const QModelIndex &parent = {}) const override;
+    int columnCount(const QModelIndex &parent = {}) const override;
+    QVariant data(const QModelIndex &index, int role) const override;
+    QVariant headerData(int section, Qt::Orientation orientation, int role) const override;
+
+    void applyStats(const QList<ConsumerStats> &stats, qint64 nowMs);
+    const ConsumerStats *statsAt(int row) const;
+    double dropsPerSecond(int row) const;
+
+private:
+    struct Row
+    {
+        ConsumerStats stats;
+        double receivedPerSec = 0, dropsPerSec = 0, coalescedPerSec = 0;
+        ConsumerStats base; ///< the counts at the last rate sample
+        qint64 baseAtMs = -1;
+    };
+    QList<Row> m_rows;
+};
+
+} // namespace FeedScope

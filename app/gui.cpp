@@ -3,6 +3,7 @@
 #include "cli.h"
 #include "demoserver.h"
 #include "mainwindow.h"
+#include "metrics.h"
 #include "poolcontroller.h"
 #include "poolmodels.h"
 #include "simfeed.h"
@@ -68,6 +69,16 @@ int runGui(const Options &o)
     if (QString error; !controller.start(&error)) {
         std::fprintf(stderr, "feedscope: %s\n", qPrintable(error));
         return Cli::ExitFatal;
+    }
+    std::unique_ptr<MetricsServer> metrics;
+    if (o.metricsPort >= 0) {
+        metrics = std::make_unique<MetricsServer>(&controller.engine());
+        metrics->setPerSubscriptionSeries(o.metricsPerSubscription);
+        QString error;
+        if (metrics->listen(o.metricsBind, static_cast<quint16>(o.metricsPort), &error) == 0) {
+            std::fprintf(stderr, "feedscope: %s\n", qPrintable(error));
+            return Cli::ExitFatal;
+        }
     }
     MainWindow window(controller.connections(), controller.subscriptions(), controller.reconnects());
     window.setDemoMode(o.demo);

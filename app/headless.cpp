@@ -3,6 +3,7 @@
 #include "cli.h"
 #include "demoserver.h"
 #include "engine.h"
+#include "metrics.h"
 #include "report.h"
 #include "simfeed.h"
 #include "unixsignals.h"
@@ -44,6 +45,23 @@ int runHeadless(const Options &o, qint64 startedMonotonicMs)
     QObject::connect(&engine, &Engine::warning, qApp, [](const QString &w) {
         std::fprintf(stderr, "feedscope: warning: %s\n", qPrintable(w));
     });
+    std::unique_ptr<MetricsServer> metrics;
+    if (o.metricsPort >= 0) {
+        metrics = std::make_unique<MetricsServer>(&engine);
+        metrics->setPerSubscriptionSeries(o.metricsPerSubscription);
+        QString error;
+        const quint16 port = metrics->listen(o.metricsBind, static_cast<quint16>(o.metricsPort), &error);
+        if (port == 0) {
+            std::fprintf(stderr, "feedscope: %s\n", qPrintable(error));
+            return Cli::ExitFatal;
+        }
+        // The actual port (with --metrics-port 0) for scripts and tests to read.
+        std::fprintf(stderr, "feedscope: metrics on http://%s:%u/metrics\n",
+                     qPrintable(o.metricsBind.protocol() == QAbstractSocket::IPv6Protocol
+                                    ? u"[%1]"_s.arg(o.metricsBind.toString())
+                                    : o.metricsBind.toString()),
+                     port);
+    }
     const QString consumer = o.subscriptionsFile.isEmpty() ? u"demo"_s : u"subscriptions-file"_s;
     for (const Hl::Subscription &s : o.subscriptions)
         engine.subscribe(s, consumer);

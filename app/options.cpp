@@ -49,7 +49,12 @@ std::optional<Options> parseOptions(const QStringList &arguments, QString *error
         {u"session-log"_s, u"Append the session's events to this JSONL file."_s, u"file"_s},
         {u"record"_s, u"Record every received data frame to this JSONL file (replayable by feedscope-sim)."_s,
          u"file"_s},
-        {u"metrics-port"_s, u"Serve Prometheus metrics on this port (127.0.0.1)."_s, u"n"_s},
+        {u"metrics-port"_s,
+         u"Serve /metrics (Prometheus), /healthz and /report on this port (0: any free one)."_s, u"n"_s},
+        {u"metrics-bind"_s, u"Address the metrics endpoint listens on (default 127.0.0.1)."_s, u"address"_s},
+        {u"metrics-per-subscription"_s,
+         u"Also export one series per subscription, for at most N subscriptions (default 0: none)."_s,
+         u"n"_s},
         {u"screenshot"_s, u"GUI: save a PNG of the main window after --screenshot-delay-ms, then quit."_s,
          u"file"_s},
         {u"screenshot-delay-ms"_s, u"Delay before --screenshot (default 5000)."_s, u"n"_s},
@@ -113,9 +118,10 @@ std::optional<Options> parseOptions(const QStringList &arguments, QString *error
     const auto duration = Cli::intOption(p, u"duration-s"_s, 0, 1, 365LL * 86400, error);
     const auto metrics = Cli::intOption(p, u"metrics-port"_s, -1, 0, 65535, error);
     const auto shotDelay = Cli::intOption(p, u"screenshot-delay-ms"_s, 5000, 0, 600000, error);
+    const auto perSubMetrics = Cli::intOption(p, u"metrics-per-subscription"_s, 0, 0, 10000, error);
     const auto staleFactor = Cli::doubleOption(p, u"data-stale-factor"_s, 3, 0.01, 1000, error);
     if (!maxConn || !perConn || !ping || !stale || !rate || !capacity || !threads || !duration || !metrics ||
-        !shotDelay || !dispatchThreads || !staleFactor)
+        !shotDelay || !dispatchThreads || !staleFactor || !perSubMetrics)
         return std::nullopt;
     o.pool.dataStaleFactor = *staleFactor;
     o.dispatchThreads = static_cast<int>(*dispatchThreads);
@@ -150,9 +156,18 @@ std::optional<Options> parseOptions(const QStringList &arguments, QString *error
     o.reportFile = p.value(u"report"_s);
     o.recordFile = p.value(u"record"_s);
     o.sessionLogFile = p.value(u"session-log"_s);
-    if (o.metricsPort >= 0) {
-        *error = u"--metrics-port is not available in this version yet"_s;
-        return std::nullopt;
+    o.metricsPerSubscription = static_cast<int>(*perSubMetrics);
+    if (p.isSet(u"metrics-bind"_s)) {
+        if (o.metricsPort < 0) {
+            *error = u"--metrics-bind needs --metrics-port"_s;
+            return std::nullopt;
+        }
+        o.metricsBind = QHostAddress(p.value(u"metrics-bind"_s));
+        if (o.metricsBind.isNull()) {
+            *error = u"--metrics-bind must be an IPv4 or IPv6 address (got \"%1\")"_s.arg(
+                p.value(u"metrics-bind"_s));
+            return std::nullopt;
+        }
     }
     if (p.isSet(u"demo-fault"_s) && !o.demo) {
         *error = u"--demo-fault needs the demo feed"_s;

@@ -4,6 +4,7 @@
 #include "pooltypes.h"
 #include "subscription.h"
 
+#include <QHostAddress>
 #include <QList>
 #include <QString>
 #include <QStringList>
@@ -27,7 +28,9 @@ struct Options
     int dispatchThreads = 2; ///< --dispatch-threads, else FEEDSCOPE_DISPATCH_THREADS, else 2
     QString recordFile;
     QString sessionLogFile;
-    int metricsPort = -1;
+    int metricsPort = -1; ///< -1: no metrics endpoint
+    QHostAddress metricsBind{QHostAddress::LocalHost};
+    int metricsPerSubscription = 0;
     QStringList demoFaults; ///< simulator fault specs for --demo
     QString screenshotFile; ///< GUI: save a picture of the window and quit
     qint64 screenshotDelayMs = 5000;

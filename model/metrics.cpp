@@ -1,0 +1,402 @@
+#include "metrics.h"
+
+#include "engine.h"
+#include "report.h"
+
+#include <QHttpServer>
+#include <QHttpServerResponse>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QTcpServer>
+
+#include <cmath>
+
+using namespace Qt::StringLiterals;
+
+namespace FeedScope {
+
+// ---------------------------------------------------------------------------------------------
+// PromWriter
+
+QString PromWriter::escapeLabel(const QString &value)
+{
+    QString out;
+    out.reserve(value.size());
+    for (QChar c : value) {
+        if (c == u'\\')
+            out += u"\\\\"_s;
+        else if (c == u'"')
+            out += u"\\\""_s;
+        else if (c == u'\n')
+            out += u"\\n"_s;
+        else
+            out += c;
+    }
+    return out;
+}
+
+QByteArray PromWriter::number(double v)
+{
+    if (std::isnan(v))
+        return "NaN";
+    if (std::isinf(v))
+        return v > 0 ? "+Inf" : "-Inf";
+    if (v == std::floor(v) && std::fabs(v) < 1e15)
+        return QByteArray::number(static_cast<qint64>(v));
+    return QByteArray::number(v, 'g', 15);
+}
+
+void PromWriter::family(const char *name, Type type, const char *help)
+{
+    static constexpr const char *types[] = {"counter", "gauge", "histogram"};
+    m_out += "# HELP ";
+    m_out += name;
+    m_out += ' ';
+    m_out += help; // our own texts: no backslash or newline to escape
+    m_out += "\n# TYPE ";
+    m_out += name;
+    m_out += ' ';
+    m_out += types[static_cast<int>(type)];
+    m_out += '\n';
+}
+
+void PromWriter::line(const QByteArray &name, Labels labels, const QString &extraKey,
+                      const QString &extraValue, double value)
+{
+    m_out += name;
+    if (labels.size() > 0 || !extraKey.isEmpty()) {
+        m_out += '{';
+        bool first = true;
+        auto add = [&](const QByteArray &k, const QString &v) {
+            if (!first)
+                m_out += ',';
+            first = false;
+            m_out += k;
+            m_out += "=\"";
+            m_out += escapeLabel(v).toUtf8();
+            m_out += '"';
+        };
+        for (const auto &[k, v] : labels)
+            add(QByteArray(k), v);
+        if (!extraKey.isEmpty())
+            add(extraKey.toLatin1(), extraValue);
+        m_out += '}';
+    }
+    m_out += ' ';
+    m_out += number(value);
+    m_out += '\n';
+}
+
+void PromWriter::sample(const char *name, Labels labels, double value)
+{
+    line(QByteArray(name), labels, {}, {}, value);
+}
+
+void PromWriter::histogram(const char *name, Labels labels, const QList<double> &bounds,
+                           const QList<qint64> &counts, double sum)
+{
+    const QByteArray base(name);
+    qint64 cumulative = 0;
+    for (qsizetype i = 0; i < bounds.size(); ++i) {
+        cumulative += counts.value(i);
+        line(base + "_bucket", labels, u"le"_s, QString::fromLatin1(number(bounds.at(i))),
+             static_cast<double>(cumulative));
+    }
+    cumulative += counts.value(bounds.size());
+    line(base + "_bucket", labels, u"le"_s, u"+Inf"_s, static_cast<double>(cumulative));
+    line(base + "_sum", labels, {}, {}, sum);
+    line(base + "_count", labels, {}, {}, static_cast<double>(cumulative));
+}
+
+// ---------------------------------------------------------------------------------------------
+// renderMetrics
+
+QByteArray renderMetrics(const MetricsInput &in)
+{
+    using T = PromWriter::Type;
+    PromWriter w;
+    const PoolSnapshot &s = in.snapshot;
+    auto num = [](qint64 v) { return static_cast<double>(v); };
+
+    w.family("feedscope_start_time_seconds", T::Gauge, "Start time of the process, seconds since the epoch.");
+    w.sample("feedscope_start_time_seconds", {}, in.startTimeS);
+    w.family("feedscope_build_info", T::Gauge, "FeedScope's version.");
+    w.sample("feedscope_build_info", {{"version", QStringLiteral(FEEDSCOPE_VERSION)}}, 1);
+
+    // Connections
+    w.family("feedscope_connections", T::Gauge, "Connections of the pool by state.");
+    for (ConnState st : {ConnState::Idle, ConnState::Connecting, ConnState::Open, ConnState::Closing,
+                         ConnState::Backoff, ConnState::Stopped}) {
+        int n = 0;
+        for (const ConnectionStatus &c : s.connections)
+            n += c.state == st;
+        w.sample("feedscope_connections", {{"state", QString(nameOf(st))}}, n);
+    }
+    w.family("feedscope_connection_up", T::Gauge, "1 when the connection is open.");
+    for (const ConnectionStatus &c : s.connections)
+        w.sample("feedscope_connection_up", {{"connection", QString::number(c.id)}},
+                 c.state == ConnState::Open);
+    w.family("feedscope_connection_rtt_seconds", T::Gauge, "Last ping round-trip time of the connection.");
+    for (const ConnectionStatus &c : s.connections)
+        if (c.rttMs >= 0)
+            w.sample("feedscope_connection_rtt_seconds", {{"connection", QString::number(c.id)}},
+                     c.rttMs / 1000.0);
+    w.family("feedscope_connection_messages_received_total", T::Counter,
+             "Frames received on the connection.");
+    for (const ConnectionStatus &c : s.connections)
+        w.sample("feedscope_connection_messages_received_total", {{"connection", QString::number(c.id)}},
+                 num(c.messagesIn));
+    w.family("feedscope_connection_bytes_received_total", T::Counter, "Bytes received on the connection.");
+    for (const ConnectionStatus &c : s.connections)
+        w.sample("feedscope_connection_bytes_received_total", {{"connection", QString::number(c.id)}},
+                 num(c.bytesIn));
+    w.family("feedscope_reconnects_total", T::Counter, "Reconnects by connection and cause.");
+    for (const auto &[key, n] : in.reconnects)
+        w.sample("feedscope_reconnects_total",
+                 {{"connection", QString::number(key.first)}, {"cause", key.second}}, num(n));
+    w.family("feedscope_reconnect_duration_seconds", T::Histogram,
+             "Down to the last subscription restored, per reconnect.");
+    QList<double> rb(ReconnectBucketsS.cbegin(), ReconnectBucketsS.cend());
+    QList<qint64> rc(in.reconnectBuckets.cbegin(), in.reconnectBuckets.cend());
+    w.histogram("feedscope_reconnect_duration_seconds", {}, rb, rc, in.reconnectSecondsSum);
+    w.family("feedscope_new_connections_last_minute", T::Gauge,
+             "New connections opened in the last 60 s (the server allows 30).");
+    w.sample("feedscope_new_connections_last_minute", {}, s.counters.newConnectionsLastMinute);
+
+    // Subscriptions
+    w.family("feedscope_subscriptions", T::Gauge, "Subscriptions by state.");
+    for (SubState st : {SubState::Pending, SubState::Active, SubState::Restoring, SubState::Rejected,
+                        SubState::Failed, SubState::Unplaceable}) {
+        int n = 0;
+        for (const SubscriptionStatus &x : s.subscriptions)
+            n += x.state == st;
+        w.sample("feedscope_subscriptions", {{"state", QString(nameOf(st))}}, n);
+    }
+    QMap<QString, int> byType;
+    int stale = 0;
+    for (const SubscriptionStatus &x : s.subscriptions) {
+        ++byType[x.subscription.type()];
+        stale += x.stale;
+    }
+    w.family("feedscope_subscriptions_by_type", T::Gauge, "Subscriptions by type.");
+    for (auto it = byType.cbegin(); it != byType.cend(); ++it)
+        w.sample("feedscope_subscriptions_by_type", {{"type", it.key()}}, it.value());
+    w.family("feedscope_stale_subscriptions", T::Gauge,
+             "Active subscriptions whose data is older than the cadence of their type allows.");
+    w.sample("feedscope_stale_subscriptions", {}, stale);
+    w.family("feedscope_data_messages_total", T::Counter, "Data messages routed, by subscription type.");
+    const QList<Hl::TypeSpec> &types = Hl::catalogue();
+    for (qsizetype i = 0; i < types.size() && i < in.messagesByType.size(); ++i)
+        if (in.messagesByType.at(i) > 0 || byType.contains(QLatin1StringView(types.at(i).type)))
+            w.sample("feedscope_data_messages_total", {{"type", QString::fromLatin1(types.at(i).type)}},
+                     num(in.messagesByType.at(i)));
+    if (in.perSubscriptionSeries > 0) {
+        // Behind an option and capped: one series per subscription is unbounded cardinality.
+        w.family("feedscope_subscription_messages_total", T::Counter, "Data messages of one subscription.");
+        int n = 0;
+        for (const SubscriptionStatus &x : s.subscriptions) {
+            if (n++ >= in.perSubscriptionSeries)
+                break;
+            w.sample("feedscope_subscription_messages_total",
+                     {{"subscription", QString::fromUtf8(x.subscription.canonical())}}, num(x.messages));
+        }
+        w.family("feedscope_subscription_last_message_age_seconds", T::Gauge,
+                 "Age of the last data message of one subscription.");
+        n = 0;
+        for (const SubscriptionStatus &x : s.subscriptions) {
+            if (n++ >= in.perSubscriptionSeries)
+                break;
+            if (x.lastAgeMs >= 0)
+                w.sample("feedscope_subscription_last_message_age_seconds",
+                         {{"subscription", QString::fromUtf8(x.subscription.canonical())}},
+                         x.lastAgeMs / 1000.0);
+        }
+    }
+
+    // Dispatcher
+    w.family("feedscope_dispatcher_queue_depth", T::Gauge, "Frames waiting in the consumer's queue.");
+    for (const ConsumerStats &c : in.dispatcher)
+        w.sample("feedscope_dispatcher_queue_depth", {{"consumer", c.name}}, num(c.queued));
+    w.family("feedscope_dispatcher_queue_high_water", T::Gauge, "Deepest the consumer's queue has been.");
+    for (const ConsumerStats &c : in.dispatcher)
+        w.sample("feedscope_dispatcher_queue_high_water", {{"consumer", c.name}}, num(c.highWater));
+    w.family("feedscope_dispatcher_queue_capacity", T::Gauge, "Bound of the consumer's queue (0: inline).");
+    for (const ConsumerStats &c : in.dispatcher)
+        w.sample("feedscope_dispatcher_queue_capacity", {{"consumer", c.name}}, num(c.capacity));
+    auto policyOf = [](const ConsumerStats &c) {
+        return c.inlineConsumer ? u"inline"_s : QString(nameOf(c.policy));
+    };
+    const std::pair<const char *, qint64 ConsumerStats::*> counters[] = {
+        {"feedscope_dispatcher_received_total", &ConsumerStats::received},
+        {"feedscope_dispatcher_delivered_total", &ConsumerStats::delivered},
+        {"feedscope_dispatcher_dropped_total", &ConsumerStats::dropped},
+        {"feedscope_dispatcher_coalesced_total", &ConsumerStats::coalesced},
+        {"feedscope_dispatcher_sync_fallbacks_total", &ConsumerStats::syncFallbacks},
+    };
+    const char *counterHelp[] = {
+        "Frames offered to the consumer.", "Frames the consumer has been given.",
+        "Frames dropped by the consumer's policy.",
+        "Frames superseded by a newer one of the same subscription (coalesce-latest).",
+        "Frames a lossless consumer ran synchronously on the I/O thread (queue full)."};
+    for (size_t i = 0; i < std::size(counters); ++i) {
+        w.family(counters[i].first, T::Counter, counterHelp[i]);
+        for (const ConsumerStats &c : in.dispatcher)
+            w.sample(counters[i].first, {{"consumer", c.name}, {"policy", policyOf(c)}},
+                     num(c.*(counters[i].second)));
+    }
+    w.family("feedscope_dispatch_lag_seconds", T::Histogram, "Receive to delivery, per consumer.");
+    QList<double> lb;
+    for (qint64 us : LagBucketBoundsUs)
+        lb.append(static_cast<double>(us) / 1e6);
+    for (const ConsumerStats &c : in.dispatcher)
+        w.histogram("feedscope_dispatch_lag_seconds", {{"consumer", c.name}}, lb,
+                    QList<qint64>(c.lagBuckets.cbegin(), c.lagBuckets.cend()), c.lagSumUs / 1e6);
+
+    // Outgoing budget and errors
+    w.family("feedscope_outgoing_budget_used_ratio", T::Gauge,
+             "Client frames sent in the last 60 s over the configured budget.");
+    w.sample("feedscope_outgoing_budget_used_ratio", {},
+             s.counters.outgoingCapacity > 0
+                 ? static_cast<double>(s.counters.outgoingUsed) / s.counters.outgoingCapacity
+                 : 0.0);
+    w.family("feedscope_outgoing_queued", T::Gauge, "Client frames waiting for the outgoing budget.");
+    w.sample("feedscope_outgoing_queued", {}, s.counters.outgoingQueued);
+    w.family("feedscope_server_errors_total", T::Counter, "Error frames from the server, by kind.");
+    for (auto it = s.counters.serverErrorsByKind.cbegin(); it != s.counters.serverErrorsByKind.cend(); ++it)
+        w.sample("feedscope_server_errors_total", {{"kind", it.key()}}, num(it.value()));
+    w.family("feedscope_malformed_frames_total", T::Counter, "Frames that could not be decoded, by reason.");
+    for (int e = 1; e < Hl::DecodeErrorCount; ++e) {
+        qint64 n = 0;
+        for (const ConnectionStatus &c : s.connections)
+            n += c.malformed[static_cast<size_t>(e)];
+        w.sample("feedscope_malformed_frames_total",
+                 {{"reason", QString(Hl::nameOf(static_cast<Hl::DecodeError>(e)))}}, num(n));
+    }
+    w.family("feedscope_oversized_frames_total", T::Counter, "Frames larger than the maximum frame size.");
+    w.sample("feedscope_oversized_frames_total", {}, num(s.counters.oversizedFrames));
+    w.family("feedscope_unrouted_frames_total", T::Counter,
+             "Data frames for no subscription of their connection.");
+    w.sample("feedscope_unrouted_frames_total", {}, num(s.counters.unroutedFrames));
+    return w.take();
+}
+
+// ---------------------------------------------------------------------------------------------
+// health
+
+Health health(const PoolSnapshot &s)
+{
+    constexpr int MaxListed = 20;
+    QJsonArray badConnections;
+    int open = 0;
+    for (const ConnectionStatus &c : s.connections) {
+        if (c.state == ConnState::Open) {
+            ++open;
+            continue;
+        }
+        if (badConnections.size() < MaxListed)
+            badConnections.append(QJsonObject{{u"id"_s, c.id},
+                                              {u"state"_s, QString(nameOf(c.state))},
+                                              {u"lastCause"_s, QString(nameOf(c.lastCause))},
+                                              {u"detail"_s, c.lastDetail}});
+    }
+    QJsonArray badSubs;
+    int active = 0;
+    for (const SubscriptionStatus &x : s.subscriptions) {
+        if (x.state == SubState::Active) {
+            ++active;
+            continue;
+        }
+        if (badSubs.size() < MaxListed) {
+            QJsonObject o{{u"subscription"_s, QString::fromUtf8(x.subscription.canonical())},
+                          {u"state"_s, QString(nameOf(x.state))}};
+            if (!x.error.isEmpty())
+                o.insert(u"error"_s, x.error);
+            badSubs.append(o);
+        }
+    }
+    Health h;
+    const auto connTotal = static_cast<int>(s.connections.size());
+    const auto subTotal = static_cast<int>(s.subscriptions.size());
+    h.healthy = s.at.isValid() && open == connTotal && active == subTotal && connTotal > 0;
+    h.body = QJsonObject{
+        {u"status"_s, h.healthy ? u"ok"_s : u"unhealthy"_s},
+        {u"at"_s, s.at.toString(Qt::ISODateWithMs)},
+        {u"connections"_s,
+         QJsonObject{{u"open"_s, open}, {u"total"_s, connTotal}, {u"notOpen"_s, badConnections}}},
+        {u"subscriptions"_s,
+         QJsonObject{{u"active"_s, active}, {u"total"_s, subTotal}, {u"notActive"_s, badSubs}}},
+    };
+    if (!s.at.isValid())
+        h.body.insert(u"reason"_s, u"no snapshot yet"_s);
+    else if (connTotal == 0)
+        h.body.insert(u"reason"_s, u"no connection"_s);
+    return h;
+}
+
+// ---------------------------------------------------------------------------------------------
+// MetricsServer
+
+MetricsServer::MetricsServer(Engine *engine, QObject *parent)
+    : QObject(parent), m_engine(engine), m_http(std::make_unique<QHttpServer>())
+{
+    m_counts.startTimeS = static_cast<double>(engine->startedAt().toMSecsSinceEpoch()) / 1000.0;
+    connect(engine->pool(), &ConnectionPool::reconnectFinished, this, [this](const ReconnectRecord &r) {
+        ++m_counts.reconnects[{r.connection, QString(nameOf(r.cause))}];
+        if (r.durationMs < 0)
+            return;
+        const double secs = static_cast<double>(r.durationMs) / 1000.0;
+        const auto b = std::lower_bound(ReconnectBucketsS.cbegin(), ReconnectBucketsS.cend(), secs);
+        ++m_counts.reconnectBuckets[static_cast<size_t>(b - ReconnectBucketsS.cbegin())];
+        m_counts.reconnectSecondsSum += secs;
+        ++m_counts.reconnectCount;
+    });
+    m_http->route(u"/metrics"_s, [this] {
+        ++m_scrapes;
+        return QHttpServerResponse("text/plain; version=0.0.4; charset=utf-8", renderMetrics(input()));
+    });
+    m_http->route(u"/healthz"_s, [this] {
+        const Health h = health(m_engine->lastSnapshot());
+        return QHttpServerResponse("application/json", QJsonDocument(h.body).toJson(QJsonDocument::Compact),
+                                   h.healthy ? QHttpServerResponse::StatusCode::Ok
+                                             : QHttpServerResponse::StatusCode::ServiceUnavailable);
+    });
+    m_http->route(u"/report"_s, [this] {
+        const ReportMeta meta{m_engine->startedAt(),
+                              m_engine->startedAt().msecsTo(QDateTime::currentDateTimeUtc()),
+                              m_engine->config().pool.url.toString()};
+        return QHttpServerResponse(
+            buildReport(m_engine->lastSnapshot(), m_engine->dispatcherFigures(), meta));
+    });
+}
+
+MetricsServer::~MetricsServer() = default;
+
+quint16 MetricsServer::listen(const QHostAddress &address, quint16 port, QString *error)
+{
+    const quint16 got = m_http->listen(address, port);
+    if (got == 0 && error)
+        *error = u"cannot serve metrics on %1:%2 (the port is taken or not allowed)"_s.arg(address.toString())
+                     .arg(port);
+    return got;
+}
+
+QList<QPair<QHostAddress, quint16>> MetricsServer::listening() const
+{
+    QList<QPair<QHostAddress, quint16>> out;
+    for (const QTcpServer *t : m_http->servers())
+        if (t->isListening())
+            out.append({t->serverAddress(), t->serverPort()});
+    return out;
+}
+
+MetricsInput MetricsServer::input() const
+{
+    MetricsInput in = m_counts;
+    in.snapshot = m_engine->lastSnapshot();
+    in.dispatcher = m_engine->dispatcherStats();
+    in.messagesByType = m_engine->messagesByType();
+    in.perSubscriptionSeries = m_perSubscription;
+    return in;
+}
+
+} // namespace FeedScope

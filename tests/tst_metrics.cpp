@@ -6,6 +6,7 @@
 #include "simulator.h"
 #include "testutil.h"
 
+#include <QFile>
 #include <QJsonArray>
 #include <QNetworkAccessManager>
 #include <QNetworkInterface>
@@ -59,6 +60,7 @@ private Q_SLOTS:
     void exposition();
     void liveEndpoints();
     void loopbackOnlyByDefault();
+    void grafanaDashboardUsesRealSeries();
 };
 
 void tst_Metrics::exposition()
@@ -244,6 +246,36 @@ void tst_Metrics::loopbackOnlyByDefault()
     }
     if (others == 0)
         qInfo("no non-loopback IPv4 address on this machine: only the bound address was checked");
+}
+
+void tst_Metrics::grafanaDashboardUsesRealSeries()
+{
+    // Every series the shipped dashboard queries is one the endpoint exports.
+    QFile f(QStringLiteral(FEEDSCOPE_TESTDATA "/../../packaging/grafana-dashboard.json"));
+    QVERIFY(f.open(QIODevice::ReadOnly));
+    const QJsonDocument doc = QJsonDocument::fromJson(f.readAll());
+    QVERIFY(doc.isObject());
+    MetricsInput in;
+    in.messagesByType = QList<qint64>(Hl::catalogue().size(), 0);
+    const QByteArray text = renderMetrics(in);
+    static const QRegularExpression name(u"feedscope_[a-z_]+"_s);
+    int checked = 0;
+    for (const QJsonValue &p : doc[u"panels"_s].toArray()) {
+        for (const QJsonValue &t : p[u"targets"_s].toArray()) {
+            auto it = name.globalMatch(t[u"expr"_s].toString());
+            while (it.hasNext()) {
+                QString n = it.next().captured();
+                for (const char *suffix : {"_bucket", "_count", "_sum"})
+                    if (n.endsWith(QLatin1StringView(suffix)) &&
+                        text.contains(
+                            QByteArray("# TYPE " + n.chopped(qstrlen(suffix)).toUtf8() + " histogram")))
+                        n.chop(qstrlen(suffix));
+                QVERIFY2(text.contains(QByteArray("# TYPE " + n.toUtf8() + ' ')), qPrintable(n));
+                ++checked;
+            }
+        }
+    }
+    QVERIFY(checked >= 15);
 }
 
 QTEST_GUILESS_MAIN(tst_Metrics)

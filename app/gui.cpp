@@ -12,6 +12,7 @@
 #include <QGuiApplication>
 #include <QIcon>
 #include <QStatusBar>
+#include <QTabWidget>
 #include <QTableView>
 #include <QTimer>
 
@@ -80,15 +81,9 @@ int runGui(const Options &o)
             return Cli::ExitFatal;
         }
     }
-    MainWindow window(controller.connections(), controller.subscriptions(), controller.reconnects());
+    MainWindow window(&controller);
     window.setDemoMode(o.demo);
     window.setEndpoint(o.demo ? QObject::tr("demo feed %1").arg(cfg.url.toString()) : cfg.url.toString());
-    QObject::connect(&controller, &PoolController::updated, &window,
-                     [&] { window.setSummary(controller.summary(), controller.messagesPerSecond()); });
-    QObject::connect(&controller, &PoolController::warning, &window,
-                     [&window](const QString &w) { window.statusBar()->showMessage(w, 8000); });
-    QObject::connect(&window, &MainWindow::reconnectRequested, &controller, &PoolController::reconnect);
-    QObject::connect(&window, &MainWindow::reconnectAllRequested, &controller, &PoolController::reconnectAll);
     if (demo) {
         QObject::connect(&window, &MainWindow::chaosRequested, &window, [&](ChaosAction a, int connection) {
             using Sim::Fault;
@@ -137,12 +132,23 @@ int runGui(const Options &o)
 
     if (!o.screenshotFile.isEmpty()) {
         QTimer::singleShot(std::chrono::milliseconds(o.screenshotDelayMs), &window, [&window, &o] {
-            for (QTableView *v :
-                 {window.connectionsView(), window.subscriptionsView(), window.reconnectsView()})
+            for (QTableView *v : {window.connectionsView(), window.subscriptionsView(),
+                                  window.reconnectsView(), window.dispatcherView(), window.eventsView()})
                 v->resizeColumnsToContents();
             QApplication::processEvents();
-            if (!window.grab().save(o.screenshotFile))
-                std::fprintf(stderr, "feedscope: cannot save %s\n", qPrintable(o.screenshotFile));
+            // The main picture with the first tab, then one per other tab (FILE-2.png, …).
+            QTabWidget *tabs = window.tabs();
+            for (int i = 0; i < tabs->count(); ++i) {
+                tabs->setCurrentIndex(i);
+                QApplication::processEvents();
+                QString path = o.screenshotFile;
+                if (i > 0)
+                    path.insert(path.endsWith(u".png"_s, Qt::CaseInsensitive) ? path.size() - 4 : path.size(),
+                                u"-%1"_s.arg(i + 1));
+                if (!window.grab().save(path))
+                    std::fprintf(stderr, "feedscope: cannot save %s\n", qPrintable(path));
+            }
+            tabs->setCurrentIndex(0);
             window.close();
         });
     }

@@ -4,6 +4,7 @@
 #include "sessionlog.h"
 
 #include <QList>
+#include <QMetaType>
 #include <QString>
 #include <QUrl>
 
@@ -45,3 +46,4 @@ std::optional<QList<SessionEvent>> importSessionJsonl(const QString &path, QStri
 QByteArray csvField(const QString &value);
 
 } // namespace FeedScope
+Q_DECLARE_METATYPE(FeedScope::ExportResult)

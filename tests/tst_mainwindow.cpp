@@ -1,17 +1,27 @@
 // The main window as a real (offscreen) window over a real pool and simulator.
+#include "addsubscriptiondialog.h"
 #include "mainwindow.h"
 #include "poolcontroller.h"
+#include "serieschart.h"
 #include "simulator.h"
 #include "testutil.h"
 
 #include <QAction>
 #include <QApplication>
+#include <QFile>
 #include <QHeaderView>
+#include <QJsonArray>
+#include <QJsonObject>
 #include <QLineEdit>
+#include <QListWidget>
+#include <QPlainTextEdit>
+#include <QProgressBar>
 #include <QSettings>
 #include <QSignalSpy>
 #include <QStandardPaths>
+#include <QTabWidget>
 #include <QTableView>
+#include <QTemporaryDir>
 #include <QTest>
 
 #include <memory>
@@ -34,6 +44,11 @@ private Q_SLOTS:
     void reconnectAll();
     void filterAndSortOnRawValues();
     void windowStateRoundTrip();
+    void everyViewAttached();
+    void chartsFollowAndRestWhileHidden();
+    void addAndRemoveThroughTheDialogPath();
+    void inspectorShowsTheLastMessages();
+    void exportWritesValidFiles();
 
 private:
     int selectConnection(int poolId);
@@ -61,11 +76,7 @@ void tst_MainWindow::init()
     cfg.publishInterval = 50ms;
     m_controller = std::make_unique<PoolController>(cfg);
     QVERIFY(m_controller->start(nullptr));
-    m_window = std::make_unique<MainWindow>(m_controller->connections(), m_controller->subscriptions(),
-                                            m_controller->reconnects());
-    connect(m_window.get(), &MainWindow::reconnectRequested, m_controller.get(), &PoolController::reconnect);
-    connect(m_window.get(), &MainWindow::reconnectAllRequested, m_controller.get(),
-            &PoolController::reconnectAll);
+    m_window = std::make_unique<MainWindow>(m_controller.get());
     m_window->setDemoMode(true);
     m_window->show();
     QList<Hl::Subscription> subs;
@@ -164,7 +175,7 @@ void tst_MainWindow::filterAndSortOnRawValues()
         }
         return v->model()->index(0, SubscriptionsModel::Total).data(RawValueRole).toLongLong() >= 10;
     }));
-    auto *filter = m_window->findChild<QLineEdit *>();
+    auto *filter = m_window->findChild<QLineEdit *>(u"channelFilter"_s);
     QVERIFY(filter);
     filter->setText(u"C7"_s);
     QCOMPARE(v->model()->rowCount(), 1);
@@ -174,10 +185,163 @@ void tst_MainWindow::filterAndSortOnRawValues()
 
 void tst_MainWindow::windowStateRoundTrip()
 {
-    m_window->resize(1111, 777);
-    m_window->close(); // saves geometry and state
-    MainWindow again(m_controller->connections(), m_controller->subscriptions(), m_controller->reconnects());
-    QCOMPARE(again.size(), QSize(1111, 777));
+    m_window->resize(1333, 911);
+    m_window->tabs()->setCurrentIndex(2);
+    m_window->subscriptionsView()->horizontalHeader()->resizeSection(SubscriptionsModel::Params, 321);
+    m_window->close(); // saves geometry, state, columns, splitters and the tab
+    MainWindow again(m_controller.get());
+    QCOMPARE(again.size(), QSize(1333, 911));
+    QCOMPARE(again.tabs()->currentIndex(), 2);
+    QCOMPARE(again.subscriptionsView()->horizontalHeader()->sectionSize(SubscriptionsModel::Params), 321);
+}
+
+void tst_MainWindow::everyViewAttached()
+{
+    // Dispatcher consumers, session events, budget gauges and charts all have their models.
+    QVERIFY(waitUntil([this] { return m_window->dispatcherView()->model()->rowCount() == 2; }));
+    QCOMPARE(m_window->dispatcherView()->model()->index(0, DispatcherModel::Name).data().toString(),
+             u"statistics"_s);
+    QCOMPARE(m_window->dispatcherView()->model()->index(1, DispatcherModel::Name).data().toString(),
+             u"inspector"_s);
+    QVERIFY(waitUntil([this] { return m_window->eventsView()->model()->rowCount() >= 9 + 3; }));
+    QCOMPARE(m_window->budgetGauge(0)->value(), 9); // subscriptions of the 1000 per IP
+    QCOMPARE(m_window->budgetGauge(0)->maximum(), 1000);
+    QVERIFY(m_window->budgetGauge(2)->value() >= 9); // at least the subscribes went out
+    QCOMPARE(m_window->charts().size(), 6);
+    QVERIFY(m_window->summaryText().contains(u"Connections 3/3 up"_s));
+    QVERIFY(m_window->summaryText().contains(u"Subscriptions 9/9 active"_s));
+    // The events view filters.
+    auto *filter = m_window->findChild<QLineEdit *>(u"eventsFilter"_s);
+    QVERIFY(filter);
+    filter->setText(u"C4"_s);
+    QVERIFY(m_window->eventsView()->model()->rowCount() >= 1);
+    for (int r = 0; r < m_window->eventsView()->model()->rowCount(); ++r)
+        QVERIFY(m_window->eventsView()
+                    ->model()
+                    ->index(r, SessionEventsModel::Summary)
+                    .data()
+                    .toString()
+                    .contains(u"C4"_s));
+}
+
+void tst_MainWindow::chartsFollowAndRestWhileHidden()
+{
+    m_window->tabs()->setCurrentIndex(1); // Throughput / RTT
+    SeriesChart *throughput = m_window->charts().at(0);
+    QVERIFY(waitUntil([&] { return throughput->lineCount() == 3; }, 5000)); // one line per connection
+    // Hidden: no redraw at all, however many samples arrive.
+    m_window->tabs()->setCurrentIndex(2);
+    QVERIFY(!throughput->isVisible());
+    const qint64 before = throughput->refreshes();
+    QSignalSpy samples(m_controller.get(), &PoolController::seriesUpdated);
+    QVERIFY(samples.wait(3000));
+    QVERIFY(samples.wait(3000));
+    QCOMPARE(throughput->refreshes(), before);
+    // Shown again: caught up at once.
+    m_window->tabs()->setCurrentIndex(1);
+    QVERIFY(throughput->refreshes() > before);
+}
+
+void tst_MainWindow::addAndRemoveThroughTheDialogPath()
+{
+    AddSubscriptionDialog dialog(m_window.get());
+    dialog.setType(u"userFills"_s);
+    dialog.setParam(u"user"_s, u"0x12"_s);
+    QString error;
+    QVERIFY(!dialog.subscriptions(&error));
+    QVERIFY2(error.contains(u"user"_s), qPrintable(error));
+    dialog.setType(u"l2Book"_s);
+    dialog.setParam(u"coin"_s, u"AAA, BBB"_s); // a coin list: one subscription each
+    dialog.setParam(u"nSigFigs"_s, u"5"_s);
+    dialog.accept();
+    QCOMPARE(dialog.result().size(), 2);
+    QCOMPARE(dialog.result().constFirst().canonical(),
+             QByteArray(R"({"coin":"AAA","nSigFigs":5,"type":"l2Book"})"));
+    m_window->addSubscriptions(dialog.result());
+    QVERIFY(waitUntil([this] {
+        return m_sim->subscriptionCount() == 11 && m_controller->summary().subscriptionsActive == 11;
+    }));
+    // The "user" consumer shows in the table.
+    m_window->findChild<QLineEdit *>(u"channelFilter"_s)->setText(u"AAA"_s);
+    QTableView *v = m_window->subscriptionsView();
+    QCOMPARE(v->model()->rowCount(), 1);
+    QCOMPARE(v->model()->index(0, SubscriptionsModel::Consumers).data().toString(), u"user"_s);
+    // Unsubscribe the selection.
+    v->selectRow(0);
+    QVERIFY(m_window->unsubscribeAction()->isEnabled());
+    m_window->unsubscribeAction()->trigger();
+    QVERIFY(waitUntil([this] {
+        return m_sim->subscriptionCount() == 10 && m_controller->summary().subscriptionsTotal == 10;
+    }));
+    // A subscriptions file through the dialog's import.
+    QTemporaryDir dir;
+    QFile f(dir.filePath(u"subs.json"_s));
+    QVERIFY(f.open(QIODevice::WriteOnly));
+    f.write(R"([{"type":"trades","coin":"ZZZ"},{"type":"candle","coin":"ZZZ","interval":"1m"}])");
+    f.close();
+    AddSubscriptionDialog importing(m_window.get());
+    QVERIFY(importing.importFile(f.fileName(), &error));
+    QCOMPARE(importing.result().size(), 2);
+    QFile bad(dir.filePath(u"bad.json"_s));
+    QVERIFY(bad.open(QIODevice::WriteOnly));
+    bad.write(R"([{"type":"candle","coin":"ZZZ","interval":"7m"}])");
+    bad.close();
+    QVERIFY(!importing.importFile(bad.fileName(), &error));
+    QVERIFY2(error.contains(u"interval"_s), qPrintable(error));
+}
+
+void tst_MainWindow::inspectorShowsTheLastMessages()
+{
+    QTableView *v = m_window->subscriptionsView();
+    v->setCurrentIndex(v->model()->index(0, 0));
+    QVERIFY(waitUntil([this] { return m_window->inspectorList()->count() > 0; }));
+    QVERIFY(m_window->inspectorText()->toPlainText().contains(u"\"channel\": \"bbo\""_s)); // pretty-printed
+    QVERIFY(m_window->inspectorList()->count() <= 200);
+}
+
+void tst_MainWindow::exportWritesValidFiles()
+{
+    QTemporaryDir dir;
+    QVERIFY(waitUntil([this] { return m_window->eventsView()->model()->rowCount() >= 12; }));
+    QSignalSpy done(m_window.get(), &MainWindow::exportFinished);
+    const QString jsonl = dir.filePath(u"s.jsonl"_s);
+    m_window->exportSession(jsonl, ExportFormat::Jsonl);
+    QVERIFY(done.wait(10000));
+    QVERIFY(done.constLast().at(0).value<ExportResult>().ok);
+    QString error;
+    const auto back = importSessionJsonl(jsonl, &error);
+    QVERIFY2(back, qPrintable(error));
+    QVERIFY(back->size() >= 12);
+    // Shown again in the events view.
+    QVERIFY(m_window->importSession(jsonl, &error));
+    QCOMPARE(m_window->eventsView()->model()->rowCount(), back->size());
+
+    const QString har = dir.filePath(u"s.har"_s);
+    QVERIFY(waitUntil([this] {
+        return !m_controller->engine()
+                    .inspector()
+                    .messages(sub(R"({"type":"bbo","coin":"C0"})").canonical())
+                    .isEmpty();
+    }));
+    m_window->exportSession(har, ExportFormat::Har);
+    QVERIFY(done.wait(10000));
+    QVERIFY(done.constLast().at(0).value<ExportResult>().ok);
+    QFile f(har);
+    QVERIFY(f.open(QIODevice::ReadOnly));
+    const QJsonObject log = QJsonDocument::fromJson(f.readAll()).object()[u"log"_s].toObject();
+    QCOMPARE(log[u"version"_s].toString(), u"1.2"_s);
+    const QJsonArray entries = log[u"entries"_s].toArray();
+    QVERIFY(!entries.isEmpty());
+    QVERIFY(!entries[0][u"_webSocketMessages"_s].toArray().isEmpty()); // the inspector's frames
+
+    // A location that cannot be written: a clear failure, nothing left behind.
+    const QString nowhere = dir.filePath(u"missing-dir/s.csv"_s);
+    m_window->exportSession(nowhere, ExportFormat::Csv);
+    QVERIFY(done.wait(10000));
+    const ExportResult r = done.constLast().at(0).value<ExportResult>();
+    QVERIFY(!r.ok);
+    QVERIFY(!r.error.isEmpty());
+    QVERIFY(!QFile::exists(nowhere));
 }
 
 QTEST_MAIN(tst_MainWindow)

@@ -1,51 +1,109 @@
 #include "mainwindow.h"
 
+#include "addsubscriptiondialog.h"
 #include "budget.h"
+#include "serieschart.h"
 #include "severitydelegate.h"
 
 #include <QAction>
 #include <QApplication>
+#include <QCheckBox>
+#include <QClipboard>
 #include <QCloseEvent>
+#include <QFileDialog>
+#include <QFontDatabase>
 #include <QGroupBox>
+#include <QHBoxLayout>
 #include <QHeaderView>
+#include <QJsonDocument>
 #include <QLabel>
 #include <QLineEdit>
+#include <QListWidget>
 #include <QMenu>
 #include <QMenuBar>
+#include <QPlainTextEdit>
+#include <QPointer>
+#include <QProgressBar>
+#include <QProgressDialog>
+#include <QPushButton>
 #include <QSettings>
 #include <QSortFilterProxyModel>
 #include <QSplitter>
 #include <QStatusBar>
 #include <QTabWidget>
 #include <QTableView>
+#include <QThread>
 #include <QToolBar>
 #include <QVBoxLayout>
+
+#include <atomic>
 
 using namespace Qt::StringLiterals;
 
 namespace FeedScope {
 
-namespace {
-constexpr auto SettingsPrefix = "UI/v1/";
+void EventsProxy::setShowStatistics(bool show)
+{
+    m_showStatistics = show;
+    invalidateFilter();
 }
 
-MainWindow::MainWindow(ConnectionsModel *connections, SubscriptionsModel *subscriptions,
-                       ReconnectsModel *reconnects, QWidget *parent)
-    : QMainWindow(parent), m_connections(connections), m_subscriptions(subscriptions),
-      m_reconnects(reconnects), m_startedMs(monotonicMs())
+bool EventsProxy::filterAcceptsRow(int row, const QModelIndex &parent) const
+{
+    if (!m_showStatistics &&
+        sourceModel()->index(row, SessionEventsModel::Type, parent).data().toString() == u"stats"_s)
+        return false;
+    return QSortFilterProxyModel::filterAcceptsRow(row, parent);
+}
+
+namespace {
+constexpr auto SettingsPrefix = "UI/v1/";
+
+QString settingsKey(const char *name)
+{
+    return QLatin1StringView(SettingsPrefix) + QLatin1StringView(name);
+}
+
+/// The real server's per-IP limits (PROTOCOL.md §3), what the budget gauges measure against.
+struct ServerLimit
+{
+    const char *label;
+    int limit;
+};
+constexpr ServerLimit Limits[] = {
+    {"Subscriptions", 1000},
+    {"Distinct users", 10},
+    {"Messages out / min", 2000},
+    {"New connections / min", 30},
+};
+} // namespace
+
+MainWindow::MainWindow(PoolController *controller, QWidget *parent)
+    : QMainWindow(parent), m_controller(controller), m_startedMs(monotonicMs())
 {
     setWindowTitle(tr("FeedScope"));
     buildActions();
     buildViews();
-    // Actions follow the models, whoever feeds them.
+    connect(m_controller, &PoolController::updated, this, &MainWindow::onUpdated);
+    connect(m_controller, &PoolController::seriesUpdated, this, &MainWindow::onSeriesUpdated);
+    connect(m_controller, &PoolController::warning, this,
+            [this](const QString &w) { statusBar()->showMessage(w, 8000); });
+    ConnectionsModel *connections = m_controller->connections();
     for (auto signal : {&QAbstractItemModel::rowsInserted, &QAbstractItemModel::rowsRemoved})
-        connect(m_connections, signal, this, &MainWindow::updateWidgets);
-    connect(m_connections, &QAbstractItemModel::modelReset, this, &MainWindow::updateWidgets);
+        connect(connections, signal, this, &MainWindow::updateWidgets);
+    connect(connections, &QAbstractItemModel::modelReset, this, &MainWindow::updateWidgets);
     QSettings settings;
-    restoreGeometry(settings.value(QLatin1StringView(SettingsPrefix) + u"geometry"_s).toByteArray());
-    restoreState(settings.value(QLatin1StringView(SettingsPrefix) + u"state"_s).toByteArray());
-    if (!settings.contains(QLatin1StringView(SettingsPrefix) + u"geometry"_s))
-        resize(1400, 900);
+    restoreGeometry(settings.value(settingsKey("geometry")).toByteArray());
+    restoreState(settings.value(settingsKey("state")).toByteArray());
+    if (!settings.contains(settingsKey("geometry")))
+        resize(1500, 950);
+    for (QTableView *v :
+         {m_connectionsView, m_subscriptionsView, m_reconnectsView, m_dispatcherView, m_eventsView})
+        v->horizontalHeader()->restoreState(
+            settings.value(settingsKey("columns/") + v->objectName()).toByteArray());
+    for (QSplitter *s : findChildren<QSplitter *>())
+        s->restoreState(settings.value(settingsKey("splitters/") + s->objectName()).toByteArray());
+    m_tabs->setCurrentIndex(settings.value(settingsKey("tab"), 0).toInt());
     updateWidgets();
 }
 
@@ -58,28 +116,87 @@ void MainWindow::buildActions()
     m_reconnectSelected->setToolTip(tr("Reconnect the selected connections now, skipping any backoff wait"));
     connect(m_reconnectSelected, &QAction::triggered, this, [this] {
         const QList<int> ids = selectedConnections();
-        if (!ids.isEmpty()) {
-            Q_EMIT reconnectRequested(ids);
-            statusBar()->showMessage(tr("Reconnecting connection(s) %1").arg(QString::number(ids.size())),
-                                     4000);
-        }
+        if (ids.isEmpty())
+            return;
+        m_controller->reconnect(ids);
+        QStringList names;
+        for (int id : ids)
+            names.append(u"#%1"_s.arg(id));
+        statusBar()->showMessage(tr("Reconnecting %1").arg(names.join(u", "_s)), 4000);
     });
     m_reconnectAll = new QAction(tr("Reconnect &all"), this);
     m_reconnectAll->setShortcut(QKeySequence(u"Ctrl+Shift+R"_s));
     m_reconnectAll->setToolTip(tr("Reconnect every connection, staggered"));
     connect(m_reconnectAll, &QAction::triggered, this, [this] {
-        Q_EMIT reconnectAllRequested();
+        m_controller->reconnectAll();
         statusBar()->showMessage(tr("Reconnecting all connections (staggered)"), 4000);
+    });
+    auto *add = new QAction(tr("&Add subscriptions…"), this);
+    add->setShortcut(QKeySequence::New);
+    add->setToolTip(tr("Subscribe to more channels, by type and parameters or from a JSON file"));
+    connect(add, &QAction::triggered, this, [this] {
+        AddSubscriptionDialog dialog(this);
+        if (dialog.exec() == QDialog::Accepted)
+            addSubscriptions(dialog.result());
+    });
+    m_unsubscribe = new QAction(tr("&Unsubscribe"), this);
+    m_unsubscribe->setShortcut(QKeySequence::Delete);
+    m_unsubscribe->setShortcutContext(Qt::WidgetWithChildrenShortcut);
+    connect(m_unsubscribe, &QAction::triggered, this, [this] {
+        const QList<Hl::Subscription> subs = selectedSubscriptions();
+        if (subs.isEmpty())
+            return;
+        m_controller->unsubscribe(subs);
+        statusBar()->showMessage(tr("Unsubscribing %n channel(s)", nullptr, static_cast<int>(subs.size())),
+                                 4000);
+    });
+    auto *copyJson = new QAction(tr("&Copy JSON"), this);
+    copyJson->setShortcut(QKeySequence::Copy);
+    copyJson->setShortcutContext(Qt::WidgetWithChildrenShortcut);
+    connect(copyJson, &QAction::triggered, this, &MainWindow::copySelectedJson);
+    auto *exportAct = new QAction(tr("&Export session log…"), this);
+    exportAct->setShortcut(QKeySequence(u"Ctrl+E"_s));
+    connect(exportAct, &QAction::triggered, this, [this] {
+        QString filter;
+        const QString path =
+            QFileDialog::getSaveFileName(this, tr("Export session log"), u"feedscope-session.jsonl"_s,
+                                         tr("JSONL, lossless (*.jsonl);;CSV, one row per event (*.csv);;HAR "
+                                            "1.2, for Chrome DevTools (*.har)"),
+                                         &filter);
+        if (path.isEmpty())
+            return;
+        const ExportFormat f = filter.contains(u"*.csv"_s)   ? ExportFormat::Csv
+                               : filter.contains(u"*.har"_s) ? ExportFormat::Har
+                                                             : ExportFormat::Jsonl;
+        exportSession(path, f);
+    });
+    auto *importAct = new QAction(tr("&Open exported session…"), this);
+    importAct->setShortcut(QKeySequence::Open);
+    connect(importAct, &QAction::triggered, this, [this] {
+        const QString path = QFileDialog::getOpenFileName(this, tr("Open exported session"), QString(),
+                                                          tr("FeedScope sessions (*.jsonl);;All files (*)"));
+        QString error;
+        if (!path.isEmpty() && !importSession(path, &error))
+            statusBar()->showMessage(error, 10000);
     });
 
     QMenu *file = menuBar()->addMenu(tr("&File"));
+    file->addAction(add);
+    file->addSeparator();
+    file->addAction(exportAct);
+    file->addAction(importAct);
+    file->addSeparator();
     QAction *quit = file->addAction(tr("&Quit"), this, &QWidget::close);
     quit->setShortcut(QKeySequence::Quit);
     QMenu *conn = menuBar()->addMenu(tr("&Connections"));
     conn->addAction(m_reconnectSelected);
     conn->addAction(m_reconnectAll);
+    QMenu *channels = menuBar()->addMenu(tr("C&hannels"));
+    channels->addAction(add);
+    channels->addAction(m_unsubscribe);
+    channels->addAction(copyJson);
 
-    m_chaosMenu = menuBar()->addMenu(tr("C&haos"));
+    m_chaosMenu = menuBar()->addMenu(tr("Ch&aos"));
     m_chaosMenu->setToolTipsVisible(true);
     auto chaos = [this](const QString &text, ChaosAction a, const QString &tip,
                         const QString &shortcut = {}) {
@@ -116,6 +233,15 @@ void MainWindow::buildActions()
     tb->setObjectName(u"mainToolbar"_s);
     tb->addAction(m_reconnectSelected);
     tb->addAction(m_reconnectAll);
+    tb->addSeparator();
+    tb->addAction(add);
+    tb->addAction(m_unsubscribe);
+    tb->addSeparator();
+    tb->addAction(exportAct);
+
+    // The channel table's own shortcuts (Delete, Ctrl+C) act on its selection.
+    addAction(m_unsubscribe);
+    addAction(copyJson);
 }
 
 QTableView *MainWindow::makeTable(QAbstractItemModel *model, bool sortable)
@@ -138,10 +264,16 @@ QTableView *MainWindow::makeTable(QAbstractItemModel *model, bool sortable)
 
 void MainWindow::buildViews()
 {
-    auto *connProxy = new QSortFilterProxyModel(this);
-    connProxy->setSourceModel(m_connections);
-    connProxy->setSortRole(RawValueRole);
-    m_connectionsView = makeTable(connProxy, true);
+    auto proxyFor = [this](QAbstractItemModel *m) {
+        auto *p = new QSortFilterProxyModel(this);
+        p->setSourceModel(m);
+        p->setSortRole(RawValueRole);
+        p->setFilterKeyColumn(-1);
+        p->setFilterCaseSensitivity(Qt::CaseInsensitive);
+        return p;
+    };
+    m_connectionsView = makeTable(proxyFor(m_controller->connections()), true);
+    m_connectionsView->setObjectName(u"connections"_s);
     m_connectionsView->sortByColumn(ConnectionsModel::Id, Qt::AscendingOrder);
     m_connectionsView->setContextMenuPolicy(Qt::CustomContextMenu);
     connect(m_connectionsView, &QWidget::customContextMenuRequested, this, [this](const QPoint &pos) {
@@ -151,31 +283,60 @@ void MainWindow::buildViews()
         const int id = idx.data(KeyRole).toInt();
         QMenu menu;
         menu.addAction(tr("Reconnect connection %1").arg(id), this,
-                       [this, id] { Q_EMIT reconnectRequested({id}); });
+                       [this, id] { m_controller->reconnect({id}); });
         menu.addAction(tr("Show its subscriptions"), this, [this, id] { showConnectionSubscriptions(id); });
         menu.exec(m_connectionsView->viewport()->mapToGlobal(pos));
     });
     connect(m_connectionsView->selectionModel(), &QItemSelectionModel::selectionChanged, this,
             &MainWindow::updateWidgets);
 
-    m_subscriptionsProxy = new QSortFilterProxyModel(this);
-    m_subscriptionsProxy->setSourceModel(m_subscriptions);
-    m_subscriptionsProxy->setSortRole(RawValueRole);
-    m_subscriptionsProxy->setFilterKeyColumn(-1);
-    m_subscriptionsProxy->setFilterCaseSensitivity(Qt::CaseInsensitive);
+    m_subscriptionsProxy = proxyFor(m_controller->subscriptions());
     m_subscriptionsView = makeTable(m_subscriptionsProxy, true);
+    m_subscriptionsView->setObjectName(u"channels"_s);
     m_subscriptionsView->sortByColumn(SubscriptionsModel::Type, Qt::AscendingOrder);
+    m_subscriptionsView->setContextMenuPolicy(Qt::CustomContextMenu);
+    connect(m_subscriptionsView, &QWidget::customContextMenuRequested, this, [this](const QPoint &pos) {
+        if (!m_subscriptionsView->indexAt(pos).isValid())
+            return;
+        QMenu menu;
+        menu.addAction(m_unsubscribe);
+        menu.addAction(tr("&Inspect"), this, [this] {
+            m_followInspector->setChecked(true);
+            refreshInspector();
+        });
+        menu.addAction(tr("&Copy JSON"), this, &MainWindow::copySelectedJson);
+        menu.exec(m_subscriptionsView->viewport()->mapToGlobal(pos));
+    });
+    connect(m_subscriptionsView->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
+            [this] { refreshInspector(); });
+    connect(m_subscriptionsView->selectionModel(), &QItemSelectionModel::selectionChanged, this,
+            &MainWindow::updateWidgets);
 
-    auto *recProxy = new QSortFilterProxyModel(this);
-    recProxy->setSourceModel(m_reconnects);
-    recProxy->setSortRole(RawValueRole);
-    m_reconnectsView = makeTable(recProxy, true);
+    m_reconnectsView = makeTable(proxyFor(m_controller->reconnects()), true);
+    m_reconnectsView->setObjectName(u"reconnects"_s);
     m_reconnectsView->sortByColumn(ReconnectsModel::Time, Qt::DescendingOrder);
+    m_dispatcherView = makeTable(proxyFor(m_controller->dispatcher()), false);
+    m_dispatcherView->setObjectName(u"dispatcher"_s);
+    m_eventsProxy = new EventsProxy(this);
+    m_eventsProxy->setSourceModel(m_controller->sessionEvents());
+    m_eventsProxy->setSortRole(RawValueRole);
+    m_eventsProxy->setFilterKeyColumn(-1);
+    m_eventsProxy->setFilterCaseSensitivity(Qt::CaseInsensitive);
+    m_eventsView = makeTable(m_eventsProxy, true);
+    m_eventsView->setObjectName(u"events"_s);
+    m_eventsView->sortByColumn(SessionEventsModel::Seq, Qt::DescendingOrder);
 
     m_filter = new QLineEdit(this);
+    m_filter->setObjectName(u"channelFilter"_s);
     m_filter->setPlaceholderText(tr("Filter channels (type, coin, user, state, error…)"));
     m_filter->setClearButtonEnabled(true);
     connect(m_filter, &QLineEdit::textChanged, m_subscriptionsProxy,
+            &QSortFilterProxyModel::setFilterFixedString);
+    m_eventsFilter = new QLineEdit(this);
+    m_eventsFilter->setObjectName(u"eventsFilter"_s);
+    m_eventsFilter->setPlaceholderText(tr("Filter events (type, connection, subscription, cause…)"));
+    m_eventsFilter->setClearButtonEnabled(true);
+    connect(m_eventsFilter, &QLineEdit::textChanged, m_eventsProxy,
             &QSortFilterProxyModel::setFilterFixedString);
 
     auto box = [this](const QString &title, QWidget *inner, QWidget *top = nullptr) {
@@ -187,17 +348,111 @@ void MainWindow::buildViews()
         l->addWidget(inner);
         return g;
     };
-    auto *splitter = new QSplitter(Qt::Vertical, this);
-    splitter->setObjectName(u"mainSplitter"_s);
-    splitter->addWidget(box(tr("Connections"), m_connectionsView));
-    splitter->addWidget(box(tr("Channels"), m_subscriptionsView, m_filter));
-    auto *tabs = new QTabWidget(this);
-    tabs->addTab(m_reconnectsView, tr("Reconnect timeline"));
-    splitter->addWidget(tabs);
-    splitter->setStretchFactor(0, 2);
-    splitter->setStretchFactor(1, 5);
-    splitter->setStretchFactor(2, 2);
-    setCentralWidget(splitter);
+    auto stack = [this](std::initializer_list<QWidget *> widgets, Qt::Orientation o, const QString &name) {
+        auto *s = new QSplitter(o, this);
+        s->setObjectName(name);
+        for (QWidget *w : widgets)
+            s->addWidget(w);
+        return s;
+    };
+
+    // Budget gauges against the real server's per-IP limits.
+    auto *budget = new QWidget(this);
+    auto *bl = new QVBoxLayout(budget);
+    bl->setContentsMargins(2, 2, 2, 2);
+    for (const ServerLimit &l : Limits) {
+        auto *label = new QLabel(tr(l.label), budget);
+        auto *bar = new QProgressBar(budget);
+        bar->setRange(0, l.limit);
+        bar->setFormat(u"%v / %m"_s);
+        bar->setMinimumWidth(220);
+        bl->addWidget(label);
+        bl->addWidget(bar);
+        m_gauges.append(bar);
+    }
+    bl->addStretch();
+    budget->setToolTip(tr("The real server's limits per IP address, shared by every connection of the pool"));
+
+    // Inspector of the selected channel.
+    auto *inspector = new QWidget(this);
+    auto *il = new QVBoxLayout(inspector);
+    il->setContentsMargins(0, 0, 0, 0);
+    m_inspectorTitle = new QLabel(tr("Select a channel to see its last messages"), inspector);
+    m_inspectorTitle->setWordWrap(true);
+    m_inspectorList = new QListWidget(inspector);
+    m_inspectorList->setUniformItemSizes(true);
+    m_inspectorText = new QPlainTextEdit(inspector);
+    m_inspectorText->setReadOnly(true);
+    m_inspectorText->setLineWrapMode(QPlainTextEdit::NoWrap);
+    m_inspectorText->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
+    m_inspectorText->setMaximumBlockCount(20000);
+    auto *buttons = new QToolBar(inspector);
+    m_followInspector = buttons->addAction(tr("Follow"));
+    m_followInspector->setCheckable(true);
+    m_followInspector->setChecked(true);
+    m_followInspector->setToolTip(
+        tr("Refresh with the newest messages every second; off to freeze the list"));
+    buttons->addAction(tr("Copy message"), this, [this] {
+        QApplication::clipboard()->setText(m_inspectorText->toPlainText());
+        statusBar()->showMessage(tr("Message copied"), 3000);
+    });
+    connect(m_inspectorList, &QListWidget::currentRowChanged, this, &MainWindow::showInspectorMessage);
+    il->addWidget(m_inspectorTitle);
+    il->addWidget(buttons);
+    il->addWidget(stack({m_inspectorList, m_inspectorText}, Qt::Vertical, u"inspectorSplitter"_s));
+
+    // Charts: throughput and RTT per connection, dispatcher pressure, reconnect markers.
+    auto chart = [this](const QString &title, const QString &prefix, const QString &suffix,
+                        const QString &unit) {
+        auto *c = new SeriesChart(title, prefix, suffix, unit, this);
+        m_charts.append(c);
+        return c;
+    };
+    QWidget *traffic = stack({chart(tr("Messages/s per connection"), u"conn/"_s, u"/msgs"_s, tr("msg/s")),
+                              chart(tr("Ping RTT per connection"), u"conn/"_s, u"/rtt"_s, tr("ms"))},
+                             Qt::Horizontal, u"trafficSplitter"_s);
+    QWidget *pressure =
+        stack({chart(tr("Queue depth per consumer"), u"disp/"_s, u"/queue"_s, tr("frames")),
+               chart(tr("Drops/s per consumer"), u"disp/"_s, u"/drops"_s, tr("frames/s")),
+               chart(tr("Dispatch lag p99 per consumer"), u"disp/"_s, u"/lagP99"_s, tr("ms"))},
+              Qt::Horizontal, u"pressureSplitter"_s);
+    m_reconnectChart =
+        chart(tr("Reconnects: outage per reconnect (last 5 minutes)"), u"none/"_s, u"/none"_s, tr("ms"));
+
+    m_tabs = new QTabWidget(this);
+    m_tabs->addTab(stack({m_reconnectsView, m_reconnectChart}, Qt::Horizontal, u"reconnectSplitter"_s),
+                   tr("Reconnect &timeline"));
+    m_tabs->addTab(traffic, tr("Through&put / RTT"));
+    m_tabs->addTab(stack({m_dispatcherView, pressure}, Qt::Vertical, u"dispatcherSplitter"_s),
+                   tr("&Dispatcher"));
+    auto *eventsPage = new QWidget(this);
+    auto *el = new QVBoxLayout(eventsPage);
+    el->setContentsMargins(2, 2, 2, 2);
+    auto *eventsBar = new QHBoxLayout;
+    eventsBar->addWidget(m_eventsFilter);
+    auto *showStats = new QCheckBox(tr("Show statistics snapshots"), eventsPage);
+    showStats->setObjectName(u"showStats"_s);
+    showStats->setToolTip(tr("The once-a-second statistics events (always in the exported log)"));
+    connect(showStats, &QCheckBox::toggled, m_eventsProxy, &EventsProxy::setShowStatistics);
+    eventsBar->addWidget(showStats);
+    el->addLayout(eventsBar);
+    el->addWidget(m_eventsView);
+    m_tabs->addTab(eventsPage, tr("Session &events"));
+
+    auto *top = stack({box(tr("Connections"), m_connectionsView), box(tr("Server limits (per IP)"), budget)},
+                      Qt::Horizontal, u"topSplitter"_s);
+    top->setStretchFactor(0, 5);
+    top->setStretchFactor(1, 1);
+    auto *middle =
+        stack({box(tr("Channels"), m_subscriptionsView, m_filter), box(tr("Inspector"), inspector)},
+              Qt::Horizontal, u"middleSplitter"_s);
+    middle->setStretchFactor(0, 3);
+    middle->setStretchFactor(1, 1);
+    auto *main = stack({top, middle, m_tabs}, Qt::Vertical, u"mainSplitter"_s);
+    main->setStretchFactor(0, 2);
+    main->setStretchFactor(1, 4);
+    main->setStretchFactor(2, 3);
+    setCentralWidget(main);
 
     m_endpoint = new QLabel(this);
     m_summary = new QLabel(this);
@@ -216,25 +471,79 @@ void MainWindow::setEndpoint(const QString &url)
     m_endpoint->setText(url);
 }
 
-void MainWindow::setSummary(const PoolSummary &s, double messagesPerSecond)
+QString MainWindow::summaryText() const
 {
-    QString text = tr("Connections %1/%2 up · Subscriptions %3/%4 active · %5 msg/s · reconnects %6 · "
-                      "out %7/%8 per min · uptime %9")
-                       .arg(s.connectionsUp)
-                       .arg(s.connectionsTotal)
-                       .arg(s.subscriptionsActive)
-                       .arg(s.subscriptionsTotal)
-                       .arg(Format::rate(messagesPerSecond))
-                       .arg(s.reconnects)
-                       .arg(s.outgoingUsed)
-                       .arg(s.outgoingCapacity)
-                       .arg(Format::duration(monotonicMs() - m_startedMs));
+    return m_summary->text();
+}
+
+void MainWindow::onUpdated()
+{
+    const PoolSummary s = m_controller->summary();
+    QString text =
+        tr("Connections %1/%2 up · Subscriptions %3/%4 active · %5 msg/s · drops %6 · reconnects %7 · "
+           "uptime %8")
+            .arg(s.connectionsUp)
+            .arg(s.connectionsTotal)
+            .arg(s.subscriptionsActive)
+            .arg(s.subscriptionsTotal)
+            .arg(Format::rate(m_controller->messagesPerSecond()))
+            .arg(m_controller->droppedTotal())
+            .arg(s.reconnects)
+            .arg(Format::duration(monotonicMs() - m_startedMs));
     if (s.subscriptionsProblem > 0)
         text += tr(" · %1 with problems").arg(s.subscriptionsProblem);
     if (s.malformed > 0)
         text += tr(" · malformed %1").arg(s.malformed);
     m_summary->setText(text);
+    if (!m_subscriptionsView->selectionModel()->currentIndex().isValid() &&
+        m_subscriptionsView->model()->rowCount() > 0)
+        m_subscriptionsView->selectionModel()->setCurrentIndex(m_subscriptionsView->model()->index(0, 0),
+                                                               QItemSelectionModel::NoUpdate);
+
+    const PoolSnapshot &snap = m_controller->lastSnapshot();
+    QSet<QString> users;
+    for (const SubscriptionStatus &x : snap.subscriptions)
+        if (!x.subscription.user().isEmpty())
+            users.insert(x.subscription.user());
+    const int values[] = {static_cast<int>(snap.subscriptions.size()), static_cast<int>(users.size()),
+                          snap.counters.outgoingUsed, snap.counters.newConnectionsLastMinute};
+    for (int i = 0; i < m_gauges.size(); ++i) {
+        QProgressBar *bar = m_gauges.at(i);
+        bar->setValue(std::min(values[i], bar->maximum()));
+        bar->setFormat(u"%1 / %2"_s.arg(values[i]).arg(bar->maximum()));
+        const double used = static_cast<double>(values[i]) / bar->maximum();
+        // The bar turns amber from 70 % and red from 90 % of the server's limit.
+        QPalette pal = palette();
+        const bool dark = pal.color(QPalette::Window).lightnessF() < 0.5;
+        if (used >= 0.9)
+            pal.setColor(QPalette::Highlight, dark ? QColor(0xff, 0x7b, 0x72) : QColor(0xcf, 0x22, 0x2e));
+        else if (used >= 0.7)
+            pal.setColor(QPalette::Highlight, dark ? QColor(0xf0, 0xc0, 0x4a) : QColor(0xa8, 0x64, 0x00));
+        bar->setPalette(pal);
+        bar->setToolTip(used >= 0.9 ? tr("Near the server's limit") : QString());
+    }
     updateWidgets();
+}
+
+void MainWindow::onSeriesUpdated()
+{
+    const qint64 now = QDateTime::currentMSecsSinceEpoch();
+    // Reconnect markers: outage per reconnect within the window, manual ones apart.
+    QList<QPointF> automatic, manual;
+    const qint64 oldest = now - std::chrono::milliseconds(m_controller->series().window()).count();
+    for (const ReconnectRecord &r : m_controller->lastSnapshot().reconnects) {
+        if (r.durationMs < 0 || r.startedAt.toMSecsSinceEpoch() < oldest)
+            continue;
+        (r.manual ? manual : automatic)
+            .append(QPointF(static_cast<double>(r.startedAt.toMSecsSinceEpoch()),
+                            static_cast<double>(r.durationMs)));
+    }
+    m_reconnectChart->setMarkers(tr("automatic"), automatic);
+    m_reconnectChart->setMarkers(tr("manual"), manual);
+    for (SeriesChart *c : std::as_const(m_charts))
+        c->refresh(m_controller->series(), now);
+    if (m_followInspector->isChecked())
+        refreshInspector();
 }
 
 QList<int> MainWindow::selectedConnections() const
@@ -243,6 +552,150 @@ QList<int> MainWindow::selectedConnections() const
     for (const QModelIndex &i : m_connectionsView->selectionModel()->selectedRows())
         ids.append(i.data(KeyRole).toInt());
     return ids;
+}
+
+QList<Hl::Subscription> MainWindow::selectedSubscriptions() const
+{
+    QList<Hl::Subscription> out;
+    for (const QModelIndex &i : m_subscriptionsView->selectionModel()->selectedRows()) {
+        const QModelIndex src = m_subscriptionsProxy->mapToSource(i);
+        if (const SubscriptionStatus *s = m_controller->subscriptions()->statusAt(src.row()))
+            out.append(s->subscription);
+    }
+    return out;
+}
+
+void MainWindow::addSubscriptions(const QList<Hl::Subscription> &subscriptions)
+{
+    if (subscriptions.isEmpty())
+        return;
+    m_controller->subscribe(subscriptions, u"user"_s);
+    m_controller->engine().noteManual(u"subscribe"_s, {{u"count"_s, static_cast<int>(subscriptions.size())}});
+    statusBar()->showMessage(tr("Subscribing %n channel(s)", nullptr, static_cast<int>(subscriptions.size())),
+                             4000);
+}
+
+void MainWindow::copySelectedJson()
+{
+    QStringList lines;
+    for (const Hl::Subscription &s : selectedSubscriptions())
+        lines.append(QString::fromUtf8(s.canonical()));
+    if (lines.isEmpty())
+        return;
+    // One subscription: its object; several: a JSON array in the --subscriptions format.
+    QApplication::clipboard()->setText(lines.size() == 1 ? lines.constFirst()
+                                                         : u"["_s + lines.join(u",\n"_s) + u"]"_s);
+    statusBar()->showMessage(tr("Copied %n subscription(s) as JSON", nullptr, static_cast<int>(lines.size())),
+                             3000);
+}
+
+void MainWindow::refreshInspector()
+{
+    const QModelIndex current = m_subscriptionsView->selectionModel()->currentIndex();
+    if (!current.isValid() || !m_inspectorList->isVisible())
+        return;
+    const QByteArray key = current.siblingAtColumn(0).data(KeyRole).toByteArray();
+    const QList<MessageInspector::Message> msgs = m_controller->engine().inspector().messages(key);
+    m_inspectorTitle->setText(
+        tr("%1 — last %n message(s), newest first", nullptr, static_cast<int>(msgs.size()))
+            .arg(QString::fromUtf8(key)));
+    const int keep = m_inspectorList->currentRow();
+    m_inspectorList->setUpdatesEnabled(false);
+    m_inspectorList->clear();
+    m_inspectorRaw.clear();
+    for (auto it = msgs.crbegin(); it != msgs.crend(); ++it) {
+        m_inspectorList->addItem(tr("%1 · conn #%2 · %3")
+                                     .arg(it->at.toLocalTime().toString(u"HH:mm:ss.zzz"_s))
+                                     .arg(it->connection)
+                                     .arg(Format::bytes(static_cast<double>(it->raw.size()))));
+        m_inspectorRaw.append(it->raw);
+    }
+    m_inspectorList->setUpdatesEnabled(true);
+    if (!m_inspectorRaw.isEmpty())
+        m_inspectorList->setCurrentRow(std::clamp(keep, 0, static_cast<int>(m_inspectorRaw.size()) - 1));
+    else
+        m_inspectorText->clear();
+}
+
+void MainWindow::showInspectorMessage(int row)
+{
+    if (row < 0 || row >= m_inspectorRaw.size())
+        return;
+    const QByteArray &raw = m_inspectorRaw.at(row);
+    const QJsonDocument doc = QJsonDocument::fromJson(raw);
+    m_inspectorText->setPlainText(doc.isNull() ? QString::fromUtf8(raw)
+                                               : QString::fromUtf8(doc.toJson(QJsonDocument::Indented)));
+}
+
+void MainWindow::exportSession(const QString &path, ExportFormat format)
+{
+    if (m_exporting) {
+        statusBar()->showMessage(tr("An export is already running"), 4000);
+        return;
+    }
+    m_exporting = true;
+    Engine &engine = m_controller->engine();
+    const std::deque<SessionEvent> &ring = engine.sessionLog().events();
+    QList<SessionEvent> events(ring.cbegin(), ring.cend());
+    // HAR carries frames: the inspector's last messages of every subscription, in time order.
+    QList<RecordedFrame> frames;
+    if (format == ExportFormat::Har) {
+        for (const SubscriptionStatus &s : m_controller->lastSnapshot().subscriptions)
+            for (const MessageInspector::Message &m : engine.inspector().messages(s.subscription.canonical()))
+                frames.append(RecordedFrame{m.at, 0, m.connection, m.raw, false});
+        std::stable_sort(frames.begin(), frames.end(), [](const RecordedFrame &a, const RecordedFrame &b) {
+            return a.wallTime < b.wallTime;
+        });
+    }
+    auto *progress = new QProgressDialog(tr("Exporting the session log…"), tr("Cancel"), 0, 1000, this);
+    progress->setWindowModality(Qt::NonModal);
+    progress->setMinimumDuration(300);
+    progress->setAttribute(Qt::WA_DeleteOnClose);
+    auto cancelled = std::make_shared<std::atomic<bool>>(false);
+    connect(progress, &QProgressDialog::canceled, this, [cancelled] { *cancelled = true; });
+    QPointer<QProgressDialog> guard(progress);
+    const QUrl url = engine.config().pool.url;
+    QThread *worker = QThread::create([=, this] {
+        const ExportResult r =
+            FeedScope::exportSession(events, frames, url, format, path, [=](qint64 done, qint64 total) {
+                QMetaObject::invokeMethod(progress, [guard, done, total] {
+                    if (guard)
+                        guard->setValue(total > 0 ? static_cast<int>(done * 1000 / total) : 0);
+                });
+                return !cancelled->load();
+            });
+        QMetaObject::invokeMethod(this, [this, r, path, guard] {
+            m_exporting = false;
+            if (guard)
+                guard->close();
+            if (r.ok)
+                statusBar()->showMessage(tr("Exported %1 item(s) to %2").arg(r.items).arg(path), 8000);
+            else if (r.cancelled)
+                statusBar()->showMessage(tr("Export cancelled; nothing was written"), 6000);
+            else
+                statusBar()->showMessage(tr("Export failed: %1").arg(r.error), 15000);
+            m_controller->engine().noteManual(
+                u"export"_s,
+                {{u"path"_s, path}, {u"ok"_s, r.ok}, {u"items"_s, static_cast<double>(r.items)}});
+            Q_EMIT exportFinished(r);
+        });
+    });
+    connect(worker, &QThread::finished, worker, &QObject::deleteLater);
+    worker->start();
+}
+
+bool MainWindow::importSession(const QString &path, QString *error)
+{
+    const auto events = importSessionJsonl(path, error);
+    if (!events)
+        return false;
+    m_controller->sessionEvents()->reset(*events);
+    m_tabs->setCurrentIndex(3);
+    statusBar()->showMessage(tr("Showing %n event(s) from %1; new live events are added below them", nullptr,
+                                static_cast<int>(events->size()))
+                                 .arg(path),
+                             10000);
+    return true;
 }
 
 void MainWindow::showConnectionSubscriptions(int connection)
@@ -261,14 +714,21 @@ void MainWindow::showConnectionSubscriptions(int connection)
 void MainWindow::updateWidgets()
 {
     m_reconnectSelected->setEnabled(!selectedConnections().isEmpty());
-    m_reconnectAll->setEnabled(m_connections->rowCount() > 0);
+    m_reconnectAll->setEnabled(m_controller->connections()->rowCount() > 0);
+    m_unsubscribe->setEnabled(m_subscriptionsView->selectionModel()->hasSelection());
 }
 
 void MainWindow::closeEvent(QCloseEvent *event)
 {
     QSettings settings;
-    settings.setValue(QLatin1StringView(SettingsPrefix) + u"geometry"_s, saveGeometry());
-    settings.setValue(QLatin1StringView(SettingsPrefix) + u"state"_s, saveState());
+    settings.setValue(settingsKey("geometry"), saveGeometry());
+    settings.setValue(settingsKey("state"), saveState());
+    for (QTableView *v :
+         {m_connectionsView, m_subscriptionsView, m_reconnectsView, m_dispatcherView, m_eventsView})
+        settings.setValue(settingsKey("columns/") + v->objectName(), v->horizontalHeader()->saveState());
+    for (QSplitter *s : findChildren<QSplitter *>())
+        settings.setValue(settingsKey("splitters/") + s->objectName(), s->saveState());
+    settings.setValue(settingsKey("tab"), m_tabs->currentIndex());
     settings.sync();
     event->accept();
 }

@@ -1,48 +1,93 @@
 #pragma once
 
-#include "poolmodels.h"
+#include "poolcontroller.h"
+#include "sessionexport.h"
 
 #include <QMainWindow>
+#include <QSortFilterProxyModel>
 
 class QAction;
 class QLabel;
 class QLineEdit;
+class QListWidget;
 class QMenu;
-class QSortFilterProxyModel;
+class QPlainTextEdit;
+class QProgressBar;
 class QTableView;
+class QTabWidget;
 
 namespace FeedScope {
+
+class SeriesChart;
+
+/// The session events view's filter: the text filter, and the once-a-second statistics events
+/// hidden unless asked for (they would bury everything else).
+class EventsProxy final : public QSortFilterProxyModel
+{
+    Q_OBJECT
+
+public:
+    using QSortFilterProxyModel::QSortFilterProxyModel;
+    void setShowStatistics(bool show);
+
+protected:
+    bool filterAcceptsRow(int row, const QModelIndex &parent) const override;
+
+private:
+    bool m_showStatistics = false;
+};
 
 /// What the Chaos menu asks the demo feed to do.
 enum class ChaosAction : quint8 { KillConnection, KillAll, StallConnection, Garbage, Flood, RestartServer };
 
-/// FeedScope's main window: connections, channels and reconnects, all from models fed at a fixed
-/// rate; actions are reported as signals and wired in app/.
+/// FeedScope's main window. Every view reads the PoolController's models, which change at a fixed
+/// rate (10 Hz; charts once a second), never per message. Connections with the per-IP budget
+/// gauges; channels with the inspector of the selected one; tabs for the reconnect timeline,
+/// throughput and RTT, the dispatcher and the session's events. Actions go to the controller;
+/// Chaos (demo feed only) is reported as a signal for app/ to carry out.
 class MainWindow final : public QMainWindow
 {
     Q_OBJECT
     Q_DISABLE_COPY_MOVE(MainWindow)
 
 public:
-    MainWindow(ConnectionsModel *connections, SubscriptionsModel *subscriptions, ReconnectsModel *reconnects,
-               QWidget *parent = nullptr);
+    explicit MainWindow(PoolController *controller, QWidget *parent = nullptr);
     ~MainWindow() override;
 
     void setDemoMode(bool demo);
     void setEndpoint(const QString &url);
-    void setSummary(const PoolSummary &summary, double messagesPerSecond);
+
     QTableView *connectionsView() const { return m_connectionsView; }
     QTableView *subscriptionsView() const { return m_subscriptionsView; }
     QTableView *reconnectsView() const { return m_reconnectsView; }
+    QTableView *dispatcherView() const { return m_dispatcherView; }
+    QTableView *eventsView() const { return m_eventsView; }
+    QTabWidget *tabs() const { return m_tabs; }
+    QList<SeriesChart *> charts() const { return m_charts; }
     QAction *reconnectSelectedAction() const { return m_reconnectSelected; }
     QAction *reconnectAllAction() const { return m_reconnectAll; }
+    QAction *unsubscribeAction() const { return m_unsubscribe; }
+    QListWidget *inspectorList() const { return m_inspectorList; }
+    QPlainTextEdit *inspectorText() const { return m_inspectorText; }
+    QProgressBar *budgetGauge(int i) const { return m_gauges.value(i); }
+    QString summaryText() const;
+
     /// Connection ids selected in the connections table.
     QList<int> selectedConnections() const;
+    /// Subscriptions selected in the channels table.
+    QList<Hl::Subscription> selectedSubscriptions() const;
+    /// Subscribes what the Add dialog returned (the dialog's code path, minus the dialog).
+    void addSubscriptions(const QList<Hl::Subscription> &subscriptions);
+    /// Exports the session log off the GUI thread with a progress dialog; exportFinished() tells.
+    void exportSession(const QString &path, ExportFormat format);
+    /// Shows an exported JSONL session in the events view (and says so in the status bar).
+    bool importSession(const QString &path, QString *error);
+    /// Refreshes the inspector from the selected channel now.
+    void refreshInspector();
 
 Q_SIGNALS:
-    void reconnectRequested(const QList<int> &connections);
-    void reconnectAllRequested();
     void chaosRequested(FeedScope::ChaosAction action, int connection);
+    void exportFinished(const FeedScope::ExportResult &result);
 
 protected:
     void closeEvent(QCloseEvent *event) override;
@@ -51,23 +96,40 @@ private:
     void buildActions();
     void buildViews();
     void updateWidgets();
+    void onUpdated();
+    void onSeriesUpdated();
     QTableView *makeTable(QAbstractItemModel *model, bool sortable);
     void showConnectionSubscriptions(int connection);
+    void copySelectedJson();
+    void showInspectorMessage(int row);
 
-    ConnectionsModel *m_connections;
-    SubscriptionsModel *m_subscriptions;
-    ReconnectsModel *m_reconnects;
+    PoolController *m_controller;
     QTableView *m_connectionsView = nullptr;
     QTableView *m_subscriptionsView = nullptr;
     QTableView *m_reconnectsView = nullptr;
+    QTableView *m_dispatcherView = nullptr;
+    QTableView *m_eventsView = nullptr;
     QSortFilterProxyModel *m_subscriptionsProxy = nullptr;
+    EventsProxy *m_eventsProxy = nullptr;
     QLineEdit *m_filter = nullptr;
+    QLineEdit *m_eventsFilter = nullptr;
+    QTabWidget *m_tabs = nullptr;
+    QList<SeriesChart *> m_charts;
+    SeriesChart *m_reconnectChart = nullptr;
+    QListWidget *m_inspectorList = nullptr;
+    QPlainTextEdit *m_inspectorText = nullptr;
+    QLabel *m_inspectorTitle = nullptr;
+    QList<QByteArray> m_inspectorRaw;
+    QList<QProgressBar *> m_gauges;
     QAction *m_reconnectSelected = nullptr;
     QAction *m_reconnectAll = nullptr;
+    QAction *m_unsubscribe = nullptr;
+    QAction *m_followInspector = nullptr;
     QMenu *m_chaosMenu = nullptr;
     QLabel *m_summary = nullptr;
     QLabel *m_endpoint = nullptr;
     qint64 m_startedMs = 0;
+    bool m_exporting = false;
 };
 
 } // namespace FeedScope

@@ -2,7 +2,6 @@
 
 #include <QApplication>
 #include <QChart>
-#include <QDateTimeAxis>
 #include <QLineSeries>
 #include <QScatterSeries>
 #include <QValueAxis>
@@ -22,9 +21,10 @@ SeriesChart::SeriesChart(const QString &title, const QString &prefix, const QStr
     c->setAnimationOptions(QChart::NoAnimation);
     c->legend()->setAlignment(Qt::AlignRight);
     c->setMargins(QMargins(2, 2, 2, 2));
-    m_x = new QDateTimeAxis;
-    m_x->setFormat(u"HH:mm:ss"_s);
-    m_x->setTickCount(6);
+    m_x = new QValueAxis;
+    m_x->setLabelFormat(u"%.0f"_s);
+    m_x->setTitleText(tr("seconds ago"));
+    m_x->setTickCount(7);
     m_y = new QValueAxis;
     m_y->setLabelFormat(u"%.0f"_s);
     m_y->setTitleText(unit);
@@ -86,9 +86,11 @@ void SeriesChart::refresh(const TimeSeriesSet &series, qint64 nowMs)
             line->attachAxis(m_x);
             line->attachAxis(m_y);
         }
-        const QList<QPointF> pts = series.points(name);
-        for (const QPointF &p : pts)
+        QList<QPointF> pts = series.points(name);
+        for (QPointF &p : pts) {
+            p.setX((p.x() - static_cast<double>(nowMs)) / 1000.0);
             maxY = std::max(maxY, p.y());
+        }
         line->replace(pts);
     }
     for (auto it = existing.cbegin(); it != existing.cend(); ++it) {
@@ -97,12 +99,18 @@ void SeriesChart::refresh(const TimeSeriesSet &series, qint64 nowMs)
             delete it.value();
         }
     }
-    for (QAbstractSeries *s : c->series())
-        if (s->type() == QAbstractSeries::SeriesTypeScatter)
-            for (const QPointF &p : static_cast<QScatterSeries *>(s)->points())
-                maxY = std::max(maxY, p.y());
-    const qint64 window = std::chrono::milliseconds(series.window()).count();
-    m_x->setRange(QDateTime::fromMSecsSinceEpoch(nowMs - window), QDateTime::fromMSecsSinceEpoch(nowMs));
+    for (QAbstractSeries *s : c->series()) {
+        if (s->type() != QAbstractSeries::SeriesTypeScatter)
+            continue;
+        QList<QPointF> pts = m_markers.value(s->name());
+        for (QPointF &p : pts) {
+            p.setX((p.x() - static_cast<double>(nowMs)) / 1000.0);
+            maxY = std::max(maxY, p.y());
+        }
+        static_cast<QScatterSeries *>(s)->replace(pts);
+    }
+    const qint64 window = std::chrono::duration_cast<std::chrono::seconds>(series.window()).count();
+    m_x->setRange(-static_cast<double>(window), 0);
     m_y->setRange(0, maxY * 1.15);
     m_y->setLabelFormat(maxY < 10 ? u"%.1f"_s : u"%.0f"_s);
 }
@@ -121,7 +129,7 @@ void SeriesChart::setMarkers(const QString &name, const QList<QPointF> &points)
         markers->attachAxis(m_x);
         markers->attachAxis(m_y);
     }
-    markers->replace(points);
+    m_markers.insert(name, points);
 }
 
 } // namespace FeedScope

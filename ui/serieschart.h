@@ -4,7 +4,6 @@
 
 #include <QChartView>
 
-class QDateTimeAxis;
 class QValueAxis;
 
 namespace FeedScope {
@@ -22,7 +21,7 @@ public:
 
     /// Refreshes from @p series (call once a second); skipped while the chart is not visible.
     void refresh(const TimeSeriesSet &series, qint64 nowMs);
-    /// Adds marker points (x = wall ms) drawn as a scatter series named @p name.
+    /// Marker points (x = wall ms) drawn as a scatter series named @p name at the next refresh.
     void setMarkers(const QString &name, const QList<QPointF> &points);
     int lineCount() const;
     /// Redraws done so far (none while hidden).
@@ -34,9 +33,10 @@ protected:
 private:
     void applyTheme();
     QString m_prefix, m_suffix;
-    QDateTimeAxis *m_x = nullptr;
+    QValueAxis *m_x = nullptr; ///< seconds before now: the fixed window reads the same at any time
     QValueAxis *m_y = nullptr;
     const TimeSeriesSet *m_last = nullptr;
+    QHash<QString, QList<QPointF>> m_markers; ///< x = wall ms
     qint64 m_lastNow = 0;
     qint64 m_refreshes = 0;
 };

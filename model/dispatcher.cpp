@@ -234,7 +234,6 @@ void Dispatcher::dispatch(const QList<DataFrame> &frames)
                     if (static_cast<qsizetype>(c.queue.size()) >= c.capacity) {
                         c.noteOverflowLocked();
                         fallback = true;
-                        ++c.syncFallbacks;
                     }
                     c.queue.push_back(f);
                     break;
@@ -246,15 +245,18 @@ void Dispatcher::dispatch(const QList<DataFrame> &frames)
             enqueued = true;
             if (fallback) {
                 // Lossless and full: this thread does the worker's job, in order, until the
-                // queue is empty again (the producer is slowed, nothing is lost).
+                // queue is half empty (the producer is slowed, nothing is lost; stopping at half
+                // rather than at empty keeps each stall of the I/O thread short). Every frame
+                // delivered here counts as a synchronous fallback.
                 std::lock_guard deliverLock(c.deliverMutex);
                 DataFrame next;
                 while (true) {
                     {
                         std::lock_guard lock(c.mutex);
-                        if (!c.popLocked(&next))
+                        if (c.queuedLocked() <= c.capacity / 2 || !c.popLocked(&next))
                             break;
                         c.recordLagLocked(next.receivedNs);
+                        ++c.syncFallbacks;
                     }
                     c.callback(next);
                 }

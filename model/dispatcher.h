@@ -21,8 +21,9 @@ namespace FeedScope {
 
 /// What a worker consumer does when its bounded queue is full.
 enum class DispatchPolicy : quint8 {
-    /// Never drops: the frame is delivered synchronously on the producing (I/O) thread instead
-    /// (seed 000's P0-3 fallback, counted). Chosen over "stop reading the socket" (seed 004's V1)
+    /// Never drops: when the queue is full the producing (I/O) thread delivers queued frames
+    /// itself, in order, until the queue is half empty (seed 000's P0-3 fallback; every frame so
+    /// delivered counts as a synchronous fallback). Chosen over "stop reading the socket" (seed 004's V1)
     /// because QWebSocket cannot pause reading; the cost lands on the producer's thread and is
     /// visible as synchronous fallbacks and as dispatch lag.
     Lossless,

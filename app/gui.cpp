@@ -65,7 +65,7 @@ int runGui(const Options &o)
 
     EngineConfig ec = engineConfig(o);
     ec.pool = cfg;
-    ec.publishInterval = 100ms; // the UI refreshes from snapshots at 10 Hz
+    ec.publishInterval = std::chrono::milliseconds(o.uiRefreshMs); // the UI refreshes at a fixed rate (10 Hz)
     PoolController controller(ec);
     if (QString error; !controller.start(&error)) {
         std::fprintf(stderr, "feedscope: %s\n", qPrintable(error));
@@ -83,7 +83,7 @@ int runGui(const Options &o)
     }
     MainWindow window(&controller);
     window.setDemoMode(o.demo);
-    window.setEndpoint(o.demo ? QObject::tr("demo feed %1").arg(cfg.url.toString()) : cfg.url.toString());
+    window.setEndpoint(o.demo ? QObject::tr("demo feed %1").arg(redactedUrl(cfg.url)) : redactedUrl(cfg.url));
     if (demo) {
         QObject::connect(&window, &MainWindow::chaosRequested, &window, [&](ChaosAction a, int connection) {
             using Sim::Fault;

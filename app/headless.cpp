@@ -83,7 +83,7 @@ int runHeadless(const Options &o, qint64 startedMonotonicMs)
             exitCode = Cli::ExitFatal;
         }
         if (!o.reportFile.isEmpty()) {
-            ReportMeta meta{startedAt, monotonicMs() - startedMonotonicMs, cfg.url.toString()};
+            ReportMeta meta{startedAt, monotonicMs() - startedMonotonicMs, redactedUrl(cfg.url)};
             QString error;
             if (!writeJsonAtomically(o.reportFile, buildReport(last.snapshot, d, meta), &error)) {
                 std::fprintf(stderr, "feedscope: %s\n", qPrintable(error));
@@ -107,7 +107,7 @@ int runHeadless(const Options &o, qint64 startedMonotonicMs)
                            finish);
     }
     std::fprintf(stderr, "feedscope: headless on %s with %lld subscriptions\n",
-                 qPrintable(cfg.url.toString()), static_cast<long long>(o.subscriptions.size()));
+                 qPrintable(redactedUrl(cfg.url)), static_cast<long long>(o.subscriptions.size()));
     return QCoreApplication::exec();
 }
 

@@ -8,6 +8,7 @@
 #include <QApplication>
 #include <QCoreApplication>
 
+#include <cstdio>
 #include <cstring>
 #include <memory>
 
@@ -35,7 +36,16 @@ int main(int argc, char **argv)
 
     QString error;
     bool exitNow = false;
-    const auto options = parseOptions(QCoreApplication::arguments(), &error, &exitNow);
+    // The GUI starts from the settings it saved; the headless agent only from what it is given.
+    std::optional<Profile> saved;
+    if (!headless) {
+        saved = savedProfile(&error);
+        if (!error.isEmpty())
+            std::fprintf(stderr, "feedscope: %s\n", qPrintable(error));
+        error.clear();
+    }
+    const auto options =
+        parseOptions(QCoreApplication::arguments(), &error, &exitNow, saved ? &*saved : nullptr);
     if (!options)
         return exitNow ? Cli::ExitOk : Cli::usageError(error);
     return options->headless ? runHeadless(*options, started) : runGui(*options);

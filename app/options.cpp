@@ -13,7 +13,8 @@ using namespace Qt::StringLiterals;
 
 namespace FeedScope {
 
-std::optional<Options> parseOptions(const QStringList &arguments, QString *error, bool *exitNow)
+std::optional<Options> parseOptions(const QStringList &arguments, QString *error, bool *exitNow,
+                                    const Profile *base)
 {
     *exitNow = false;
     QCommandLineParser p;
@@ -26,6 +27,8 @@ std::optional<Options> parseOptions(const QStringList &arguments, QString *error
         {u"demo"_s, u"Use the embedded simulated feed (the default when no --url is given)."_s},
         {u"url"_s, u"WebSocket endpoint, ws:// or wss:// (e.g. wss://api.hyperliquid.xyz/ws)."_s, u"url"_s},
         {u"subscriptions"_s, u"JSON array of Hyperliquid subscription objects."_s, u"file"_s},
+        {u"profile"_s, u"Settings (feedscope.profile/1 JSON); the options given here override it."_s,
+         u"file"_s},
         {u"report"_s, u"Write the run's report (JSON) here at the end."_s, u"file"_s},
         {u"duration-s"_s, u"Stop after N seconds from start (headless; default: until SIGINT/SIGTERM)."_s,
          u"n"_s},
@@ -82,8 +85,17 @@ std::optional<Options> parseOptions(const QStringList &arguments, QString *error
     }
 
     Options o;
+    if (p.isSet(u"profile"_s)) {
+        const auto profile = readProfile(p.value(u"profile"_s), error);
+        if (!profile)
+            return std::nullopt;
+        o.profileFile = p.value(u"profile"_s);
+        applyProfile(*profile, &o);
+    } else if (base) {
+        applyProfile(*base, &o);
+    }
     o.headless = p.isSet(u"headless"_s);
-    o.demo = p.isSet(u"demo"_s) || !p.isSet(u"url"_s);
+    o.demo = p.isSet(u"demo"_s) || (!p.isSet(u"url"_s) && o.pool.url.isEmpty());
     if (p.isSet(u"demo"_s) && p.isSet(u"url"_s)) {
         *error = u"--demo and --url exclude each other"_s;
         return std::nullopt;
@@ -97,14 +109,18 @@ std::optional<Options> parseOptions(const QStringList &arguments, QString *error
         o.pool.url = url;
     }
 
-    const auto maxConn = Cli::intOption(p, u"max-connections"_s, 10, 1, 1000, error);
-    const auto perConn = Cli::intOption(p, u"max-subscriptions-per-connection"_s, 100, 1, 100000, error);
-    const auto ping = Cli::intOption(p, u"ping-interval-ms"_s, 30000, 100, 3600000, error);
-    const auto stale = Cli::intOption(p, u"stale-timeout-ms"_s, 0, 0, 86400000, error);
-    const auto rate = Cli::intOption(p, u"outgoing-rate"_s, 1800, 10, 10000000, error);
-    const auto capacity = Cli::intOption(p, u"queue-capacity"_s, 10000, 1, 100000000, error);
-    const auto threads = Cli::intOption(p, u"io-threads"_s, 1, 1, 64, error);
-    qint64 dispatchDefault = 2;
+    // Defaults, or the profile's values: the options given on the command line override them.
+    const auto maxConn = Cli::intOption(p, u"max-connections"_s, o.pool.maxConnections, 1, 1000, error);
+    const auto perConn = Cli::intOption(p, u"max-subscriptions-per-connection"_s,
+                                        o.pool.maxSubscriptionsPerConnection, 1, 100000, error);
+    const auto ping =
+        Cli::intOption(p, u"ping-interval-ms"_s, o.pool.pingInterval.count(), 100, 3600000, error);
+    const auto stale =
+        Cli::intOption(p, u"stale-timeout-ms"_s, o.pool.staleTimeout.count(), 0, 86400000, error);
+    const auto rate = Cli::intOption(p, u"outgoing-rate"_s, o.pool.outgoingPerMinute, 10, 10000000, error);
+    const auto capacity = Cli::intOption(p, u"queue-capacity"_s, o.queueCapacity, 1, 100000000, error);
+    const auto threads = Cli::intOption(p, u"io-threads"_s, o.pool.ioThreads, 1, 64, error);
+    qint64 dispatchDefault = o.dispatchThreads;
     if (const QByteArray env = qgetenv("FEEDSCOPE_DISPATCH_THREADS"); !env.isEmpty()) {
         bool ok = false;
         dispatchDefault = env.toLongLong(&ok);
@@ -119,7 +135,8 @@ std::optional<Options> parseOptions(const QStringList &arguments, QString *error
     const auto metrics = Cli::intOption(p, u"metrics-port"_s, -1, 0, 65535, error);
     const auto shotDelay = Cli::intOption(p, u"screenshot-delay-ms"_s, 5000, 0, 600000, error);
     const auto perSubMetrics = Cli::intOption(p, u"metrics-per-subscription"_s, 0, 0, 10000, error);
-    const auto staleFactor = Cli::doubleOption(p, u"data-stale-factor"_s, 3, 0.01, 1000, error);
+    const auto staleFactor =
+        Cli::doubleOption(p, u"data-stale-factor"_s, o.pool.dataStaleFactor, 0.01, 1000, error);
     if (!maxConn || !perConn || !ping || !stale || !rate || !capacity || !threads || !duration || !metrics ||
         !shotDelay || !dispatchThreads || !staleFactor || !perSubMetrics)
         return std::nullopt;
@@ -193,6 +210,8 @@ std::optional<Options> parseOptions(const QStringList &arguments, QString *error
             return std::nullopt;
         }
         o.subscriptions = *list;
+    } else if (!o.subscriptions.isEmpty()) {
+        // from the profile
     } else if (o.demo) {
         o.subscriptions = Sim::demoSubscriptions();
     } else if (o.headless) {
@@ -202,9 +221,22 @@ std::optional<Options> parseOptions(const QStringList &arguments, QString *error
     return o;
 }
 
+void applyProfile(const Profile &profile, Options *o)
+{
+    o->pool = profile.engine.pool;
+    o->pool.url = profile.url;
+    o->dispatchPolicy = QString(nameOf(profile.engine.policy));
+    o->queueCapacity = profile.engine.queueCapacity;
+    o->dispatchThreads = profile.engine.dispatchThreads;
+    o->inspector = profile.engine.inspector;
+    o->uiRefreshMs = profile.uiRefreshMs;
+    o->subscriptions = profile.subscriptions;
+}
+
 EngineConfig engineConfig(const Options &o)
 {
     EngineConfig ec;
+    ec.inspector = o.inspector;
     ec.pool = o.pool;
     ec.policy = dispatchPolicyFromName(o.dispatchPolicy).value_or(DispatchPolicy::Lossless);
     ec.queueCapacity = o.queueCapacity;

@@ -2,6 +2,7 @@
 
 #include "engine.h"
 #include "pooltypes.h"
+#include "profile.h"
 #include "subscription.h"
 
 #include <QHostAddress>
@@ -32,15 +33,23 @@ struct Options
     QHostAddress metricsBind{QHostAddress::LocalHost};
     int metricsPerSubscription = 0;
     QStringList demoFaults; ///< simulator fault specs for --demo
+    QString profileFile;    ///< --profile
+    MessageInspector::Limits inspector;
+    int uiRefreshMs = 100;
     QString screenshotFile; ///< GUI: save a picture of the window and quit
     qint64 screenshotDelayMs = 5000;
 };
+
+/// Takes @p profile's settings as the base the command line then overrides.
+void applyProfile(const Profile &profile, Options *o);
 
 /// The engine's settings from the command line (pool, dispatcher, inspector, files).
 EngineConfig engineConfig(const Options &o);
 
 /// Parses @p arguments. On a usage error returns nullopt with @p error set; when --help or
 /// --version was asked returns nullopt with @p exitNow set (the text is already printed).
-std::optional<Options> parseOptions(const QStringList &arguments, QString *error, bool *exitNow);
+/// @p base (the GUI's saved settings) applies when no --profile is given.
+std::optional<Options> parseOptions(const QStringList &arguments, QString *error, bool *exitNow,
+                                    const Profile *base = nullptr);
 
 } // namespace FeedScope

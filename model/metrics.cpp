@@ -363,7 +363,7 @@ MetricsServer::MetricsServer(Engine *engine, QObject *parent)
     m_http->route(u"/report"_s, [this] {
         const ReportMeta meta{m_engine->startedAt(),
                               m_engine->startedAt().msecsTo(QDateTime::currentDateTimeUtc()),
-                              m_engine->config().pool.url.toString()};
+                              redactedUrl(m_engine->config().pool.url)};
         return QHttpServerResponse(
             buildReport(m_engine->lastSnapshot(), m_engine->dispatcherFigures(), meta));
     });

@@ -236,7 +236,7 @@ QVariant ConnectionsModel::data(const QModelIndex &index, int role) const
     case State:
         return raw ? QVariant(static_cast<int>(s.state)) : QVariant(QString(nameOf(s.state)));
     case Url:
-        return s.url.toString();
+        return redactedUrl(s.url);
     case Rtt:
         return raw ? QVariant(s.rttMs)
                    : QVariant(s.rttMs < 0 ? QString() : QString::number(s.rttMs, 'f', 1) + u" ms"_s);

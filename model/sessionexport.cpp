@@ -151,7 +151,7 @@ ExportResult exportSession(const QList<SessionEvent> &events, const QList<Record
                 {u"startedDateTime"_s, isoUtcMs(firstAt.value(it.key()))},
                 {u"time"_s, 0},
                 {u"request"_s, QJsonObject{{u"method"_s, u"GET"_s},
-                                           {u"url"_s, url.toString()},
+                                           {u"url"_s, redactedUrl(url)},
                                            {u"httpVersion"_s, u"HTTP/1.1"_s},
                                            {u"headers"_s, empty},
                                            {u"queryString"_s, empty},

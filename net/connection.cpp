@@ -1,5 +1,7 @@
 #include "connection.h"
 
+#include <QNetworkRequest>
+
 #include "logging.h"
 
 #include <algorithm>
@@ -126,9 +128,12 @@ void Connection::open()
     m_socketErrored = false;
     m_socketError.clear();
     m_reconnectNow = false;
-    setState(ConnState::Connecting, m_wasUp ? Cause::Retry : Cause::None, m_cfg.url.toString());
+    setState(ConnState::Connecting, m_wasUp ? Cause::Retry : Cause::None, redactedUrl(m_cfg.url));
     m_connectTimer.start(m_cfg.connectTimeout);
-    m_socket.open(m_cfg.url);
+    QNetworkRequest request(m_cfg.url);
+    for (const auto &[name, value] : m_cfg.headers)
+        request.setRawHeader(name, value);
+    m_socket.open(request);
 }
 
 void Connection::reconnect(bool manual)

@@ -7,6 +7,14 @@
 
 namespace FeedScope {
 
+QString redactedUrl(const QUrl &url)
+{
+    QString out = url.toString(QUrl::RemoveUserInfo | QUrl::RemoveQuery | QUrl::RemoveFragment);
+    if (url.hasQuery())
+        out += QStringLiteral("?…");
+    return out;
+}
+
 QLatin1StringView nameOf(ConnState s)
 {
     return lowerCamelName(s);

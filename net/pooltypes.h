@@ -40,6 +40,9 @@ Q_ENUM_NS(Cause)
 enum class SubState : quint8 { Pending, Active, Restoring, Rejected, Failed, Unplaceable };
 Q_ENUM_NS(SubState)
 
+/// @p url for logs, reports and the UI: without user info or query (where tokens live).
+QString redactedUrl(const QUrl &url);
+
 QLatin1StringView nameOf(ConnState s);
 QLatin1StringView nameOf(Cause c);
 QLatin1StringView nameOf(SubState s);
@@ -70,6 +73,9 @@ struct PoolConfig
     int ioThreads = 1;
     /// A subscription's data is stale after this many expected intervals of its type in silence.
     double dataStaleFactor = 3;
+    /// Extra HTTP headers of the WebSocket handshake (tokens, API keys): sent, never logged,
+    /// never written to reports, session logs or exports.
+    QList<QPair<QByteArray, QByteArray>> headers;
 
     std::chrono::milliseconds effectiveStaleTimeout() const
     {

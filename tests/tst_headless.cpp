@@ -73,6 +73,7 @@ private Q_SLOTS:
     void demoRunWritesReport();
     void dispatchPolicyInReport();
     void sessionLogRecordsTheRun();
+    void profileIsTheBaseOptionsOverride();
     void sigtermStopsCleanly();
     void recordingReplaysWithSameCounts();
     void unwritableReportIsFatal();
@@ -248,6 +249,31 @@ void tst_Headless::dispatchPolicyInReport()
     QVERIFY(f.open(QIODevice::ReadOnly));
     QCOMPARE(consumers[2][u"name"_s].toString(), u"recorder"_s);
     QCOMPARE(static_cast<double>(f.readAll().count('\n')), consumers[2][u"delivered"_s].toDouble());
+}
+
+void tst_Headless::profileIsTheBaseOptionsOverride()
+{
+    const QString profile = writeFile(m_dir, u"profile.json"_s, R"({"schema":"feedscope.profile/1",
+        "dispatcher":{"policy":"coalesce-latest","queueCapacity":3},
+        "subscriptions":[{"type":"trades","coin":"BTC"},{"type":"bbo","coin":"ETH"}]})");
+    const QString report = m_dir.filePath(u"profile-report.json"_s);
+    Run r = run({u"--headless"_s, u"--profile"_s, profile, u"--duration-s"_s, u"2"_s, u"--report"_s, report});
+    QCOMPARE(r.exitCode, 0);
+    QJsonObject rep = readJson(report);
+    QCOMPARE(rep[u"dispatcher"_s][u"policy"_s].toString(), u"coalesce-latest"_s); // from the profile
+    QCOMPARE(rep[u"subscriptions"_s].toArray().size(), 2); // the profile's, on the demo
+    r = run({u"--headless"_s, u"--profile"_s, profile, u"--duration-s"_s, u"1"_s, u"--report"_s, report,
+             u"--dispatch-policy"_s, u"drop-newest"_s});
+    QCOMPARE(r.exitCode, 0);
+    rep = readJson(report);
+    QCOMPARE(rep[u"dispatcher"_s][u"policy"_s].toString(), u"drop-newest"_s); // the command line wins
+    // A bad profile: a usage error naming the file and the key, nothing started.
+    const QString bad = writeFile(m_dir, u"bad-profile.json"_s,
+                                  R"({"schema":"feedscope.profile/1","pool":{"pingIntervalMs":-5}})");
+    r = run({u"--headless"_s, u"--profile"_s, bad});
+    QCOMPARE(r.exitCode, 2);
+    QVERIFY2(r.err.contains(u"bad-profile.json"_s) && r.err.contains(u"pool.pingIntervalMs"_s),
+             qPrintable(r.err));
 }
 
 void tst_Headless::sessionLogRecordsTheRun()

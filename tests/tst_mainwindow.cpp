@@ -3,6 +3,7 @@
 #include "mainwindow.h"
 #include "poolcontroller.h"
 #include "serieschart.h"
+#include "settingsdialog.h"
 #include "simulator.h"
 #include "testutil.h"
 
@@ -49,6 +50,7 @@ private Q_SLOTS:
     void addAndRemoveThroughTheDialogPath();
     void inspectorShowsTheLastMessages();
     void exportWritesValidFiles();
+    void settingsRoundTrip();
 
 private:
     int selectConnection(int poolId);
@@ -342,6 +344,35 @@ void tst_MainWindow::exportWritesValidFiles()
     QVERIFY(!r.ok);
     QVERIFY(!r.error.isEmpty());
     QVERIFY(!QFile::exists(nowhere));
+}
+
+void tst_MainWindow::settingsRoundTrip()
+{
+    Profile p;
+    p.engine.pool.maxConnections = 6;
+    SettingsDialog dialog(p, m_window.get());
+    dialog.findChild<QLineEdit *>()->setText(u"wss://example.invalid/ws"_s);
+    QString error;
+    auto shown = dialog.profile(&error);
+    QVERIFY2(shown, qPrintable(error));
+    QCOMPARE(shown->engine.pool.maxConnections, 6);
+    dialog.accept(); // saves
+    const auto saved = savedProfile(&error);
+    QVERIFY(saved);
+    QCOMPARE(saved->url, QUrl(u"wss://example.invalid/ws"_s));
+    QCOMPARE(saved->engine.pool.maxConnections, 6);
+    // Export, import elsewhere: the same settings.
+    QTemporaryDir dir;
+    const QString file = dir.filePath(u"p.json"_s);
+    QVERIFY2(dialog.exportProfile(file, &error), qPrintable(error));
+    SettingsDialog other(Profile{}, m_window.get());
+    QVERIFY(other.importProfile(file, &error));
+    QCOMPARE(other.profile(&error)->engine.pool.maxConnections, 6);
+    // A bad URL is refused with the reason, nothing saved.
+    other.findChild<QLineEdit *>()->setText(u"http://nope"_s);
+    QVERIFY(!other.profile(&error));
+    QVERIFY(error.contains(u"url"_s));
+    QSettings().remove(u"Settings/v1/profile"_s);
 }
 
 QTEST_MAIN(tst_MainWindow)

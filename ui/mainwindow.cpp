@@ -3,6 +3,7 @@
 #include "addsubscriptiondialog.h"
 #include "budget.h"
 #include "serieschart.h"
+#include "settingsdialog.h"
 #include "severitydelegate.h"
 
 #include <QAction>
@@ -180,11 +181,35 @@ void MainWindow::buildActions()
             statusBar()->showMessage(error, 10000);
     });
 
+    auto *settingsAct = new QAction(tr("&Settings…"), this);
+    settingsAct->setShortcut(QKeySequence::Preferences);
+    settingsAct->setMenuRole(QAction::PreferencesRole);
+    connect(settingsAct, &QAction::triggered, this, [this] {
+        Profile current;
+        current.engine = m_controller->engine().config();
+        current.url = m_demo ? QUrl() : current.engine.pool.url;
+        current.uiRefreshMs = static_cast<int>(current.engine.publishInterval.count());
+        if (QString error; const auto saved = savedProfile(&error)) {
+            current.engine.pool.headers = saved->engine.pool.headers; // kept, not shown
+            current.subscriptions = saved->subscriptions;
+        }
+        SettingsDialog dialog(current, this);
+        if (dialog.exec() != QDialog::Accepted)
+            return;
+        QString error;
+        if (const auto p = dialog.profile(&error))
+            m_controller->host().setPublishInterval(std::chrono::milliseconds(p->uiRefreshMs)); // live
+        statusBar()->showMessage(tr("Settings saved; the UI refresh applies now, the rest at the next start"),
+                                 8000);
+    });
+
     QMenu *file = menuBar()->addMenu(tr("&File"));
     file->addAction(add);
     file->addSeparator();
     file->addAction(exportAct);
     file->addAction(importAct);
+    file->addSeparator();
+    file->addAction(settingsAct);
     file->addSeparator();
     QAction *quit = file->addAction(tr("&Quit"), this, &QWidget::close);
     quit->setShortcut(QKeySequence::Quit);
@@ -462,6 +487,7 @@ void MainWindow::buildViews()
 
 void MainWindow::setDemoMode(bool demo)
 {
+    m_demo = demo;
     m_chaosMenu->menuAction()->setVisible(demo);
     updateWidgets();
 }

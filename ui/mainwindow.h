@@ -130,6 +130,7 @@ private:
     QLabel *m_endpoint = nullptr;
     qint64 m_startedMs = 0;
     bool m_exporting = false;
+    bool m_demo = false;
 };
 
 } // namespace FeedScope

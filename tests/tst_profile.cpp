@@ -1,0 +1,172 @@
+// Profiles (feedscope.profile/1): strict parsing with errors naming the key, round trips, header
+// values kept out of exports, and the GUI's saved settings.
+#include "profile.h"
+#include "testutil.h"
+
+#include <QJsonDocument>
+#include <QSettings>
+#include <QStandardPaths>
+#include <QTemporaryDir>
+#include <QTest>
+
+using namespace FeedScope;
+using namespace FeedScope::Test;
+using namespace Qt::StringLiterals;
+
+class tst_Profile : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void initTestCase();
+    void roundTrip();
+    void errorsNameTheKey_data();
+    void errorsNameTheKey();
+    void headersStayOutOfExports();
+    void savedSettings();
+    void unreadableFile();
+};
+
+void tst_Profile::initTestCase()
+{
+    QStandardPaths::setTestModeEnabled(true);
+    QCoreApplication::setOrganizationName(u"FeedScopeTest"_s);
+    QSettings().clear();
+}
+
+void tst_Profile::roundTrip()
+{
+    Profile p;
+    p.url = QUrl(u"wss://api.hyperliquid.xyz/ws"_s);
+    p.engine.pool.maxConnections = 7;
+    p.engine.pool.maxSubscriptionsPerConnection = 40;
+    p.engine.pool.pingInterval = std::chrono::milliseconds(15000);
+    p.engine.pool.staleTimeout = std::chrono::milliseconds(45000);
+    p.engine.pool.backoffMax = std::chrono::milliseconds(5000);
+    p.engine.pool.outgoingPerMinute = 1500;
+    p.engine.pool.dataStaleFactor = 2.5;
+    p.engine.pool.ioThreads = 2;
+    p.engine.policy = DispatchPolicy::CoalesceLatest;
+    p.engine.queueCapacity = 500;
+    p.engine.dispatchThreads = 3;
+    p.uiRefreshMs = 250;
+    p.subscriptions = {sub(R"({"type":"l2Book","coin":"BTC","nSigFigs":5})")};
+    QString error;
+    const auto back = profileFromJson(QJsonDocument(profileToJson(p, true)).toJson(), &error);
+    QVERIFY2(back, qPrintable(error));
+    QCOMPARE(back->url, p.url);
+    QCOMPARE(back->engine.pool.maxConnections, 7);
+    QCOMPARE(back->engine.pool.maxSubscriptionsPerConnection, 40);
+    QCOMPARE(back->engine.pool.pingInterval.count(), 15000);
+    QCOMPARE(back->engine.pool.staleTimeout.count(), 45000);
+    QCOMPARE(back->engine.pool.backoffMax.count(), 5000);
+    QCOMPARE(back->engine.pool.outgoingPerMinute, 1500);
+    QCOMPARE(back->engine.pool.pingReserve, 30);
+    QCOMPARE(back->engine.pool.dataStaleFactor, 2.5);
+    QCOMPARE(back->engine.pool.ioThreads, 2);
+    QCOMPARE(back->engine.policy, DispatchPolicy::CoalesceLatest);
+    QCOMPARE(back->engine.queueCapacity, 500);
+    QCOMPARE(back->engine.dispatchThreads, 3);
+    QCOMPARE(back->uiRefreshMs, 250);
+    QCOMPARE(back->subscriptions, p.subscriptions);
+    // A minimal profile is the defaults.
+    const auto minimal = profileFromJson(R"({"schema":"feedscope.profile/1"})", &error);
+    QVERIFY(minimal);
+    QVERIFY(minimal->url.isEmpty());
+    QCOMPARE(minimal->engine.pool.maxConnections, PoolConfig{}.maxConnections);
+}
+
+void tst_Profile::errorsNameTheKey_data()
+{
+    QTest::addColumn<QByteArray>("json");
+    QTest::addColumn<QString>("message");
+    QTest::addRow("not json") << QByteArray("{") << u"not valid JSON"_s;
+    QTest::addRow("array") << QByteArray("[]") << u"a profile is a JSON object"_s;
+    QTest::addRow("schema") << QByteArray(R"({"schema":"x"})")
+                            << u"\"schema\" must be \"feedscope.profile/1\""_s;
+    QTest::addRow("unknown top") << QByteArray(R"({"schema":"feedscope.profile/1","pol":{}})")
+                                 << u"unknown setting \"pol\""_s;
+    QTest::addRow("unknown nested") << QByteArray(
+                                           R"({"schema":"feedscope.profile/1","pool":{"maxConnection":3}})")
+                                    << u"unknown setting \"pool.maxConnection\""_s;
+    QTest::addRow("type") << QByteArray(R"({"schema":"feedscope.profile/1","pool":{"maxConnections":"3"}})")
+                          << u"\"pool.maxConnections\" must be a whole number from 1 to 1000"_s;
+    QTest::addRow("range") << QByteArray(R"({"schema":"feedscope.profile/1","pool":{"maxConnections":0}})")
+                           << u"\"pool.maxConnections\" must be a whole number from 1 to 1000"_s;
+    QTest::addRow("fraction") << QByteArray(
+                                     R"({"schema":"feedscope.profile/1","dispatcher":{"threads":1.5}})")
+                              << u"\"dispatcher.threads\" must be a whole number"_s;
+    QTest::addRow("policy") << QByteArray(
+                                   R"({"schema":"feedscope.profile/1","dispatcher":{"policy":"yolo"}})")
+                            << u"\"dispatcher.policy\" must be one of lossless"_s;
+    QTest::addRow("url") << QByteArray(R"({"schema":"feedscope.profile/1","url":"http://x"})")
+                         << u"\"url\" must be a ws:// or wss:// URL"_s;
+    QTest::addRow("backoff")
+        << QByteArray(
+               R"({"schema":"feedscope.profile/1","pool":{"backoffInitialMs":500,"backoffMaxMs":100}})")
+        << u"\"pool.backoffMaxMs\" must not be below"_s;
+    QTest::addRow("subscription")
+        << QByteArray(R"({"schema":"feedscope.profile/1","subscriptions":[{"type":"nope"}]})")
+        << u"\"subscriptions\": entry 0"_s;
+}
+
+void tst_Profile::errorsNameTheKey()
+{
+    QFETCH(QByteArray, json);
+    QFETCH(QString, message);
+    QString error;
+    QVERIFY(!profileFromJson(json, &error));
+    QVERIFY2(error.contains(message), qPrintable(error));
+}
+
+void tst_Profile::headersStayOutOfExports()
+{
+    Profile p;
+    p.engine.pool.headers = {{"Authorization", "Bearer s3cret"}};
+    const QByteArray exported = QJsonDocument(profileToJson(p, false)).toJson();
+    QVERIFY(exported.contains("Authorization"));
+    QVERIFY(!exported.contains("s3cret"));
+    QString error;
+    const auto back = profileFromJson(exported, &error);
+    QVERIFY(back);
+    QVERIFY(back->engine.pool.headers.isEmpty()); // an empty value is left out, not sent empty
+    const auto full = profileFromJson(QJsonDocument(profileToJson(p, true)).toJson(), &error);
+    QCOMPARE(full->engine.pool.headers.size(), 1);
+    QCOMPARE(full->engine.pool.headers.constFirst().second, QByteArray("Bearer s3cret"));
+}
+
+void tst_Profile::savedSettings()
+{
+    QString error;
+    QVERIFY(!savedProfile(&error));
+    QVERIFY(error.isEmpty()); // nothing saved is not an error
+    Profile p;
+    p.engine.pool.maxConnections = 4;
+    p.uiRefreshMs = 200;
+    saveProfile(p);
+    const auto back = savedProfile(&error);
+    QVERIFY(back);
+    QCOMPARE(back->engine.pool.maxConnections, 4);
+    QCOMPARE(back->uiRefreshMs, 200);
+    QSettings().setValue(u"Settings/v1/profile"_s, QByteArray("{broken"));
+    QVERIFY(!savedProfile(&error));
+    QVERIFY(error.contains(u"the defaults apply"_s));
+    QSettings().clear();
+}
+
+void tst_Profile::unreadableFile()
+{
+    QTemporaryDir dir;
+    QString error;
+    QVERIFY(!readProfile(dir.filePath(u"missing.json"_s), &error));
+    QVERIFY(error.startsWith(u"cannot read profile"_s));
+    QFile f(dir.filePath(u"bad.json"_s));
+    QVERIFY(f.open(QIODevice::WriteOnly));
+    f.write(R"({"schema":"feedscope.profile/1","ui":{"refreshMs":1}})");
+    f.close();
+    QVERIFY(!readProfile(f.fileName(), &error));
+    QVERIFY(error.contains(u"bad.json"_s) && error.contains(u"ui.refreshMs"_s));
+}
+
+QTEST_GUILESS_MAIN(tst_Profile)
+#include "tst_profile.moc"

@@ -83,6 +83,8 @@ int runGui(const Options &o)
     }
     MainWindow window(&controller);
     window.setDemoMode(o.demo);
+    if (cfg.insecureTls && !o.demo)
+        window.setInsecureWarning(QObject::tr("INSECURE: TLS certificates and host names are not verified"));
     window.setEndpoint(o.demo ? QObject::tr("demo feed %1").arg(redactedUrl(cfg.url)) : redactedUrl(cfg.url));
     if (demo) {
         QObject::connect(&window, &MainWindow::chaosRequested, &window, [&](ChaosAction a, int connection) {

@@ -6,6 +6,8 @@
 
 #include <QCommandLineParser>
 #include <QFile>
+#include <QFileInfo>
+#include <QSslCertificate>
 
 #include <cstdio>
 
@@ -27,6 +29,9 @@ std::optional<Options> parseOptions(const QStringList &arguments, QString *error
         {u"demo"_s, u"Use the embedded simulated feed (the default when no --url is given)."_s},
         {u"url"_s, u"WebSocket endpoint, ws:// or wss:// (e.g. wss://api.hyperliquid.xyz/ws)."_s, u"url"_s},
         {u"subscriptions"_s, u"JSON array of Hyperliquid subscription objects."_s, u"file"_s},
+        {u"ca-file"_s, u"wss://: also trust the CA certificate(s) in this PEM file (a private CA)."_s,
+         u"file"_s},
+        {u"insecure"_s, u"wss://: do NOT verify certificates or host names (testing only; warned about)."_s},
         {u"profile"_s, u"Settings (feedscope.profile/1 JSON); the options given here override it."_s,
          u"file"_s},
         {u"report"_s, u"Write the run's report (JSON) here at the end."_s, u"file"_s},
@@ -186,6 +191,20 @@ std::optional<Options> parseOptions(const QStringList &arguments, QString *error
             return std::nullopt;
         }
     }
+    if (p.isSet(u"ca-file"_s)) {
+        const QString path = p.value(u"ca-file"_s);
+        if (!QFileInfo(path).isReadable()) {
+            *error = u"cannot read --ca-file %1"_s.arg(path);
+            return std::nullopt;
+        }
+        o.pool.extraCaCertificates =
+            QSslCertificate::fromPath(path, QSsl::Pem, QSslCertificate::PatternSyntax::FixedString);
+        if (o.pool.extraCaCertificates.isEmpty()) {
+            *error = u"--ca-file %1 holds no PEM certificate"_s.arg(path);
+            return std::nullopt;
+        }
+    }
+    o.pool.insecureTls = p.isSet(u"insecure"_s);
     if (p.isSet(u"demo-fault"_s) && !o.demo) {
         *error = u"--demo-fault needs the demo feed"_s;
         return std::nullopt;

@@ -50,6 +50,11 @@ bool Engine::start(QString *error)
             return false;
         connect(m_recorder.get(), &FrameRecorder::failed, this, &Engine::warning);
     }
+    if (m_cfg.pool.insecureTls && m_cfg.pool.url.scheme() == u"wss"_s) {
+        const QString w = u"--insecure: TLS certificates and host names are NOT verified"_s;
+        m_log.append(u"warning"_s, QJsonObject{{u"text"_s, w}});
+        Q_EMIT warning(w);
+    }
     m_dispatcher.addInline(u"statistics"_s, [this](const DataFrame &f) { countType(f); });
     m_inspectorConsumer = m_dispatcher.addWorker(
         u"inspector"_s, [this](const DataFrame &f) { m_inspector.record(f); }, m_cfg.policy,

@@ -1,6 +1,8 @@
 #include "connection.h"
 
 #include <QNetworkRequest>
+#include <QSslConfiguration>
+#include <QSslError>
 
 #include "logging.h"
 
@@ -46,6 +48,25 @@ Connection::Connection(int id, const PoolConfig &config, SlidingWindowBudget *ou
 #else
     connect(&m_socket, &QWebSocket::errorOccurred, this, &Connection::onSocketError);
 #endif
+    // TLS: the system's CA store plus any extra CA, peer and host name verified, unless told to
+    // be insecure. The reasons of a refused certificate go into the close detail.
+    if (m_cfg.url.scheme() == u"wss"_s) {
+        QSslConfiguration tls = QSslConfiguration::defaultConfiguration();
+        if (!m_cfg.extraCaCertificates.isEmpty())
+            tls.addCaCertificates(m_cfg.extraCaCertificates);
+        tls.setPeerVerifyMode(m_cfg.insecureTls ? QSslSocket::VerifyNone : QSslSocket::VerifyPeer);
+        m_socket.setSslConfiguration(tls);
+    }
+    connect(&m_socket, &QWebSocket::sslErrors, this, [this](const QList<QSslError> &errors) {
+        if (m_cfg.insecureTls) {
+            m_socket.ignoreSslErrors();
+            return;
+        }
+        QStringList texts;
+        for (const QSslError &e : errors)
+            texts.append(e.errorString());
+        m_tlsError = u"TLS: "_s + texts.join(u"; "_s);
+    });
     connect(&m_socket, &QWebSocket::aboutToClose, this, [this] {
         // QWebSocket closes by itself when a message exceeds the size limit.
         if (m_pendingCause == Cause::None &&
@@ -213,7 +234,9 @@ void Connection::onSocketError(QAbstractSocket::SocketError error)
 {
     Q_UNUSED(error)
     m_socketErrored = true;
-    m_socketError = m_socket.errorString();
+    m_socketError =
+        m_tlsError.isEmpty() ? m_socket.errorString() : m_tlsError + u" ("_s + m_socket.errorString() + u')';
+    m_tlsError.clear();
     // A failed handshake (refused, HTTP error) never reaches "connected"; QWebSocket does not
     // always follow with "disconnected", so settle it here.
     if (m_state == ConnState::Connecting && m_socket.state() == QAbstractSocket::UnconnectedState)

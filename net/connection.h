@@ -104,6 +104,7 @@ private:
     bool m_stopAfterClose = false;
     bool m_reconnectNow = false; ///< skip the backoff after this close (manual)
     bool m_socketErrored = false;
+    QString m_tlsError; ///< why the last handshake's certificate was refused
     QString m_socketError;
     int m_failures = 0;
     bool m_wasUp = false;

@@ -7,6 +7,7 @@
 #include <QList>
 #include <QMetaType>
 #include <QObject>
+#include <QSslCertificate>
 #include <QStringList>
 #include <QUrl>
 
@@ -76,6 +77,10 @@ struct PoolConfig
     /// Extra HTTP headers of the WebSocket handshake (tokens, API keys): sent, never logged,
     /// never written to reports, session logs or exports.
     QList<QPair<QByteArray, QByteArray>> headers;
+    /// wss://: certificates trusted besides the system store (a private CA, `--ca-file`).
+    QList<QSslCertificate> extraCaCertificates;
+    /// wss://: accept any certificate and host name (`--insecure`; warned about everywhere).
+    bool insecureTls = false;
 
     std::chrono::milliseconds effectiveStaleTimeout() const
     {

@@ -131,6 +131,11 @@ void tst_Headless::usageErrors_data()
                                     << u"bad fault \"1:explode\""_s;
     QTest::addRow("bad dispatch threads") << QStringList{u"--headless"_s, u"--dispatch-threads"_s, u"0"_s}
                                           << u"--dispatch-threads must be a whole number from 1 to 64"_s;
+    QTest::addRow("unreadable ca file")
+        << QStringList{u"--headless"_s, u"--ca-file"_s, m_dir.filePath(u"no-ca.pem"_s)}
+        << u"cannot read --ca-file"_s;
+    QTest::addRow("ca file without a certificate")
+        << QStringList{u"--headless"_s, u"--ca-file"_s, notJson} << u"holds no PEM certificate"_s;
     QTest::addRow("positional") << QStringList{u"--headless"_s, u"extra"_s}
                                 << u"unexpected argument \"extra\""_s;
 }

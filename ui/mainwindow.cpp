@@ -497,6 +497,19 @@ void MainWindow::setEndpoint(const QString &url)
     m_endpoint->setText(url);
 }
 
+void MainWindow::setInsecureWarning(const QString &text)
+{
+    auto *label = new QLabel(text, this);
+    label->setObjectName(u"insecureWarning"_s);
+    QPalette p = label->palette();
+    p.setColor(QPalette::WindowText, QColor(0xcf, 0x22, 0x2e));
+    label->setPalette(p);
+    QFont f = label->font();
+    f.setBold(true);
+    label->setFont(f);
+    statusBar()->insertPermanentWidget(0, label);
+}
+
 QString MainWindow::summaryText() const
 {
     return m_summary->text();

@@ -56,6 +56,8 @@ public:
 
     void setDemoMode(bool demo);
     void setEndpoint(const QString &url);
+    /// A permanent warning in the status bar (e.g. TLS verification off).
+    void setInsecureWarning(const QString &text);
 
     QTableView *connectionsView() const { return m_connectionsView; }
     QTableView *subscriptionsView() const { return m_subscriptionsView; }

@@ -198,18 +198,29 @@ std::optional<QList<SessionEvent>> importSessionJsonl(const QString &path, QStri
         *error = u"cannot read %1: %2"_s.arg(path, f.errorString());
         return std::nullopt;
     }
+    return parseSessionJsonl(&f, path, error);
+}
+
+std::optional<QList<SessionEvent>> parseSessionJsonl(QIODevice *in, const QString &name, QString *error)
+{
     QList<SessionEvent> out;
     int lineNo = 0;
     bool headerSeen = false;
-    while (!f.atEnd()) {
-        const QByteArray line = f.readLine().trimmed();
+    while (!in->atEnd()) {
+        const QByteArray line = in->readLine().trimmed();
         ++lineNo;
         if (line.isEmpty())
             continue;
-        const QJsonObject o = QJsonDocument::fromJson(line).object();
+        QJsonParseError pe;
+        const QJsonDocument doc = QJsonDocument::fromJson(line, &pe);
+        if (pe.error != QJsonParseError::NoError || !doc.isObject()) {
+            *error = u"%1 line %2: not a JSON object"_s.arg(name).arg(lineNo);
+            return std::nullopt;
+        }
+        const QJsonObject o = doc.object();
         if (o.contains(u"schema"_s)) {
             if (o[u"schema"_s].toString() != QLatin1StringView(SessionSchema)) {
-                *error = u"%1 line %2: unsupported schema \"%3\""_s.arg(path).arg(lineNo).arg(
+                *error = u"%1 line %2: unsupported schema \"%3\""_s.arg(name).arg(lineNo).arg(
                     o[u"schema"_s].toString());
                 return std::nullopt;
             }
@@ -218,7 +229,7 @@ std::optional<QList<SessionEvent>> importSessionJsonl(const QString &path, QStri
         }
         if (!headerSeen) {
             *error = u"%1: not a FeedScope session (no \"schema\":\"%2\" header)"_s.arg(
-                path, QLatin1StringView(SessionSchema));
+                name, QLatin1StringView(SessionSchema));
             return std::nullopt;
         }
         SessionEvent e;
@@ -227,7 +238,7 @@ std::optional<QList<SessionEvent>> importSessionJsonl(const QString &path, QStri
         e.type = o[u"type"_s].toString();
         e.data = o[u"data"_s].toObject();
         if (e.seq < 0 || !e.at.isValid() || e.type.isEmpty()) {
-            *error = u"%1 line %2: not a session event"_s.arg(path).arg(lineNo);
+            *error = u"%1 line %2: not a session event"_s.arg(name).arg(lineNo);
             return std::nullopt;
         }
         out.append(e);

@@ -3,6 +3,7 @@
 #include "recording.h"
 #include "sessionlog.h"
 
+#include <QIODevice>
 #include <QList>
 #include <QMetaType>
 #include <QString>
@@ -41,6 +42,8 @@ ExportResult exportSession(const QList<SessionEvent> &events, const QList<Record
 /// Reads a JSONL export (or a --session-log file) back. Nullopt with @p error naming the line
 /// when the file is not a FeedScope session.
 std::optional<QList<SessionEvent>> importSessionJsonl(const QString &path, QString *error);
+/// The same from any device (@p name goes into the error text).
+std::optional<QList<SessionEvent>> parseSessionJsonl(QIODevice *in, const QString &name, QString *error);
 
 /// RFC 4180 field: quoted when it holds a comma, a quote, CR or LF; quotes doubled.
 QByteArray csvField(const QString &value);

@@ -7,6 +7,7 @@
 #include <QRegularExpression>
 
 #include <algorithm>
+#include <cmath>
 
 using namespace std::chrono_literals;
 using namespace Qt::StringLiterals;
@@ -158,7 +159,8 @@ void appendCanonical(QByteArray &out, const QJsonValue &value)
         break;
     case QJsonValue::Double: {
         const double d = value.toDouble();
-        if (d == static_cast<double>(static_cast<qint64>(d)) && std::abs(d) < 9.0e15)
+        // Range first: converting a double beyond qint64 is undefined (found by fuzz_subscriptions).
+        if (std::abs(d) < 9.0e15 && d == std::trunc(d))
             out += QByteArray::number(static_cast<qint64>(d));
         else
             out += QByteArray::number(d, 'g', 17);

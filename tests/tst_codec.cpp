@@ -119,6 +119,7 @@ class tst_Codec : public QObject
     Q_OBJECT
 
 private Q_SLOTS:
+    void fuzzRegressions();
     void fixtures_data();
     void fixtures();
     void everyFixtureIsCovered();
@@ -638,6 +639,21 @@ void tst_Codec::encoders()
     const Envelope spot =
         m_decoder.decode(R"({"channel":"activeSpotAssetCtx","data":{"coin":"@107","ctx":{}}})");
     QCOMPARE(spot.routeKey, QByteArray("activeAssetCtx|@107"));
+}
+
+void tst_Codec::fuzzRegressions()
+{
+    // fuzz_subscriptions / fuzz_profile: a number beyond qint64 in a subscription made the canonical
+    // form convert it to an integer (undefined behaviour). Now: a clear error, or a canonical form.
+    QString error;
+    const auto list = Subscription::listFromJson(
+        R"([{"type":"l2Book","coin":"BTC","nSigFigs":5,"mantissa":28888888888888888888888888888888}])",
+        &error);
+    QVERIFY(!list);
+    QVERIFY2(error.contains(u"mantissa"_s), qPrintable(error));
+    QCOMPARE(canonicalJson(QJsonValue(1.5e23)), QByteArray("1.5e+23"));
+    QCOMPARE(canonicalJson(QJsonValue(-9.5e15)), QByteArray("-9500000000000000"));
+    QCOMPARE(canonicalJson(QJsonValue(42.0)), QByteArray("42"));
 }
 
 QTEST_GUILESS_MAIN(tst_Codec)

@@ -248,6 +248,7 @@ void applyProfile(const Profile &profile, Options *o)
     o->queueCapacity = profile.engine.queueCapacity;
     o->dispatchThreads = profile.engine.dispatchThreads;
     o->inspector = profile.engine.inspector;
+    o->sessionRing = profile.engine.sessionRing;
     o->uiRefreshMs = profile.uiRefreshMs;
     o->subscriptions = profile.subscriptions;
 }
@@ -256,6 +257,7 @@ EngineConfig engineConfig(const Options &o)
 {
     EngineConfig ec;
     ec.inspector = o.inspector;
+    ec.sessionRing = o.sessionRing;
     ec.pool = o.pool;
     ec.policy = dispatchPolicyFromName(o.dispatchPolicy).value_or(DispatchPolicy::Lossless);
     ec.queueCapacity = o.queueCapacity;

@@ -35,6 +35,7 @@ struct Options
     QStringList demoFaults; ///< simulator fault specs for --demo
     QString profileFile;    ///< --profile
     MessageInspector::Limits inspector;
+    int sessionRing = 10000; ///< session events kept in memory
     int uiRefreshMs = 100;
     QString screenshotFile; ///< GUI: save a picture of the window and quit
     qint64 screenshotDelayMs = 5000;

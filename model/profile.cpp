@@ -194,6 +194,13 @@ std::optional<Profile> profileFromJson(const QByteArray &json, QString *error)
         if (!q.ok())
             return std::nullopt;
     }
+    if (const auto log = r.object("sessionLog")) {
+        Reader q(*log, u"sessionLog"_s, error);
+        q.integer("ringEvents", 10, 10000000, [&p](qint64 v) { p.engine.sessionRing = static_cast<int>(v); });
+        q.noOthers();
+        if (!q.ok())
+            return std::nullopt;
+    }
     if (const auto ui = r.object("ui")) {
         Reader q(*ui, u"ui"_s, error);
         q.integer("refreshMs", 16, 10000, [&p](qint64 v) { p.uiRefreshMs = static_cast<int>(v); });

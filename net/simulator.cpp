@@ -923,12 +923,17 @@ void FeedSimulator::handleControl(QWebSocket *socket, const QString &text)
     QJsonObject reply{{u"ok"_s, true}};
     if (o.value(u"fault"_s).toString() == u"status"_s) {
         QJsonArray conns;
-        for (const ConnectionInfo &ci : connections())
+        for (const ConnectionInfo &ci : connections()) {
+            QJsonArray keys;
+            for (const Hl::Subscription &sub : subscriptionsOf(ci.id))
+                keys.append(QString::fromUtf8(sub.canonical()));
             conns.append(QJsonObject{{u"id"_s, ci.id},
+                                     {u"keys"_s, keys},
                                      {u"peerPort"_s, ci.peerPort},
                                      {u"subscriptions"_s, ci.subscriptions},
                                      {u"stalled"_s, ci.stalled},
                                      {u"dataFrames"_s, static_cast<double>(ci.dataFrames)}});
+        }
         reply.insert(u"connections"_s, conns);
         reply.insert(u"listening"_s, isListening());
     } else {

@@ -22,8 +22,9 @@ packages=(
     libsimdjson-dev zlib1g-dev
     dpkg-dev file desktop-file-utils appstream
 )
-# The tests also scrape the agent with a real Prometheus server and make TLS certificates.
-[ "$mode" = test ] && packages+=(prometheus openssl)
+# The tests also scrape the agent with a real Prometheus server and make TLS certificates; clang
+# builds the fuzzers (tests/fuzz/run.sh).
+[ "$mode" = test ] && packages+=(prometheus openssl clang libclang-rt-14-dev)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

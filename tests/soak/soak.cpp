@@ -103,6 +103,7 @@ quint16 waitForPort(QProcess &p, const QString &pattern)
 int main(int argc, char **argv)
 {
     QCoreApplication app(argc, argv);
+    std::setvbuf(stdout, nullptr, _IOLBF, 0); // progress shows as it happens, even into a file
     const QStringList args = app.arguments();
     double minutes = 10;
     quint32 seed = 1;

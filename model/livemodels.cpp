@@ -95,62 +95,7 @@ QVariant SessionEventsModel::headerData(int section, Qt::Orientation orientation
 
 QString SessionEventsModel::summarize(const SessionEvent &e)
 {
-    const QJsonObject &d = e.data;
-    auto str = [&d](const char *k) { return d.value(QLatin1StringView(k)).toString(); };
-    auto num = [&d](const char *k) { return static_cast<qint64>(d.value(QLatin1StringView(k)).toDouble()); };
-    if (e.type == u"connection"_s) {
-        QString t = u"#%1 %2 → %3 (%4)"_s.arg(num("connection")).arg(str("from"), str("to"), str("cause"));
-        if (!str("detail").isEmpty())
-            t += u": "_s + str("detail");
-        return t;
-    }
-    if (e.type == u"reconnect"_s)
-        return u"#%1 %2reconnect after %3: outage %4, data gap %5, %6/%7 restored"_s.arg(num("connection"))
-            .arg(d.value(u"manual"_s).toBool() ? u"manual "_s : QString(), str("cause"),
-                 Format::duration(num("outageMs")), Format::duration(num("dataGapMs")))
-            .arg(num("restored"))
-            .arg(num("total"));
-    if (e.type == u"subscription"_s) {
-        QString t = str("subscription") + u" → "_s + str("state");
-        if (d.contains(u"connection"_s) && num("connection") >= 0)
-            t += u" on #%1"_s.arg(num("connection"));
-        if (!str("error").isEmpty())
-            t += u": "_s + str("error");
-        return t;
-    }
-    if (e.type == u"serverError"_s)
-        return u"#%1 %2: %3"_s.arg(num("connection")).arg(str("kind"), str("text"));
-    if (e.type == u"overflow"_s) {
-        if (str("phase") == u"start"_s)
-            return u"%1 (%2) queue overflowing: %3 dropped, %4 synchronous so far, peak %5"_s
-                .arg(str("consumer"), str("policy"))
-                .arg(num("dropped"))
-                .arg(num("syncFallbacks"))
-                .arg(num("peakDepth"));
-        return u"%1 (%2) overflow over after %3: %4 dropped, %5 synchronous, peak %6"_s
-            .arg(str("consumer"), str("policy"), Format::duration(num("durationMs")))
-            .arg(num("dropped"))
-            .arg(num("syncFallbacks"))
-            .arg(num("peakDepth"));
-    }
-    if (e.type == u"stats"_s)
-        return u"%1/%2 subscriptions active, %3 messages, %4 frames out in the last minute"_s
-            .arg(num("subscriptionsActive"))
-            .arg(num("subscriptionsTotal"))
-            .arg(num("messages"))
-            .arg(num("outgoingUsed"));
-    if (e.type == u"manual"_s) {
-        QString t = str("action");
-        for (auto it = d.begin(); it != d.end(); ++it)
-            if (it.key() != u"action"_s)
-                t +=
-                    u" %1=%2"_s.arg(it.key(), it.value().isString() ? it.value().toString()
-                                                                    : QString::number(it.value().toDouble()));
-        return t;
-    }
-    if (e.type == u"warning"_s)
-        return str("text");
-    return QString::fromUtf8(QJsonDocument(d).toJson(QJsonDocument::Compact));
+    return summarizeEvent(e);
 }
 
 QVariant SessionEventsModel::data(const QModelIndex &index, int role) const

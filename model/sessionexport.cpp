@@ -24,24 +24,6 @@ namespace {
 
 constexpr qint64 ProgressEvery = 1000;
 
-QString summaryOf(const SessionEvent &e)
-{
-    const QJsonObject &d = e.data;
-    if (e.type == u"connection"_s)
-        return d[u"from"_s].toString() + u" → "_s + d[u"to"_s].toString() + u" ("_s +
-               d[u"cause"_s].toString() + u')';
-    if (e.type == u"reconnect"_s)
-        return u"%1/%2 restored in %3 ms (%4)"_s.arg(d[u"restored"_s].toInt())
-            .arg(d[u"total"_s].toInt())
-            .arg(d[u"outageMs"_s].toDouble())
-            .arg(d[u"cause"_s].toString());
-    if (e.type == u"subscription"_s)
-        return d[u"subscription"_s].toString() + u' ' + d[u"state"_s].toString();
-    if (e.type == u"serverError"_s || e.type == u"warning"_s)
-        return d[u"text"_s].toString();
-    return {};
-}
-
 class Writer
 {
 public:
@@ -121,7 +103,7 @@ ExportResult exportSession(const QList<SessionEvent> &events, const QList<Record
             const QByteArray row =
                 QByteArray::number(e.seq) + ',' + csvField(isoUtcMs(e.at)) + ',' + csvField(e.type) + ',' +
                 (conn.isDouble() ? QByteArray::number(conn.toInt()) : QByteArray()) + ',' +
-                csvField(summaryOf(e)) + ',' +
+                csvField(summarizeEvent(e)) + ',' +
                 csvField(QString::fromUtf8(QJsonDocument(e.data).toJson(QJsonDocument::Compact))) + "\r\n";
             if (!w.write(row, &r.error))
                 return r;

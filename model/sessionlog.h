@@ -26,6 +26,9 @@ struct SessionEvent
 
 inline constexpr auto SessionSchema = "feedscope.session/1";
 
+/// One line saying what happened (the events view, the CSV export's summary column).
+QString summarizeEvent(const SessionEvent &e);
+
 /// The line of @p e in the session JSONL format, with its newline.
 QByteArray sessionLine(const SessionEvent &e);
 

@@ -147,8 +147,8 @@ void tst_SessionExport::csvParsesBack()
         // The data column holds the event's data exactly, commas, quotes and newlines included.
         QCOMPARE(QJsonDocument::fromJson(rows[i][5].toUtf8()).object(), events[i - 1].data);
     }
-    QCOMPARE(rows[1][4], u"open → backoff (closeFrame)"_s);
-    QCOMPARE(rows[3][4], u"12/12 restored in 42 ms (stale)"_s);
+    QCOMPARE(rows[1][4], u"#1 open → backoff (closeFrame): close code 1000: \"bye\", see you\nlater"_s);
+    QCOMPARE(rows[3][4], u"#2 reconnect after stale: outage 42 ms, 12/12 restored"_s);
     QCOMPARE(csvField(u"a,b"_s), QByteArray("\"a,b\""));
     QCOMPARE(csvField(u"say \"hi\""_s), QByteArray("\"say \"\"hi\"\"\""));
     QCOMPARE(csvField(u"plain"_s), QByteArray("plain"));

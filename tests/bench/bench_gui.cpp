@@ -9,6 +9,7 @@
 #include "demoserver.h"
 #include "mainwindow.h"
 #include "poolcontroller.h"
+#include "procstat.h"
 #include "simfeed.h"
 
 #include <QApplication>
@@ -20,21 +21,11 @@
 #include <cstdio>
 
 using namespace FeedScope;
+using namespace FeedScope::Test;
 using namespace Qt::StringLiterals;
 using namespace std::chrono_literals;
 
 namespace {
-
-qint64 rssKiB()
-{
-    QFile f(u"/proc/self/status"_s);
-    if (!f.open(QIODevice::ReadOnly))
-        return -1;
-    for (const QByteArray &line : f.readAll().split('\n'))
-        if (line.startsWith("VmRSS:"))
-            return line.mid(6).trimmed().split(' ').constFirst().toLongLong();
-    return -1;
-}
 
 struct Lag
 {

@@ -1,6 +1,7 @@
 // Pool benchmarks (issue 3): idle CPU and wake-ups with pings only, and restore time after a
 // server restart, each printed beside a baseline measured in the same process invocation.
 #include "connectionpool.h"
+#include "procstat.h"
 #include "simulator.h"
 
 #include <QCoreApplication>
@@ -19,6 +20,7 @@
 #include <functional>
 
 using namespace FeedScope;
+using namespace FeedScope::Test;
 using namespace Qt::StringLiterals;
 using namespace std::chrono_literals;
 
@@ -285,17 +287,6 @@ void restorePaced()
                 "(goal <= 1.05)\n",
                 ms, floorMs, ms / floorMs);
     host.shutdown(1s);
-}
-
-qint64 rssKiB()
-{
-    QFile f(u"/proc/self/status"_s);
-    if (!f.open(QIODevice::ReadOnly))
-        return -1;
-    for (const QByteArray &line : f.readAll().split('\n'))
-        if (line.startsWith("VmRSS:"))
-            return line.mid(6).trimmed().split(' ').value(0).toLongLong();
-    return -1;
 }
 
 /// Memory per subscription (#4): the client's RSS slope over 0/100/500/1000 subscriptions, with

@@ -5,6 +5,7 @@
 // no file-descriptor growth, and a clean exit on SIGTERM.
 //
 //   feedscope-soak [--minutes N] [--seed S]       (default 10 minutes; CI runs --minutes 2)
+#include "procstat.h"
 #include "testutil.h"
 
 #include <QCoreApplication>
@@ -31,17 +32,6 @@ using namespace Qt::StringLiterals;
 
 namespace {
 
-qint64 rssKiB(qint64 pid)
-{
-    QFile f(u"/proc/%1/status"_s.arg(pid));
-    if (!f.open(QIODevice::ReadOnly))
-        return -1;
-    for (const QByteArray &line : f.readAll().split('\n'))
-        if (line.startsWith("VmRSS:"))
-            return line.mid(6).trimmed().split(' ').constFirst().toLongLong();
-    return -1;
-}
-
 /// The smallest RSS over 12 s: the agent gives freed memory back every 10 s, so this is what is
 /// live rather than the last flood's peak.
 qint64 settledRssKiB(qint64 pid)
@@ -54,13 +44,6 @@ qint64 settledRssKiB(qint64 pid)
         waitUntil([] { return false; }, 1000);
     }
     return best;
-}
-
-qsizetype fdCount(qint64 pid)
-{
-    return QDir(u"/proc/%1/fd"_s.arg(pid))
-        .entryList(QDir::NoDotAndDotDot | QDir::AllEntries | QDir::System)
-        .size();
 }
 
 struct Http

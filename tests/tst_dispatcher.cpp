@@ -77,8 +77,8 @@ void tst_Dispatcher::policyNames()
 
 void tst_Dispatcher::inlineAndWorkerGetEverything()
 {
+    Sink counter, worker; // before the dispatcher: its workers may still call them until it is gone
     Dispatcher d(2);
-    Sink counter, worker;
     d.addInline(u"stats"_s, counter.callback());
     d.addWorker(u"worker"_s, worker.callback(), DispatchPolicy::Lossless, 1000);
     for (int batch = 0; batch < 50; ++batch) {
@@ -100,8 +100,8 @@ void tst_Dispatcher::inlineAndWorkerGetEverything()
 
 void tst_Dispatcher::keysFilter()
 {
-    Dispatcher d(1);
     Sink only, all;
+    Dispatcher d(1);
     d.addWorker(u"only b"_s, only.callback(), DispatchPolicy::Lossless, 100, {QByteArray("b")});
     d.addInline(u"wildcard"_s, all.callback());
     d.dispatch({frame(1, "a"), frame(2, "b"), frame(3, "c"), frame(4, "b")});
@@ -113,8 +113,8 @@ void tst_Dispatcher::keysFilter()
 
 void tst_Dispatcher::losslessFallsBackInOrder()
 {
-    Dispatcher d(1);
     Sink slow;
+    Dispatcher d(1);
     slow.delayUs = 50;
     d.addWorker(u"slow"_s, slow.callback(), DispatchPolicy::Lossless, 64);
     for (int i = 0; i < 3000; ++i) {
@@ -136,8 +136,8 @@ void tst_Dispatcher::losslessFallsBackInOrder()
 
 void tst_Dispatcher::dropNewestKeepsTheFirst()
 {
-    Dispatcher d(1);
     Sink slow;
+    Dispatcher d(1);
     slow.delayUs = 200;
     d.addWorker(u"slow"_s, slow.callback(), DispatchPolicy::DropNewest, 50);
     for (int i = 0; i < 2000; ++i)
@@ -158,8 +158,8 @@ void tst_Dispatcher::dropNewestKeepsTheFirst()
 
 void tst_Dispatcher::dropOldestKeepsTheLatest()
 {
-    Dispatcher d(1);
     Sink slow;
+    Dispatcher d(1);
     slow.delayUs = 200;
     d.addWorker(u"slow"_s, slow.callback(), DispatchPolicy::DropOldest, 50);
     for (int i = 0; i < 2000; ++i)
@@ -178,8 +178,8 @@ void tst_Dispatcher::dropOldestKeepsTheLatest()
 
 void tst_Dispatcher::coalesceKeepsExactlyTheNewestPerKey()
 {
-    Dispatcher d(1);
     Sink slow;
+    Dispatcher d(1);
     slow.delayUs = 300;
     d.addWorker(u"books"_s, slow.callback(), DispatchPolicy::CoalesceLatest, 100);
     const QList<QByteArray> keys{"l2Book|BTC", "l2Book|ETH", "bbo|SOL", "allMids"};
@@ -209,11 +209,10 @@ void tst_Dispatcher::coalesceKeepsExactlyTheNewestPerKey()
 
 void tst_Dispatcher::overflowEpisodes()
 {
+    Sink slow, fast;
     Dispatcher d(1);
-    Sink slow;
     slow.delayUs = 200;
     d.addWorker(u"slow"_s, slow.callback(), DispatchPolicy::DropNewest, 20);
-    Sink fast;
     d.addWorker(u"fast"_s, fast.callback(), DispatchPolicy::DropNewest, 100000);
     QVERIFY(d.pollEpisodes().isEmpty());
     for (int i = 0; i < 500; ++i)
@@ -250,8 +249,8 @@ void tst_Dispatcher::overflowEpisodes()
 
 void tst_Dispatcher::lagHistogram()
 {
-    Dispatcher d(1);
     Sink sink;
+    Dispatcher d(1);
     d.addWorker(u"w"_s, sink.callback(), DispatchPolicy::Lossless, 1000);
     d.addInline(u"i"_s, [](const DataFrame &) {});
     const qint64 now = monotonicNs();

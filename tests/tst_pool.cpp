@@ -406,10 +406,12 @@ void tst_Pool::unansweredSubscribeFailsAfterThreeAttempts()
     const qint64 requestsBefore = m_sim->connections().constFirst().requests;
     host.subscribe(unanswered);
     QVERIFY(waitUntil([&] {
-        const SubscriptionStatus *st = find(snap(), unanswered);
+        const PoolSnapshot now = snap();
+        const SubscriptionStatus *st = find(now, unanswered);
         return st && st->state == SubState::Failed;
     }));
-    const SubscriptionStatus *st = find(snap(), unanswered);
+    const PoolSnapshot after = snap();
+    const SubscriptionStatus *st = find(after, unanswered);
     QCOMPARE(st->error, u"no acknowledgement after 3 attempts of 200 ms"_s);
     QCOMPARE(st->connection, -1);
     QCOMPARE(m_sim->connections().constFirst().requests - requestsBefore, 3); // sent exactly 3 times

@@ -14,9 +14,10 @@ namespace FeedScope {
 
 SeriesChart::SeriesChart(const QString &title, const QString &prefix, const QString &suffix,
                          const QString &unit, QWidget *parent)
-    : QChartView(parent), m_prefix(prefix), m_suffix(suffix)
+    : QChartView(new QChart, parent), m_prefix(prefix), m_suffix(suffix)
 {
-    auto *c = new QChart;
+    // The chart is given to the constructor: setChart() would release (leak) a default one.
+    QChart *c = chart();
     c->setTitle(title);
     c->setAnimationOptions(QChart::NoAnimation);
     c->legend()->setAlignment(Qt::AlignRight);
@@ -31,7 +32,6 @@ SeriesChart::SeriesChart(const QString &title, const QString &prefix, const QStr
     m_y->setRange(0, 1);
     c->addAxis(m_x, Qt::AlignBottom);
     c->addAxis(m_y, Qt::AlignLeft);
-    setChart(c);
     setRenderHint(QPainter::Antialiasing, false);
     setMinimumHeight(200);
     applyTheme();

@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
 # Sanitizer runs (issue 8), after packaging/bootstrap.sh has installed the build's packages:
 #   the whole test suite under AddressSanitizer + UndefinedBehaviorSanitizer (build-asan), and
-#   the threaded pipeline tests (pool on I/O threads, dispatcher workers, engine, UI snapshots,
-#   metrics) under ThreadSanitizer (build-tsan) with tests/tsan.supp (Qt internals only, each
-#   suppression with its reason). Any report fails the run.
+#   the tests whose threads share memory through our own locks and atomics (the dispatcher's
+#   workers and queues; the registry driving a pool on its I/O thread) under ThreadSanitizer
+#   (build-tsan) with tests/tsan.supp (Qt internals only, each with its reason). Any report fails.
+#   Not under TSan: the tests whose threads talk only through Qt's queued connections (pool,
+#   engine, metrics, window). Debian's QtCore is not instrumented, so every queued hand-off is
+#   reported; silencing that would mean suppressing QCoreApplicationPrivate::sendPostedEvents,
+#   which sits under every slot a queued call runs and would hide real races too.
 #   tests/sanitizers.sh [address|thread]   (default: both)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,11 +24,11 @@ if [ "$which" = both ] || [ "$which" = address ]; then
 fi
 
 if [ "$which" = both ] || [ "$which" = thread ]; then
-    tsan_tests=(tst_dispatcher tst_pool tst_engine tst_metrics tst_mainwindow tst_registry)
+    tsan_tests=(tst_dispatcher tst_registry)
     cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFEEDSCOPE_SANITIZE=thread \
         -DFEEDSCOPE_WERROR=ON >/dev/null
     cmake --build build-tsan --parallel "$jobs" --target "${tsan_tests[@]}"
     regex=$(IFS='|'; echo "^(${tsan_tests[*]})\$")
-    (cd build-tsan && TSAN_OPTIONS="suppressions=$PWD/../tests/tsan.supp:halt_on_error=1:second_deadlock_stack=1" \
+    (cd build-tsan && QT_NO_GLIB=1 TSAN_OPTIONS="suppressions=$PWD/../tests/tsan.supp:halt_on_error=1:second_deadlock_stack=1" \
         ctest --output-on-failure --timeout 900 -R "$regex")
 fi

@@ -203,11 +203,18 @@ int main(int argc, char **argv)
         }
         control.sendTextMessage(QString::fromUtf8(QJsonDocument(o).toJson(QJsonDocument::Compact)));
     };
+    // The status, asking again on a fresh control connection when no answer comes (a restart
+    // may have dropped the old one without the client having noticed yet).
     auto status = [&] {
-        lastStatus = {};
-        send({{u"fault"_s, u"status"_s}});
-        waitUntil([&] { return !lastStatus.isEmpty(); }, 5000);
-        return lastStatus;
+        for (int attempt = 0; attempt < 4; ++attempt) {
+            lastStatus = {};
+            if (attempt > 0)
+                control.abort();
+            send({{u"fault"_s, u"status"_s}});
+            if (waitUntil([&] { return !lastStatus.isEmpty(); }, 3000))
+                return lastStatus;
+        }
+        return QJsonObject{};
     };
     check(waitUntil(healthy, 60000), u"the agent is up with %1 subscriptions active"_s.arg(total));
 

@@ -320,10 +320,20 @@ int main(int argc, char **argv)
     check(identity, u"dispatcher: received == delivered + dropped + coalesced + queued for every consumer"_s);
     const qint64 rss1 = settledRssKiB(agent.processId());
     const qint64 fd1 = fdCount(agent.processId());
-    check(rss0 > 0 && rss1 <= rss0 * 105 / 100,
-          u"agent RSS after warm-up %1 KiB, at the end %2 KiB (%3 %)"_s.arg(rss0).arg(rss1).arg(
-              rss0 > 0 ? 100.0 * static_cast<double>(rss1 - rss0) / static_cast<double>(rss0) : 0.0, 0, 'f',
-              1));
+#if defined(__SANITIZE_ADDRESS__)
+    // Under AddressSanitizer the quarantine keeps freed memory resident on purpose: the growth is
+    // shown, not judged (LeakSanitizer judges leaks at the agent's exit instead).
+    constexpr bool judgeRss = false;
+#else
+    constexpr bool judgeRss = true;
+#endif
+    const QString rssText =
+        u"agent RSS after warm-up %1 KiB, at the end %2 KiB (%3 %)%4"_s.arg(rss0)
+            .arg(rss1)
+            .arg(rss0 > 0 ? 100.0 * static_cast<double>(rss1 - rss0) / static_cast<double>(rss0) : 0.0, 0,
+                 'f', 1)
+            .arg(judgeRss ? QString() : u", not judged under AddressSanitizer"_s);
+    check(rss0 > 0 && (!judgeRss || rss1 <= rss0 * 105 / 100), rssText);
     check(fd0 > 0 && fd1 <= fd0,
           u"agent file descriptors after warm-up %1, at the end %2"_s.arg(fd0).arg(fd1));
 

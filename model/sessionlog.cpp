@@ -8,6 +8,8 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 
+#include <cmath>
+
 using namespace Qt::StringLiterals;
 using namespace std::chrono_literals;
 
@@ -194,7 +196,10 @@ QString summarizeEvent(const SessionEvent &e)
 {
     const QJsonObject &d = e.data;
     auto str = [&d](const char *k) { return d.value(QLatin1StringView(k)).toString(); };
-    auto num = [&d](const char *k) { return static_cast<qint64>(d.value(QLatin1StringView(k)).toDouble()); };
+    auto num = [&d](const char *k) { // imported files may hold anything: no out-of-range cast
+        const double v = d.value(QLatin1StringView(k)).toDouble();
+        return std::abs(v) < 9.0e18 ? static_cast<qint64>(v) : qint64(0);
+    };
     if (e.type == u"connection"_s) {
         QString t = u"#%1 %2 → %3 (%4)"_s.arg(num("connection")).arg(str("from"), str("to"), str("cause"));
         if (!str("detail").isEmpty())

@@ -17,6 +17,7 @@
 #include <QMetaEnum>
 
 #include <algorithm>
+#include <cmath>
 
 using namespace Qt::StringLiterals;
 using namespace std::chrono_literals;
@@ -242,7 +243,12 @@ std::optional<Fault> Fault::fromJson(const QJsonObject &o, QString *error)
         }
         f.malformed = *m;
     }
-    f.amount = static_cast<qint64>(o.value(u"amount"_s).toDouble(0));
+    const double amount = o.value(u"amount"_s).toDouble(0);
+    if (!(amount >= 0 && amount < 9.0e18)) { // no out-of-range cast
+        *error = u"\"amount\" must be a non-negative number"_s;
+        return std::nullopt;
+    }
+    f.amount = static_cast<qint64>(amount);
     if (o.value(u"subscription"_s).isObject()) {
         QString why;
         auto s = Hl::Subscription::fromJson(o.value(u"subscription"_s).toObject(), &why);

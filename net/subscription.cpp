@@ -245,7 +245,8 @@ bool isInteger(const QJsonValue &v, int *out)
     if (!v.isDouble())
         return false;
     const double d = v.toDouble();
-    if (d != static_cast<double>(static_cast<int>(d)))
+    // Range first: converting a double beyond int is undefined (found by fuzz_subscriptions).
+    if (!(d >= -2147483648.0 && d <= 2147483647.0) || d != std::trunc(d))
         return false;
     *out = static_cast<int>(d);
     return true;

@@ -651,6 +651,9 @@ void tst_Codec::fuzzRegressions()
         &error);
     QVERIFY(!list);
     QVERIFY2(error.contains(u"mantissa"_s), qPrintable(error));
+    // ... and a parameter beyond int (nSigFigs 6e118) was converted before it was range-checked.
+    QVERIFY(!Subscription::listFromJson(R"([{"type":"l2Book","coin":"ETH","nSigFigs":6e118}])", &error));
+    QVERIFY2(error.contains(u"nSigFigs"_s), qPrintable(error));
     QCOMPARE(canonicalJson(QJsonValue(1.5e23)), QByteArray("1.5e+23"));
     QCOMPARE(canonicalJson(QJsonValue(-9.5e15)), QByteArray("-9500000000000000"));
     QCOMPARE(canonicalJson(QJsonValue(42.0)), QByteArray("42"));

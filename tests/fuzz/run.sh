@@ -3,7 +3,8 @@
 #   tests/fuzz/run.sh [SECONDS]          e.g. tests/fuzz/run.sh 3600 for a long run
 # Corpora grow in build-fuzz/corpus/<target> (seeded from tests/data/hyperliquid and
 # tests/fuzz/seeds); a crash leaves crash-* files there and fails the script. Each crash found
-# becomes a regression test in tests/ (see tst_codec, tst_profile).
+# becomes a regression test in tests/ (see tst_Codec::fuzzRegressions). A fixed -seed keeps CI
+# repeatable; FEEDSCOPE_FUZZ_SEED=0 draws a new one.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 seconds=${1:-60}
@@ -31,7 +32,7 @@ for t in "${targets[@]}"; do
     *) cp tests/fuzz/seeds/"${t#fuzz_}"/* "$corpus/" ;;
     esac
     echo "== $t: ${seconds}s"
-    if ! (cd "$build" && ASAN_OPTIONS=detect_leaks=0 "./tests/fuzz/$t" -max_total_time="$seconds" \
+    if ! (cd "$build" && ASAN_OPTIONS=detect_leaks=0 "./tests/fuzz/$t" -seed="${FEEDSCOPE_FUZZ_SEED:-1}" -max_total_time="$seconds" \
         -rss_limit_mb=4096 -print_final_stats=1 "corpus/$t" 2>&1 | tail -15); then
         status=1
     fi

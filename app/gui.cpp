@@ -65,6 +65,7 @@ int runGui(const Options &o)
 
     EngineConfig ec = engineConfig(o);
     ec.pool = cfg;
+    ec.recordingSwitchable = true;                                 // File → Record raw frames
     ec.publishInterval = std::chrono::milliseconds(o.uiRefreshMs); // the UI refreshes at a fixed rate (10 Hz)
     PoolController controller(ec);
     if (QString error; !controller.start(&error)) {

@@ -59,6 +59,7 @@ struct Dispatcher::Consumer
     DispatchPolicy policy = DispatchPolicy::Lossless;
     qsizetype capacity = 0;
     Worker *worker = nullptr;
+    std::atomic<bool> enabled{true};
 
     std::mutex mutex;                    ///< queue and counters
     std::deque<DataFrame> queue;         ///< lossless, drop-oldest, drop-newest
@@ -177,10 +178,29 @@ int Dispatcher::addWorker(const QString &name, Callback callback, DispatchPolicy
     return static_cast<int>(m_consumers.size() - 1);
 }
 
+void Dispatcher::setEnabled(int consumer, bool enabled)
+{
+    if (consumer >= 0 && consumer < static_cast<int>(m_consumers.size()))
+        m_consumers[static_cast<size_t>(consumer)]->enabled.store(enabled, std::memory_order_release);
+}
+
+qint64 Dispatcher::queued(int consumer) const
+{
+    if (consumer < 0 || consumer >= static_cast<int>(m_consumers.size()))
+        return 0;
+    Consumer &c = *m_consumers[static_cast<size_t>(consumer)];
+    // Waits out a delivery in progress, so 0 means the consumer's callback is not running either.
+    std::lock_guard deliverLock(c.deliverMutex);
+    std::lock_guard lock(c.mutex);
+    return c.queuedLocked();
+}
+
 void Dispatcher::dispatch(const QList<DataFrame> &frames)
 {
     for (auto &cp : m_consumers) {
         Consumer &c = *cp;
+        if (!c.enabled.load(std::memory_order_acquire))
+            continue;
         bool enqueued = false;
         for (const DataFrame &f : frames) {
             if (!c.keys.isEmpty() && !c.keys.contains(f.key))
@@ -339,6 +359,7 @@ QList<ConsumerStats> Dispatcher::stats() const
             s.name = c.name;
             s.policy = c.policy;
             s.inlineConsumer = c.inlineConsumer;
+            s.enabled = c.enabled.load(std::memory_order_relaxed);
             s.received = c.received;
             s.delivered = c.delivered;
             s.dropped = c.dropped;

@@ -47,6 +47,7 @@ struct ConsumerStats
     QString name;
     DispatchPolicy policy = DispatchPolicy::Lossless;
     bool inlineConsumer = false;
+    bool enabled = true; ///< a disabled consumer is skipped by dispatch() (not counted)
     qint64 received = 0;
     qint64 delivered = 0;
     qint64 dropped = 0;
@@ -98,6 +99,15 @@ public:
     int addInline(const QString &name, Callback callback, const QSet<QByteArray> &keys = {});
     int addWorker(const QString &name, Callback callback, DispatchPolicy policy, qsizetype capacity,
                   const QSet<QByteArray> &keys = {});
+
+    /// Switches a consumer on or off at run time, from any thread: while off, dispatch() skips it
+    /// (its frames are neither received nor dropped); what it had queued is still delivered.
+    /// Consumers can only be added before the first dispatch(), so an optional one is added
+    /// disabled and switched on when wanted.
+    void setEnabled(int consumer, bool enabled);
+    /// Frames still queued for @p consumer (0 for an inline one); 0 also means no delivery to it
+    /// is in progress.
+    qint64 queued(int consumer) const;
 
     /// Thread-safe with respect to the workers; call from one producing thread at a time.
     void dispatch(const QList<DataFrame> &frames);

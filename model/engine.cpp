@@ -32,6 +32,12 @@ Engine::Engine(const EngineConfig &config, QObject *parent)
     connect(&m_log, &SessionLog::fileFailed, this, &Engine::warning);
     m_secondTimer.setInterval(std::chrono::seconds(1));
     connect(&m_secondTimer, &QTimer::timeout, this, &Engine::everySecond);
+    m_recordingDrain.setInterval(std::chrono::milliseconds(20));
+    connect(&m_recordingDrain, &QTimer::timeout, this, [this] {
+        // Bounded: what the recorder cannot write within 10 s of the stop is not waited for.
+        if (m_dispatcher.queued(m_recorderConsumer) == 0 || monotonicMs() - m_recordingStopMs > 10000)
+            finishRecording();
+    });
 }
 
 Engine::~Engine()
@@ -44,9 +50,9 @@ bool Engine::start(QString *error)
 {
     if (!m_cfg.sessionLogFile.isEmpty() && !m_log.openFile(m_cfg.sessionLogFile, error))
         return false;
-    if (!m_cfg.recordFile.isEmpty()) {
+    if (!m_cfg.recordFile.isEmpty() || m_cfg.recordingSwitchable) {
         m_recorder = std::make_unique<FrameRecorder>();
-        if (!m_recorder->open(m_cfg.recordFile, error))
+        if (!m_cfg.recordFile.isEmpty() && !m_recorder->open(m_cfg.recordFile, error))
             return false;
         connect(m_recorder.get(), &FrameRecorder::failed, this, &Engine::warning);
     }
@@ -59,10 +65,15 @@ bool Engine::start(QString *error)
     m_inspectorConsumer = m_dispatcher.addWorker(
         u"inspector"_s, [this](const DataFrame &f) { m_inspector.record(f); }, m_cfg.policy,
         m_cfg.queueCapacity);
-    if (m_recorder)
-        m_dispatcher.addWorker(
+    if (m_recorder) {
+        m_recorderConsumer = m_dispatcher.addWorker(
             u"recorder"_s, [r = m_recorder.get()](const DataFrame &f) { r->record({f}); }, m_cfg.policy,
             m_cfg.queueCapacity);
+        if (m_cfg.recordFile.isEmpty())
+            m_dispatcher.setEnabled(m_recorderConsumer, false); // before any frame: switched on later
+        else
+            m_recording = Recording::On;
+    }
     // The dispatcher runs on the pool's thread, straight from the routing (no queued hop per
     // batch); its worker consumers never block that thread.
     connect(
@@ -110,6 +121,70 @@ void Engine::unsubscribeAll(const Hl::Subscription &s)
 {
     if (m_registry.unsubscribeAll(s))
         noteManual(u"unsubscribe"_s, {{u"subscription"_s, QString::fromUtf8(s.canonical())}});
+}
+
+void Engine::setPoolConnected(bool connected)
+{
+    if (connected == m_poolConnected)
+        return;
+    m_poolConnected = connected;
+    noteManual(connected ? u"pool connected"_s : u"pool disconnected"_s);
+    m_host->setPaused(!connected);
+}
+
+bool Engine::startRecording(const QString &path, QString *error)
+{
+    if (!m_recorder || m_recorderConsumer < 0) {
+        *error = u"this engine was started without a recorder"_s;
+        return false;
+    }
+    if (m_recording == Recording::Finishing) {
+        *error = u"the previous recording (%1) is still being written"_s.arg(m_recorder->fileName());
+        return false;
+    }
+    if (m_recording == Recording::On) {
+        *error = u"already recording to %1"_s.arg(m_recorder->fileName());
+        return false;
+    }
+    if (!m_recorder->open(path, error))
+        return false;
+    m_dispatcher.setEnabled(m_recorderConsumer, true);
+    m_recording = Recording::On;
+    noteManual(u"recording started"_s, {{u"file"_s, path}});
+    Q_EMIT recordingChanged(true, path, 0);
+    return true;
+}
+
+void Engine::stopRecording()
+{
+    if (m_recording != Recording::On)
+        return;
+    // No new frame from now on; those already queued are still written (polled, never waited
+    // for on this thread), then the file is closed.
+    m_dispatcher.setEnabled(m_recorderConsumer, false);
+    m_recording = Recording::Finishing;
+    m_recordingStopMs = monotonicMs();
+    m_recordingDrain.start();
+}
+
+void Engine::finishRecording()
+{
+    m_recordingDrain.stop();
+    const QString path = m_recorder->fileName();
+    const qint64 left = m_dispatcher.queued(m_recorderConsumer); // only after the 10 s bound
+    QString error;
+    const bool ok = m_recorder->close(&error);
+    const qint64 frames = m_recorder->written();
+    m_recording = Recording::Off;
+    QJsonObject detail{{u"file"_s, path}, {u"frames"_s, static_cast<double>(frames)}};
+    if (left > 0)
+        detail.insert(u"notWritten"_s, static_cast<double>(left));
+    if (!ok) {
+        detail.insert(u"error"_s, error);
+        Q_EMIT warning(error);
+    }
+    noteManual(u"recording stopped"_s, detail);
+    Q_EMIT recordingChanged(false, path, frames);
 }
 
 void Engine::reconnect(int connection)
@@ -206,8 +281,10 @@ Engine::Final Engine::shutdown(std::chrono::milliseconds timeout)
     m_log.append(u"shutdown"_s, QJsonObject{{u"received"_s, static_cast<double>(f.routed)}});
     if (!m_log.close(&error))
         f.errors.append(error);
-    if (m_recorder && !m_recorder->close(&error))
+    m_recordingDrain.stop();
+    if (m_recorder && m_recording != Recording::Off && !m_recorder->close(&error))
         f.errors.append(error);
+    m_recording = Recording::Off;
     return f;
 }
 

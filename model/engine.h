@@ -23,7 +23,10 @@ struct EngineConfig
     qsizetype queueCapacity = 10000;
     int dispatchThreads = 2;
     MessageInspector::Limits inspector;
-    QString recordFile;     ///< empty: no recording
+    QString recordFile; ///< empty: no recording at the start
+    /// Keep a recorder consumer (off unless recordFile is set) so recording can be switched on
+    /// and off while running (the GUI); otherwise the recorder exists only with recordFile.
+    bool recordingSwitchable = false;
     QString sessionLogFile; ///< empty: the session log stays in memory
     int sessionRing = 10000;
     std::chrono::milliseconds publishInterval{100}; ///< snapshots to the owner (10 Hz)
@@ -55,6 +58,21 @@ public:
     void unsubscribeAll(const Hl::Subscription &s);
     void reconnect(int connection);
     void reconnectAll();
+    /// Disconnect the pool (close every connection, keep every subscription) or connect it again
+    /// (the subscriptions come back as after a reconnect).
+    void setPoolConnected(bool connected);
+    bool poolConnected() const { return m_poolConnected; }
+
+    /// Starts recording every data frame to @p path (JSONL, replayable by feedscope-sim); needs
+    /// recordingSwitchable or a recording at the start. False with @p error otherwise, or when
+    /// the file cannot be opened or the previous recording is still being finished.
+    bool startRecording(const QString &path, QString *error);
+    /// Stops taking frames at once, writes what was already queued, then closes the file
+    /// (recordingChanged(false, ...) when done). Never blocks.
+    void stopRecording();
+    enum class Recording : quint8 { Off, On, Finishing };
+    Recording recording() const { return m_recording; }
+
     /// A user action worth a line in the session log (recording on/off, export...).
     void noteManual(const QString &action, const QJsonObject &detail = {});
 
@@ -91,8 +109,11 @@ Q_SIGNALS:
     void snapshotPublished(const FeedScope::PoolSnapshot &snapshot);
     void overflow(const FeedScope::OverflowEpisode &episode);
     void warning(const QString &text);
+    /// Recording switched on, or finished (every queued frame written, file closed).
+    void recordingChanged(bool on, const QString &path, qint64 frames);
 
 private:
+    void finishRecording();
     void onSnapshot(PoolSnapshot s);
     void everySecond();
     void countType(const DataFrame &f);
@@ -105,6 +126,11 @@ private:
     MessageInspector m_inspector;
     std::unique_ptr<FrameRecorder> m_recorder;
     int m_inspectorConsumer = -1;
+    int m_recorderConsumer = -1;
+    Recording m_recording = Recording::Off;
+    QTimer m_recordingDrain;
+    qint64 m_recordingStopMs = 0;
+    bool m_poolConnected = true;
     QHash<QByteArray, int> m_typeOf; ///< pool thread only (the statistics consumer)
     std::unique_ptr<std::atomic<qint64>[]> m_byType;
     qsizetype m_typeCount = 0;

@@ -262,6 +262,8 @@ QVariant DispatcherModel::data(const QModelIndex &index, int role) const
     case Name:
         return s.name;
     case Kind:
+        if (!s.enabled)
+            return tr("worker (off)");
         return s.inlineConsumer ? tr("inline (I/O thread)") : tr("worker");
     case Policy:
         return s.inlineConsumer ? QString() : QString(nameOf(s.policy));

@@ -21,13 +21,35 @@ FrameRecorder::~FrameRecorder()
 
 bool FrameRecorder::open(const QString &path, QString *error)
 {
+    std::lock_guard lock(m_mutex);
+    if (m_active) {
+        *error = u"already recording to %1"_s.arg(m_file.fileName());
+        return false;
+    }
     m_file.setFileName(path);
     if (!m_file.open(QIODevice::WriteOnly | QIODevice::Append)) {
         *error = u"cannot record to %1: %2"_s.arg(path, m_file.errorString());
         return false;
     }
+    m_active = true;
+    m_written = 0;
+    m_lost = 0;
+    m_error.clear();
+    m_failedReported = false;
     m_flushTimer.start();
     return true;
+}
+
+bool FrameRecorder::isOpen() const
+{
+    std::lock_guard lock(m_mutex);
+    return m_active;
+}
+
+QString FrameRecorder::fileName() const
+{
+    std::lock_guard lock(m_mutex);
+    return m_file.fileName();
 }
 
 qint64 FrameRecorder::written() const
@@ -46,7 +68,8 @@ void FrameRecorder::record(const QList<DataFrame> &frames)
 {
     std::lock_guard lock(m_mutex);
     if (!m_file.isOpen()) {
-        m_lost += frames.size();
+        if (m_active) // a write failed: the rest of this recording is lost, and counted
+            m_lost += frames.size();
         return;
     }
     const QDateTime now = QDateTime::currentDateTimeUtc();
@@ -90,6 +113,7 @@ bool FrameRecorder::close(QString *error)
     std::lock_guard lock(m_mutex);
     flushLocked();
     m_file.close();
+    m_active = false;
     if (!m_error.isEmpty()) {
         *error = m_error + u" (%1 frames not recorded)"_s.arg(m_lost);
         return false;

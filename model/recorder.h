@@ -22,7 +22,11 @@ public:
     explicit FrameRecorder(QObject *parent = nullptr);
     ~FrameRecorder() override;
 
+    /// Starts a recording (appending); counts start from zero. A recorder can be opened again
+    /// after close().
     bool open(const QString &path, QString *error);
+    bool isOpen() const;
+    QString fileName() const;
     void record(const QList<DataFrame> &frames);
     /// Flushes and closes; false (with @p error) if anything could not be written.
     bool close(QString *error);
@@ -44,6 +48,7 @@ private:
     qint64 m_lost = 0;
     QString m_error;
     bool m_failedReported = false;
+    bool m_active = false; ///< between open() and close(): frames that cannot be written are lost
 };
 
 } // namespace FeedScope

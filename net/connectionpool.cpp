@@ -65,7 +65,8 @@ ConnectionPool::ConnRecord &ConnectionPool::createConnection()
     connect(conn, &Connection::subscribeSent, this, &ConnectionPool::onSubscribeSent);
     ConnRecord &rec = m_conns[id];
     rec.conn = conn;
-    onConn(conn, [conn] { conn->open(); });
+    if (!m_paused)
+        onConn(conn, [conn] { conn->open(); });
     return rec;
 }
 
@@ -90,9 +91,10 @@ void ConnectionPool::subscribe(const Hl::Subscription &s)
 void ConnectionPool::place(SubRecord &rec, bool restoring)
 {
     const Hl::Subscription &s = rec.status.subscription;
+    // While paused, every connection is stopped but still the pool's: it takes subscriptions.
+    auto usable = [this](const ConnRecord &c) { return m_paused || c.state != ConnState::Stopped; };
     auto compatible = [&](const ConnRecord &c) {
-        return c.state != ConnState::Stopped && !c.routes.contains(s.routeKey()) &&
-               !c.byAck.contains(s.ackKey());
+        return usable(c) && !c.routes.contains(s.routeKey()) && !c.byAck.contains(s.ackKey());
     };
     // 1. a connection with free capacity and no ambiguity conflict
     for (auto &[id, c] : m_conns) {
@@ -102,8 +104,8 @@ void ConnectionPool::place(SubRecord &rec, bool restoring)
         }
     }
     // 2. a new connection, below the maximum
-    const auto live = std::count_if(m_conns.cbegin(), m_conns.cend(),
-                                    [](const auto &kv) { return kv.second.state != ConnState::Stopped; });
+    const auto live =
+        std::count_if(m_conns.cbegin(), m_conns.cend(), [&](const auto &kv) { return usable(kv.second); });
     if (live < m_cfg.maxConnections) {
         attach(createConnection(), rec, restoring);
         return;
@@ -301,7 +303,7 @@ void ConnectionPool::onConnectionEvent(const ConnectionEvent &e)
             }
             for (const QByteArray &key : unsubscribed)
                 finishRemoval(key);
-            if (!m_stopping && e.to != ConnState::Stopped) {
+            if (!m_stopping && (e.to != ConnState::Stopped || e.cause == Cause::Paused)) {
                 ReconnectRecord r;
                 r.connection = e.connection;
                 r.cause = e.cause;
@@ -319,7 +321,8 @@ void ConnectionPool::onConnectionEvent(const ConnectionEvent &e)
         }
     }
     if (e.to == ConnState::Stopped) {
-        c.reconnectIndex = -1;
+        if (e.cause != Cause::Paused)
+            c.reconnectIndex = -1; // a pause's record ends when the connection is back
         if (m_stopping) {
             const bool allDown = std::all_of(m_conns.cbegin(), m_conns.cend(), [](const auto &kv) {
                 return kv.second.state == ConnState::Stopped;
@@ -328,9 +331,15 @@ void ConnectionPool::onConnectionEvent(const ConnectionEvent &e)
                 Q_EMIT stopped();
         } else if (c.routes.isEmpty()) {
             // Idle-closed: forget it.
+            Q_EMIT connectionEvent(e);
             c.conn->disconnect(this);
             c.conn->deleteLater();
             m_conns.erase(it);
+            return;
+        } else if (e.cause == Cause::Paused && !m_paused) {
+            // Connected again while this one was still closing: it opens now.
+            Connection *conn = c.conn;
+            onConn(conn, [conn] { conn->open(); });
         }
     }
     Q_EMIT connectionEvent(e);
@@ -543,8 +552,44 @@ void ConnectionPool::checkAckTimeouts()
     }
 }
 
+void ConnectionPool::setPaused(bool paused)
+{
+    if (paused == m_paused || m_stopping)
+        return;
+    m_paused = paused;
+    if (paused) {
+        for (auto &[id, c] : m_conns) {
+            if (c.state == ConnState::Stopped)
+                continue;
+            c.manual = true;
+            Connection *conn = c.conn;
+            onConn(conn, [conn] { conn->stop(Cause::Paused); });
+        }
+        return;
+    }
+    // A few milliseconds apart, as after a server restart (still under the new-connection limit).
+    int i = 0;
+    for (auto &[id, c] : m_conns) {
+        if (c.state != ConnState::Stopped && c.state != ConnState::Idle)
+            continue; // still closing: it opens when it is down (onConnectionEvent)
+        QPointer<Connection> conn = c.conn;
+        QTimer::singleShot(std::chrono::milliseconds(5 * i++), this, [this, conn] {
+            if (conn && !m_paused)
+                onConn(conn.data(), [conn] {
+                    if (conn)
+                        conn->open();
+                });
+        });
+    }
+}
+
 void ConnectionPool::reconnect(int connection)
 {
+    if (m_paused) {
+        Q_EMIT warning(
+            u"the pool is disconnected: connect it before reconnecting connection %1"_s.arg(connection));
+        return;
+    }
     auto it = m_conns.find(connection);
     if (it == m_conns.end())
         return;
@@ -555,6 +600,10 @@ void ConnectionPool::reconnect(int connection)
 
 void ConnectionPool::reconnectAll()
 {
+    if (m_paused) {
+        Q_EMIT warning(u"the pool is disconnected: connect it instead of reconnecting"_s);
+        return;
+    }
     // Staggered with jitter, so ten sockets do not reconnect in the same millisecond.
     int i = 0;
     for (auto &[id, c] : m_conns) {
@@ -616,6 +665,7 @@ PoolSnapshot ConnectionPool::snapshot() const
     });
     s.reconnects = m_reconnects;
     s.counters = m_counters;
+    s.paused = m_paused;
     s.counters.outgoingUsed = m_outgoing->used(nowMs);
     s.counters.newConnectionsLastMinute = m_newConnections->used(nowMs);
     for (const ConnectionStatus &c : s.connections) {
@@ -670,6 +720,11 @@ void PoolHost::setPublishInterval(std::chrono::milliseconds interval)
 void PoolHost::reconnectAll()
 {
     QMetaObject::invokeMethod(m_pool, [p = m_pool] { p->reconnectAll(); });
+}
+
+void PoolHost::setPaused(bool paused)
+{
+    QMetaObject::invokeMethod(m_pool, [p = m_pool, paused] { p->setPaused(paused); });
 }
 
 PoolSnapshot PoolHost::snapshot() const

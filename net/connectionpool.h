@@ -40,6 +40,11 @@ public Q_SLOTS:
     void unsubscribe(const FeedScope::Hl::Subscription &subscription);
     void reconnect(int connection);
     void reconnectAll();
+    /// Paused: every connection is closed (close frame, cause Paused) and stays down; every
+    /// subscription is kept (Restoring) and new ones are placed but not sent. Unpaused: the
+    /// connections open again (through the new-connection budget) and restore what they carry,
+    /// recorded like any reconnect (manual, cause Paused, outage = the pause).
+    void setPaused(bool paused);
     /// Closes every connection with a close frame; emits stopped() when all are down.
     void stop();
     /// Publishes a snapshot every @p interval (0 stops): how the UI is fed, at a fixed rate.
@@ -111,6 +116,7 @@ private:
     QRandomGenerator m_rng;
     int m_nextId = 1;
     bool m_stopping = false;
+    bool m_paused = false;
 };
 
 /// Runs a ConnectionPool on its own I/O thread(s) and offers a thread-safe API to the thread that
@@ -130,6 +136,7 @@ public:
     void unsubscribe(const Hl::Subscription &s);
     void reconnect(int connection);
     void reconnectAll();
+    void setPaused(bool paused);
     void setPublishInterval(std::chrono::milliseconds interval);
     /// Blocks until the pool has produced a snapshot.
     PoolSnapshot snapshot() const;

@@ -35,6 +35,7 @@ enum class Cause : quint8 {
     IdleClose,   ///< optional idle auto-close (no subscriptions left)
     Backoff,     ///< waiting before the next attempt
     Retry,       ///< a new attempt starts
+    Paused,      ///< the user disconnected the pool (its subscriptions are kept)
 };
 Q_ENUM_NS(Cause)
 
@@ -204,6 +205,7 @@ struct PoolSnapshot
     QList<SubscriptionStatus> subscriptions;
     QList<ReconnectRecord> reconnects;
     PoolCounters counters;
+    bool paused = false; ///< the user disconnected the pool
 };
 
 /// One routed data frame, as handed to consumers (dispatcher, recorder, statistics).

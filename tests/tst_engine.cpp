@@ -2,11 +2,13 @@
 // in the snapshots, per-type totals, the inspector's last messages, manual actions and overflow
 // episodes as session events.
 #include "engine.h"
+#include "recording.h"
 #include "simulator.h"
 #include "testutil.h"
 
 #include <QJsonArray>
 #include <QSignalSpy>
+#include <QTemporaryDir>
 #include <QTest>
 
 using namespace FeedScope;
@@ -21,6 +23,7 @@ class tst_Engine : public QObject
 private Q_SLOTS:
     void consumersTotalsAndInspector();
     void overflowEpisodeIsASessionEvent();
+    void recordingSwitchedOnAndOff();
 
 private:
     static QList<SessionEvent> eventsOf(Engine &e, const QString &type)
@@ -137,6 +140,114 @@ void tst_Engine::overflowEpisodeIsASessionEvent()
     QCOMPARE(f.dispatcher.received, f.routed);
     QCOMPARE(f.dispatcher.received, f.dispatcher.delivered + f.dispatcher.dropped + f.dispatcher.coalesced);
     QCOMPARE(f.dispatcher.dropped, static_cast<qint64>(e.at(1).data[u"dropped"_s].toDouble()));
+}
+
+namespace {
+QList<QByteArray> fileLines(const QString &path)
+{
+    QFile f(path);
+    if (!f.open(QIODevice::ReadOnly))
+        return {};
+    QList<QByteArray> out = f.readAll().split('\n');
+    if (!out.isEmpty() && out.constLast().isEmpty())
+        out.removeLast();
+    return out;
+}
+} // namespace
+
+void tst_Engine::recordingSwitchedOnAndOff()
+{
+    Sim::SimulatorConfig sc;
+    sc.rateScale = 20;
+    Sim::FeedSimulator sim(sc);
+    QVERIFY(sim.start());
+    QTemporaryDir dir;
+    const QString path = dir.filePath(u"frames.jsonl"_s);
+
+    // Without a recorder (the headless agent without --record) there is nothing to switch on.
+    {
+        EngineConfig plain;
+        plain.pool.url = sim.url();
+        Engine e(plain);
+        QVERIFY(e.start(nullptr));
+        QString error;
+        QVERIFY(!e.startRecording(path, &error));
+        QVERIFY(error.contains(u"without a recorder"_s));
+        e.shutdown(1s);
+    }
+
+    EngineConfig cfg;
+    cfg.pool.url = sim.url();
+    cfg.publishInterval = 50ms;
+    cfg.recordingSwitchable = true;
+    Engine engine(cfg);
+    QVERIFY(engine.start(nullptr));
+    QSignalSpy changed(&engine, &Engine::recordingChanged);
+    const auto trades = sub(R"({"type":"trades","coin":"BTC"})");
+    engine.subscribe(trades, u"test"_s);
+    auto statistics = [&engine] { return engine.dispatcherStats().at(0).received; };
+    auto recorder = [&engine] { return engine.dispatcherStats().at(2); };
+    QVERIFY(waitUntil([&] { return statistics() >= 10; }));
+    // Off: the consumer is there but takes nothing.
+    QCOMPARE(recorder().name, u"recorder"_s);
+    QVERIFY(!recorder().enabled);
+    QCOMPARE(recorder().received, 0);
+    QCOMPARE(engine.recording(), Engine::Recording::Off);
+
+    // A file that cannot be written: a clear error, still off.
+    QString error;
+    QVERIFY(!engine.startRecording(dir.filePath(u"missing/dir/x.jsonl"_s), &error));
+    QVERIFY2(error.contains(u"cannot record to"_s), qPrintable(error));
+    QCOMPARE(engine.recording(), Engine::Recording::Off);
+
+    // On: frames go to the file; off: every frame taken is written, then the file is closed.
+    QVERIFY2(engine.startRecording(path, &error), qPrintable(error));
+    QCOMPARE(engine.recording(), Engine::Recording::On);
+    QVERIFY(!engine.startRecording(path, &error)); // one at a time
+    const qint64 before = statistics();
+    QVERIFY(waitUntil([&] { return statistics() >= before + 20; }));
+    engine.stopRecording();
+    QCOMPARE(engine.recording(), Engine::Recording::Finishing);
+    QVERIFY(waitUntil([&] { return changed.size() == 2; }));
+    QCOMPARE(changed.at(0).at(0).toBool(), true);
+    QCOMPARE(changed.at(1).at(0).toBool(), false);
+    QCOMPARE(changed.at(1).at(1).toString(), path);
+    const qint64 first = changed.at(1).at(2).toLongLong();
+    QVERIFY(first >= 20);
+    QCOMPARE(engine.recording(), Engine::Recording::Off);
+    QCOMPARE(recorder().received, first); // the recorder took exactly what it wrote
+    QCOMPARE(recorder().delivered, first);
+    QList<QByteArray> lines = fileLines(path);
+    QCOMPARE(lines.size(), first);
+    for (const QByteArray &line : lines) {
+        const auto f = parseRecordedLine(line);
+        QVERIFY(f);
+        QVERIFY(f->payload.contains("\"channel\":\"trades\""));
+    }
+
+    // Frames keep flowing; nothing more is recorded.
+    const qint64 after = statistics();
+    QVERIFY(waitUntil([&] { return statistics() >= after + 10; }));
+    QCOMPARE(recorder().received, first);
+    QCOMPARE(fileLines(path).size(), first);
+
+    // Again into the same file: appended.
+    QVERIFY(engine.startRecording(path, &error));
+    const qint64 again = statistics();
+    QVERIFY(waitUntil([&] { return statistics() >= again + 10; }));
+    engine.stopRecording();
+    QVERIFY(waitUntil([&] { return changed.size() == 4; }));
+    const qint64 second = changed.at(3).at(2).toLongLong();
+    QCOMPARE(fileLines(path).size(), first + second);
+
+    // Both recordings are in the session log, with the frame counts.
+    QStringList actions;
+    for (const SessionEvent &ev : eventsOf(engine, u"manual"_s))
+        actions.append(ev.data[u"action"_s].toString());
+    QCOMPARE(actions, (QStringList{u"recording started"_s, u"recording stopped"_s, u"recording started"_s,
+                                   u"recording stopped"_s}));
+    QCOMPARE(eventsOf(engine, u"manual"_s).at(1).data[u"frames"_s].toInteger(), first);
+    engine.shutdown(1s);
 }
 
 QTEST_GUILESS_MAIN(tst_Engine)

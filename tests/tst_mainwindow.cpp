@@ -43,6 +43,8 @@ private Q_SLOTS:
     void viewsAttachedToModels();
     void reconnectSelectedReconnectsExactlyThatOne();
     void reconnectAll();
+    void disconnectAndConnectThePool();
+    void recordRawFramesOnAndOff();
     void filterAndSortOnRawValues();
     void windowStateRoundTrip();
     void everyViewAttached();
@@ -76,6 +78,7 @@ void tst_MainWindow::init()
     cfg.pool.newConnectionsPerMinute = 1000;
     cfg.pool.manualStagger = 20ms;
     cfg.publishInterval = 50ms;
+    cfg.recordingSwitchable = true; // as the GUI starts it
     m_controller = std::make_unique<PoolController>(cfg);
     QVERIFY(m_controller->start(nullptr));
     m_window = std::make_unique<MainWindow>(m_controller.get());
@@ -162,6 +165,75 @@ void tst_MainWindow::reconnectAll()
     QCOMPARE(m_sim->subscriptionCount(), 9);
 }
 
+void tst_MainWindow::disconnectAndConnectThePool()
+{
+    QAction *connectedAct = m_window->poolConnectedAction();
+    QVERIFY(connectedAct->isCheckable());
+    QVERIFY(connectedAct->isChecked());
+    connectedAct->trigger(); // disconnect
+    QVERIFY(!connectedAct->isChecked());
+    QVERIFY(waitUntil([this] {
+        const PoolSnapshot &s = m_controller->lastSnapshot();
+        return s.paused && summarize(s).connectionsUp == 0 && m_sim->connections().isEmpty();
+    }));
+    // Subscriptions kept, shown as waiting; reconnecting is not offered; the status bar says so.
+    QCOMPARE(m_window->subscriptionsView()->model()->rowCount(), 9);
+    QCOMPARE(m_controller->summary().subscriptionsActive, 0);
+    QVERIFY(!m_window->reconnectAllAction()->isEnabled());
+    QVERIFY(waitUntil([this] { return m_window->summaryText().startsWith(u"POOL DISCONNECTED"_s); }));
+
+    connectedAct->trigger(); // connect
+    QVERIFY(connectedAct->isChecked());
+    QVERIFY(waitUntil([this] {
+        const PoolSnapshot &s = m_controller->lastSnapshot();
+        return !s.paused && summarize(s).subscriptionsActive == 9 && s.reconnects.size() == 3 &&
+               std::all_of(s.reconnects.cbegin(), s.reconnects.cend(),
+                           [](const auto &r) { return r.durationMs >= 0; });
+    }));
+    QCOMPARE(m_sim->subscriptionCount(), 9);
+    QVERIFY(m_window->reconnectAllAction()->isEnabled());
+    QVERIFY(!m_window->summaryText().contains(u"DISCONNECTED"_s));
+    // The timeline shows three manual outages, cause Paused, all restored; the log both actions.
+    const QAbstractItemModel *timeline = m_window->reconnectsView()->model();
+    QVERIFY(waitUntil([timeline] { return timeline->rowCount() == 3; }));
+    for (int row = 0; row < 3; ++row) {
+        QCOMPARE(timeline->index(row, ReconnectsModel::Manual).data().toString(), u"manual"_s);
+        QCOMPARE(timeline->index(row, ReconnectsModel::Cause).data().toString(), u"paused"_s);
+        QCOMPARE(timeline->index(row, ReconnectsModel::Restored).data().toString(), u"3/3"_s);
+    }
+    QStringList actions;
+    for (const SessionEvent &e : m_controller->engine().sessionLog().events())
+        if (e.type == u"manual"_s)
+            actions.append(e.data[u"action"_s].toString());
+    QCOMPARE(actions, (QStringList{u"pool disconnected"_s, u"pool connected"_s}));
+}
+
+void tst_MainWindow::recordRawFramesOnAndOff()
+{
+    QTemporaryDir dir;
+    const QString path = dir.filePath(u"frames.jsonl"_s);
+    QAction *record = m_window->recordAction();
+    QVERIFY(!record->isChecked());
+    QVERIFY(m_window->startRecording(path)); // what the action does after its file dialog
+    QVERIFY(record->isChecked());
+    QVERIFY(waitUntil([this] { return m_controller->engine().dispatcherStats().at(2).received >= 5; }));
+    // The dispatcher table shows the recorder working, then off.
+    record->trigger(); // unchecks: stop
+    QVERIFY(waitUntil([this] { return m_controller->engine().recording() == Engine::Recording::Off; }));
+    QVERIFY(!record->isChecked());
+    const qint64 taken = m_controller->engine().dispatcherStats().at(2).received;
+    QFile f(path);
+    QVERIFY(f.open(QIODevice::ReadOnly));
+    QCOMPARE(f.readAll().count('\n'), taken);
+    const QAbstractItemModel *disp = m_window->dispatcherView()->model();
+    QVERIFY(waitUntil([disp] {
+        for (int row = 0; row < disp->rowCount(); ++row)
+            if (disp->index(row, DispatcherModel::Name).data().toString() == u"recorder"_s)
+                return disp->index(row, DispatcherModel::Kind).data().toString() == u"worker (off)"_s;
+        return false;
+    }));
+}
+
 void tst_MainWindow::filterAndSortOnRawValues()
 {
     QTableView *v = m_window->subscriptionsView();
@@ -200,11 +272,13 @@ void tst_MainWindow::windowStateRoundTrip()
 void tst_MainWindow::everyViewAttached()
 {
     // Dispatcher consumers, session events, budget gauges and charts all have their models.
-    QVERIFY(waitUntil([this] { return m_window->dispatcherView()->model()->rowCount() == 2; }));
+    QVERIFY(waitUntil([this] { return m_window->dispatcherView()->model()->rowCount() == 3; }));
     QCOMPARE(m_window->dispatcherView()->model()->index(0, DispatcherModel::Name).data().toString(),
              u"statistics"_s);
     QCOMPARE(m_window->dispatcherView()->model()->index(1, DispatcherModel::Name).data().toString(),
              u"inspector"_s);
+    QCOMPARE(m_window->dispatcherView()->model()->index(2, DispatcherModel::Kind).data().toString(),
+             u"worker (off)"_s); // the recorder, until File → Record raw frames
     QVERIFY(waitUntil([this] { return m_window->eventsView()->model()->rowCount() >= 9 + 3; }));
     QCOMPARE(m_window->budgetGauge(0)->value(), 9); // subscriptions of the 1000 per IP
     QCOMPARE(m_window->budgetGauge(0)->maximum(), 1000);

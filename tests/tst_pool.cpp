@@ -78,6 +78,7 @@ private Q_SLOTS:
     void placementConflictsAndUnplaceable();
     void overCapacityWarns();
     void unsubscribeAndResubscribe();
+    void pauseKeepsSubscriptionsAndResumeRestores();
     void dataStalenessAndRates();
     void heartbeatKeepsQuietConnectionAlive();
     void backoffAndConnectionLimit();
@@ -702,6 +703,67 @@ void tst_Pool::unsubscribeAndResubscribe()
     QVERIFY(waitUntil([&] { return removed.size() == 2; }));
     QVERIFY(waitUntil([&] { return find(snap(), b) && find(snap(), b)->state == SubState::Active; }));
     QCOMPARE(m_sim->subscriptionCount(), 1);
+}
+
+void tst_Pool::pauseKeepsSubscriptionsAndResumeRestores()
+{
+    startSim();
+    PoolConfig cfg = config();
+    cfg.maxSubscriptionsPerConnection = 4;
+    PoolHost &host = startPool(cfg);
+    QSignalSpy warnings(host.pool(), &ConnectionPool::warning);
+    const auto subs = bboSubscriptions(10);
+    for (const auto &x : subs)
+        host.subscribe(x);
+    QVERIFY(waitActive(10));
+    QCOMPARE(snap().connections.size(), 3);
+
+    // Disconnect: every connection closes and stays down, nothing is forgotten.
+    host.setPaused(true);
+    QVERIFY(waitUntil([&] {
+        const PoolSnapshot s = snap();
+        return std::all_of(s.connections.cbegin(), s.connections.cend(),
+                           [](const ConnectionStatus &c) { return c.state == ConnState::Stopped; });
+    }));
+    QVERIFY(waitUntil([&] { return m_sim->connections().isEmpty(); }));
+    PoolSnapshot s = snap();
+    QVERIFY(s.paused);
+    QCOMPARE(s.subscriptions.size(), 10);
+    QCOMPARE(countIn(s, SubState::Restoring), 10);
+    QCOMPARE(s.connections.size(), 3);
+    // Reconnect requests are refused while disconnected (with a warning), so nothing opens.
+    host.reconnectAll();
+    QVERIFY(waitUntil([&] { return warnings.size() == 1; }, 2000));
+    // A subscription added meanwhile is placed but not sent.
+    const auto extra = sub(R"({"type":"trades","coin":"ETH"})");
+    host.subscribe(extra);
+    QVERIFY(waitUntil([&] { return find(snap(), extra) != nullptr; }));
+    QTest::qWait(300); // nothing may connect: give a wrong implementation the time to do it
+    QVERIFY(m_sim->connections().isEmpty());
+    QCOMPARE(find(snap(), extra)->state, SubState::Pending);
+
+    // Connect: all eleven come back on the same three connections, each held once.
+    host.setPaused(false);
+    QVERIFY(waitActive(11));
+    s = snap();
+    QVERIFY(!s.paused);
+    QCOMPARE(s.connections.size(), 3);
+    QCOMPARE(m_sim->subscriptionCount(), 11);
+    // Each connection's outage is one manual record, cause Paused, with everything it carried back.
+    QVERIFY(waitUntil([&] {
+        const auto r = snap().reconnects;
+        return r.size() == 3 &&
+               std::all_of(r.cbegin(), r.cend(), [](const ReconnectRecord &x) { return x.durationMs >= 0; });
+    }));
+    int restored = 0;
+    for (const ReconnectRecord &r : snap().reconnects) {
+        QCOMPARE(r.cause, Cause::Paused);
+        QVERIFY(r.manual);
+        QCOMPARE(r.restored, r.total);
+        QVERIFY(r.durationMs >= 300);
+        restored += r.restored;
+    }
+    QCOMPARE(restored, 10); // the new one was never down
 }
 
 void tst_Pool::dataStalenessAndRates()

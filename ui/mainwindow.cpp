@@ -12,6 +12,7 @@
 #include <QClipboard>
 #include <QCloseEvent>
 #include <QFileDialog>
+#include <QFileInfo>
 #include <QFontDatabase>
 #include <QGroupBox>
 #include <QHBoxLayout>
@@ -22,6 +23,7 @@
 #include <QListWidget>
 #include <QMenu>
 #include <QMenuBar>
+#include <QMessageBox>
 #include <QPlainTextEdit>
 #include <QPointer>
 #include <QProgressBar>
@@ -132,6 +134,47 @@ void MainWindow::buildActions()
         m_controller->reconnectAll();
         statusBar()->showMessage(tr("Reconnecting all connections (staggered)"), 4000);
     });
+    m_poolConnected = new QAction(tr("&Connected"), this);
+    m_poolConnected->setCheckable(true);
+    m_poolConnected->setChecked(m_controller->engine().poolConnected());
+    m_poolConnected->setToolTip(tr("Connect or disconnect the whole pool; the subscriptions are kept and "
+                                   "restored on connect"));
+    connect(m_poolConnected, &QAction::toggled, this, [this](bool on) {
+        m_controller->engine().setPoolConnected(on);
+        m_poolConnected->setText(on ? tr("&Connected") : tr("Dis&connected"));
+        updateWidgets();
+        statusBar()->showMessage(on ? tr("Connecting the pool; every subscription will be restored")
+                                    : tr("Pool disconnected; subscriptions kept"),
+                                 4000);
+    });
+    m_record = new QAction(tr("&Record raw frames…"), this);
+    m_record->setCheckable(true);
+    m_record->setToolTip(
+        tr("Record every data frame to a JSONL file (replayable with feedscope-sim --replay)"));
+    connect(m_record, &QAction::triggered, this, [this](bool on) {
+        if (!on) {
+            m_controller->engine().stopRecording();
+            return;
+        }
+        m_record->setChecked(false); // checked when the recording really started
+        const QString path = QFileDialog::getSaveFileName(this, tr("Record raw frames"),
+                                                          u"feedscope-frames.jsonl"_s, tr("JSONL (*.jsonl)"));
+        if (!path.isEmpty())
+            startRecording(path);
+    });
+    connect(&m_controller->engine(), &Engine::recordingChanged, this,
+            [this](bool on, const QString &path, qint64 frames) {
+                const QSignalBlocker block(m_record);
+                m_record->setChecked(on);
+                m_recordingLabel->setVisible(on);
+                m_recordingLabel->setText(tr("● REC %1").arg(QFileInfo(path).fileName()));
+                m_recordingLabel->setToolTip(path);
+                if (!on)
+                    statusBar()->showMessage(tr("Recording stopped: %n frame(s) in %1", nullptr,
+                                                static_cast<int>(std::min<qint64>(frames, INT_MAX)))
+                                                 .arg(path),
+                                             8000);
+            });
     auto *add = new QAction(tr("&Add subscriptions…"), this);
     add->setShortcut(QKeySequence::New);
     add->setToolTip(tr("Subscribe to more channels, by type and parameters or from a JSON file"));
@@ -211,11 +254,15 @@ void MainWindow::buildActions()
     file->addSeparator();
     file->addAction(settingsAct);
     file->addSeparator();
+    file->addAction(m_record);
+    file->addSeparator();
     QAction *quit = file->addAction(tr("&Quit"), this, &QWidget::close);
     quit->setShortcut(QKeySequence::Quit);
     QMenu *conn = menuBar()->addMenu(tr("&Connections"));
     conn->addAction(m_reconnectSelected);
     conn->addAction(m_reconnectAll);
+    conn->addSeparator();
+    conn->addAction(m_poolConnected);
     QMenu *channels = menuBar()->addMenu(tr("C&hannels"));
     channels->addAction(add);
     channels->addAction(m_unsubscribe);
@@ -258,11 +305,13 @@ void MainWindow::buildActions()
     tb->setObjectName(u"mainToolbar"_s);
     tb->addAction(m_reconnectSelected);
     tb->addAction(m_reconnectAll);
+    tb->addAction(m_poolConnected);
     tb->addSeparator();
     tb->addAction(add);
     tb->addAction(m_unsubscribe);
     tb->addSeparator();
     tb->addAction(exportAct);
+    tb->addAction(m_record);
 
     // The channel table's own shortcuts (Delete, Ctrl+C) act on its selection.
     addAction(m_unsubscribe);
@@ -481,6 +530,14 @@ void MainWindow::buildViews()
 
     m_endpoint = new QLabel(this);
     m_summary = new QLabel(this);
+    m_recordingLabel = new QLabel(this);
+    {
+        QPalette p = m_recordingLabel->palette();
+        p.setColor(QPalette::WindowText, QColor(0xcf, 0x22, 0x2e));
+        m_recordingLabel->setPalette(p);
+    }
+    m_recordingLabel->setVisible(false);
+    statusBar()->addPermanentWidget(m_recordingLabel);
     statusBar()->addPermanentWidget(m_endpoint);
     statusBar()->addPermanentWidget(m_summary);
 }
@@ -510,6 +567,17 @@ void MainWindow::setInsecureWarning(const QString &text)
     statusBar()->insertPermanentWidget(0, label);
 }
 
+bool MainWindow::startRecording(const QString &path)
+{
+    QString error;
+    if (m_controller->engine().startRecording(path, &error)) {
+        statusBar()->showMessage(tr("Recording every data frame to %1").arg(path), 4000);
+        return true;
+    }
+    QMessageBox::warning(this, tr("Record raw frames"), error);
+    return false;
+}
+
 QString MainWindow::summaryText() const
 {
     return m_summary->text();
@@ -529,6 +597,8 @@ void MainWindow::onUpdated()
             .arg(m_controller->droppedTotal())
             .arg(s.reconnects)
             .arg(Format::duration(monotonicMs() - m_startedMs));
+    if (!m_controller->engine().poolConnected())
+        text.prepend(tr("POOL DISCONNECTED · "));
     if (s.subscriptionsProblem > 0)
         text += tr(" · %1 with problems").arg(s.subscriptionsProblem);
     if (s.malformed > 0)
@@ -752,8 +822,9 @@ void MainWindow::showConnectionSubscriptions(int connection)
 
 void MainWindow::updateWidgets()
 {
-    m_reconnectSelected->setEnabled(!selectedConnections().isEmpty());
-    m_reconnectAll->setEnabled(m_controller->connections()->rowCount() > 0);
+    const bool connected = m_controller->engine().poolConnected();
+    m_reconnectSelected->setEnabled(connected && !selectedConnections().isEmpty());
+    m_reconnectAll->setEnabled(connected && m_controller->connections()->rowCount() > 0);
     m_unsubscribe->setEnabled(m_subscriptionsView->selectionModel()->hasSelection());
 }
 

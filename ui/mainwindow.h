@@ -69,6 +69,10 @@ public:
     QAction *reconnectSelectedAction() const { return m_reconnectSelected; }
     QAction *reconnectAllAction() const { return m_reconnectAll; }
     QAction *unsubscribeAction() const { return m_unsubscribe; }
+    QAction *poolConnectedAction() const { return m_poolConnected; }
+    QAction *recordAction() const { return m_record; }
+    /// Starts recording to @p path (what the Record action does after its file dialog).
+    bool startRecording(const QString &path);
     QListWidget *inspectorList() const { return m_inspectorList; }
     QPlainTextEdit *inspectorText() const { return m_inspectorText; }
     QProgressBar *budgetGauge(int i) const { return m_gauges.value(i); }
@@ -126,6 +130,9 @@ private:
     QAction *m_reconnectSelected = nullptr;
     QAction *m_reconnectAll = nullptr;
     QAction *m_unsubscribe = nullptr;
+    QAction *m_poolConnected = nullptr;
+    QAction *m_record = nullptr;
+    QLabel *m_recordingLabel = nullptr;
     QAction *m_followInspector = nullptr;
     QMenu *m_chaosMenu = nullptr;
     QLabel *m_summary = nullptr;

@@ -74,6 +74,12 @@ bool Engine::start(QString *error)
         else
             m_recording = Recording::On;
     }
+    for (const ExtraConsumer &x : std::as_const(m_extraConsumers)) {
+        if (x.inlineConsumer)
+            m_dispatcher.addInline(x.name, x.callback);
+        else
+            m_dispatcher.addWorker(x.name, x.callback, m_cfg.policy, m_cfg.queueCapacity);
+    }
     // The dispatcher runs on the pool's thread, straight from the routing (no queued hop per
     // batch); its worker consumers never block that thread.
     connect(
@@ -105,6 +111,11 @@ QList<qint64> Engine::messagesByType() const
     for (qsizetype i = 0; i < m_typeCount; ++i)
         out.append(m_byType[static_cast<size_t>(i)].load(std::memory_order_relaxed));
     return out;
+}
+
+void Engine::addConsumer(const QString &name, Dispatcher::Callback callback, bool inlineConsumer)
+{
+    m_extraConsumers.append(ExtraConsumer{name, std::move(callback), inlineConsumer});
 }
 
 SubscriptionRegistry::Handle Engine::subscribe(const Hl::Subscription &s, const QString &consumer)

@@ -49,6 +49,11 @@ public:
     explicit Engine(const EngineConfig &config, QObject *parent = nullptr);
     ~Engine() override;
 
+    /// An extra consumer of every routed frame for an embedding application or a benchmark: inline
+    /// (on the I/O thread: must be cheap) or a worker with the engine's policy and capacity.
+    /// Call before start(); it is added after the built-in consumers.
+    void addConsumer(const QString &name, Dispatcher::Callback callback, bool inlineConsumer);
+
     /// Opens the session log and the recording; false (with @p error) when one cannot be opened.
     bool start(QString *error);
 
@@ -127,6 +132,13 @@ private:
     std::unique_ptr<FrameRecorder> m_recorder;
     int m_inspectorConsumer = -1;
     int m_recorderConsumer = -1;
+    struct ExtraConsumer
+    {
+        QString name;
+        Dispatcher::Callback callback;
+        bool inlineConsumer = false;
+    };
+    QList<ExtraConsumer> m_extraConsumers;
     Recording m_recording = Recording::Off;
     QTimer m_recordingDrain;
     qint64 m_recordingStopMs = 0;

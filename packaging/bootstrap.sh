@@ -2,15 +2,16 @@
 # FeedScope set-up for Debian 12: installs what the build needs, configures, builds, then
 #   packaging/bootstrap.sh demo   opens the GUI on the embedded demo feed
 #   packaging/bootstrap.sh test   runs every test (ctest) and exits non-zero on any failure
+#   packaging/bootstrap.sh bench  runs the whole benchmark suite (tests/bench/run-all.sh, ~15 min)
 # Re-running is cheap: packages already installed are skipped and the build is incremental.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
 mode=${1:-}
 case "$mode" in
-demo | test | build) ;;
+demo | test | bench | build) ;;
 *)
-    echo "usage: $0 demo|test|build" >&2
+    echo "usage: $0 demo|test|bench|build" >&2
     exit 2
     ;;
 esac
@@ -25,6 +26,8 @@ packages=(
 # The tests also scrape the agent with a real Prometheus server and make TLS certificates; clang
 # builds the fuzzers (tests/fuzz/run.sh).
 [ "$mode" = test ] && packages+=(prometheus openssl clang libclang-rt-14-dev)
+# The benchmark suite's peers: Node.js with ws, Python with websockets (its smoke runs in the tests).
+[ "$mode" = test ] || [ "$mode" = bench ] && packages+=(node-ws python3-websockets)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -51,5 +54,6 @@ test)
     cd "$build"
     exec ctest --output-on-failure --parallel "$(nproc)" --timeout 900
     ;;
+bench) exec tests/bench/run-all.sh "$build" ;;
 build) ;;
 esac

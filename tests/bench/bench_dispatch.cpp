@@ -8,6 +8,7 @@
 //   bench_dispatch [--seconds N] [--smoke]
 #include "budget.h"
 #include "dispatcher.h"
+#include "results.h"
 
 #include <QCoreApplication>
 #include <QStringList>
@@ -138,7 +139,23 @@ int main(int argc, char **argv)
                 "dropped", "coalesced", "sync", "B p99 us", "B max us", "B p99 ratio", "produced/s");
     const Result base = run(u"(no slow A)"_s, std::nullopt, seconds);
     bool ok = base.identityOk;
-    auto print = [&base](const Result &r) {
+    QString results;
+    if (const auto i = args.indexOf(u"--results"_s); i > 0 && i + 1 < args.size())
+        results = args.at(i + 1);
+    auto print = [&base, &results, seconds](const Result &r) {
+        Bench::appendResult(results, u"bench_dispatch"_s,
+                            {{u"scenario"_s, u"slow_consumer"_s},
+                             {u"mode"_s, r.name},
+                             {u"secs"_s, seconds},
+                             {u"a_p50_us"_s, r.aLag.p50},
+                             {u"a_p99_us"_s, r.aLag.p99},
+                             {u"dropped"_s, r.slow.dropped},
+                             {u"coalesced"_s, r.slow.coalesced},
+                             {u"sync_fallbacks"_s, r.slow.syncFallbacks},
+                             {u"b_p99_us"_s, r.bLag.p99},
+                             {u"b_max_us"_s, r.bLag.max},
+                             {u"b_p99_ratio"_s, base.bLag.p99 > 0 ? r.bLag.p99 / base.bLag.p99 : 0.0},
+                             {u"produced_per_s"_s, r.producedPerSec}});
         std::printf("%-16s %10.0f %10.0f %10lld %10lld %10lld %11.0f %11.0f %11.1f %10.0f\n",
                     qPrintable(r.name), r.aLag.p50, r.aLag.p99, static_cast<long long>(r.slow.dropped),
                     static_cast<long long>(r.slow.coalesced), static_cast<long long>(r.slow.syncFallbacks),

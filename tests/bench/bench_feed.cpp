@@ -719,7 +719,7 @@ double rateOf(const QList<Row> &rows, const QString &prefix)
 int main(int argc, char **argv)
 {
     QCoreApplication app(argc, argv);
-    QString only, clientFilter;
+    QString only, clientFilter, kindFilter;
     const QStringList args = app.arguments();
     for (qsizetype i = 1; i < args.size(); ++i) {
         if (args[i] == u"--smoke"_s)
@@ -730,9 +730,11 @@ int main(int argc, char **argv)
             only = args[++i];
         else if (args[i] == u"--client"_s && i + 1 < args.size())
             clientFilter = args[++i];
+        else if (args[i] == u"--kind"_s && i + 1 < args.size())
+            kindFilter = args[++i];
         else {
             std::fprintf(stderr, "usage: bench_feed [--smoke] [--results FILE] [--only throughput|latency] "
-                                 "[--client feedscope|b0|b1|b2|p1|p2]\n");
+                                 "[--client feedscope|b0|b1|b2|p1|p2] [--kind trades|l2Book|allMids|mix]\n");
             return 2;
         }
     }
@@ -759,7 +761,7 @@ int main(int argc, char **argv)
     }
     std::printf("%s\n", qPrintable(Bench::machineLine()));
     int failures = 0;
-    const double scale = g_smoke ? 0.05 : 1.0;
+    const double scale = g_smoke ? 0.02 : 1.0;
     auto n = [scale](qint64 full) {
         return std::max<qint64>(200, static_cast<qint64>(static_cast<double>(full) * scale));
     };
@@ -770,6 +772,8 @@ int main(int argc, char **argv)
         const QList<std::pair<QString, qint64>> kinds{
             {u"trades"_s, 300000}, {u"l2Book"_s, 60000}, {u"allMids"_s, 8000}};
         for (const auto &[kind, total] : kinds) {
+            if (!kindFilter.isEmpty() && kind != kindFilter)
+                continue;
             for (int conns : {1, 4}) {
                 Scenario sc{u"throughput"_s, u"flood"_s, {kind}, 0, 0, conns, n(total) / conns};
                 const QList<Row> rows = runScenario(sc, clients, &failures);
@@ -778,15 +782,18 @@ int main(int argc, char **argv)
                     oneConn[kind] = rows;
             }
         }
-        Scenario mix{u"throughput"_s, u"mix"_s, {u"trades"_s, u"l2Book"_s, u"allMids"_s}, 0, 0, 4, n(60000)};
-        printThroughput(runScenario(mix, clients, &failures));
+        if (kindFilter.isEmpty() || kindFilter == u"mix"_s) {
+            Scenario mix{u"throughput"_s, u"mix"_s, {u"trades"_s, u"l2Book"_s, u"allMids"_s}, 0, 0, 4,
+                         n(60000)};
+            printThroughput(runScenario(mix, clients, &failures));
+        }
     }
 
     // 2. Latency send -> applied, paced, and a burst.
     QList<Row> at10k;
     if (only.isEmpty() || only == u"latency"_s) {
         for (double rate : {1000.0, 10000.0, 50000.0}) {
-            const qint64 msgs = static_cast<qint64>(rate * (g_smoke ? 0.5 : 3.0));
+            const qint64 msgs = static_cast<qint64>(rate * (g_smoke ? 0.3 : 3.0));
             Scenario sc{u"latency"_s, u"paced"_s, {u"trades"_s}, rate, 0, 1, msgs};
             QList<Client> lc{B1, B2, FeedScopeClient};
             for (Client c : clients)

@@ -10,6 +10,7 @@
 #include "mainwindow.h"
 #include "poolcontroller.h"
 #include "procstat.h"
+#include "results.h"
 #include "simfeed.h"
 
 #include <QApplication>
@@ -88,9 +89,22 @@ int main(int argc, char **argv)
     std::printf("%-34s %9s %9s %9s %9s %10s %10s\n", "phase", "msg/s", "p50 ms", "p99 ms", "max ms",
                 "RSS KiB", "RSS delta");
     bool ok = true;
-    auto row = [](const char *name, double rate, const Lag &l, qint64 rssStart, qint64 rssEnd) {
+    QString results;
+    if (const auto i = args.indexOf(u"--results"_s); i > 0 && i + 1 < args.size())
+        results = args.at(i + 1);
+    auto row = [&results, seconds](const char *name, double rate, const Lag &l, qint64 rssStart,
+                                   qint64 rssEnd) {
         std::printf("%-34s %9.0f %9.2f %9.2f %9.2f %10lld %10lld\n", name, rate, l.p50, l.p99, l.max,
                     static_cast<long long>(rssEnd), static_cast<long long>(rssEnd - rssStart));
+        Bench::appendResult(results, u"bench_gui"_s,
+                            {{u"scenario"_s, u"gui_lag"_s},
+                             {u"mode"_s, QString::fromLatin1(name)},
+                             {u"rate"_s, rate},
+                             {u"secs"_s, seconds},
+                             {u"p50_us"_s, l.p50 * 1000},
+                             {u"p99_us"_s, l.p99 * 1000},
+                             {u"max_us"_s, l.max * 1000},
+                             {u"rss_kib"_s, rssEnd}});
     };
 
     // Baseline: the same window, no network (the controller points at a closed port).

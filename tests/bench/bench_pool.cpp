@@ -2,6 +2,7 @@
 // server restart, each printed beside a baseline measured in the same process invocation.
 #include "connectionpool.h"
 #include "procstat.h"
+#include "results.h"
 #include "simulator.h"
 
 #include <QCoreApplication>
@@ -25,6 +26,8 @@ using namespace Qt::StringLiterals;
 using namespace std::chrono_literals;
 
 namespace {
+
+QString g_results; ///< --results FILE: one JSON line per measurement
 
 double cpuSeconds()
 {
@@ -150,6 +153,15 @@ void idle(int seconds)
                 100.0 * baseCpu / seconds, static_cast<double>(baseWakes) / seconds);
     std::printf("  difference:              %6.3f %% of a core (goal <= 0.5 %%)\n",
                 100.0 * (cpu - baseCpu) / seconds);
+    Bench::appendResult(g_results, u"bench_pool"_s,
+                        {{u"scenario"_s, u"idle"_s},
+                         {u"connections"_s, 10},
+                         {u"subscriptions"_s, 200},
+                         {u"secs"_s, seconds},
+                         {u"cpu_percent"_s, 100.0 * cpu / seconds},
+                         {u"wakeups_per_s"_s, static_cast<double>(wakes) / seconds},
+                         {u"baseline_cpu_percent"_s, 100.0 * baseCpu / seconds},
+                         {u"baseline_wakeups_per_s"_s, static_cast<double>(baseWakes) / seconds}});
     host.shutdown(1s);
 }
 
@@ -232,6 +244,14 @@ void restore(int subscriptions, int connections, int outgoingPerMinute, const ch
     std::printf("  %.0f ms from the first socket reopened to the last ack of all (backoff jitter spreads the "
                 "reconnects)\n",
                 spread);
+    Bench::appendResult(g_results, u"bench_pool"_s,
+                        {{u"scenario"_s, u"restore"_s},
+                         {u"mode"_s, QString::fromLatin1(label)},
+                         {u"connections"_s, connections},
+                         {u"subscriptions"_s, subscriptions},
+                         {u"server_back_to_last_ack_ms"_s, ms},
+                         {u"slowest_connection_restore_ms"_s, work},
+                         {u"spread_ms"_s, spread}});
     host.shutdown(1s);
 }
 
@@ -286,6 +306,14 @@ void restorePaced()
                 "  %.0f ms from the server back to the last ack; the budget's floor %.0f ms; ratio %.3f "
                 "(goal <= 1.05)\n",
                 ms, floorMs, ms / floorMs);
+    Bench::appendResult(g_results, u"bench_pool"_s,
+                        {{u"scenario"_s, u"restore"_s},
+                         {u"mode"_s, u"paced"_s},
+                         {u"connections"_s, 10},
+                         {u"subscriptions"_s, 1000},
+                         {u"server_back_to_last_ack_ms"_s, ms},
+                         {u"floor_ms"_s, floorMs},
+                         {u"ratio"_s, ms / floorMs}});
     host.shutdown(1s);
 }
 
@@ -332,6 +360,13 @@ void memoryPerSubscription()
             std::printf("  slope %.2f KiB per subscription since %d (goal <= 4)",
                         static_cast<double>(rss - prevRss) / (n - prevN), prevN);
         std::printf("\n");
+        Bench::appendResult(
+            g_results, u"bench_pool"_s,
+            {{u"scenario"_s, u"memory"_s},
+             {u"subscriptions"_s, n},
+             {u"rss_kib"_s, rss},
+             {u"slope_kib_per_subscription"_s,
+              prevRss >= 0 && prevN > 0 ? static_cast<double>(rss - prevRss) / (n - prevN) : 0.0}});
         prevRss = rss;
         prevN = n;
     }
@@ -346,6 +381,8 @@ int main(int argc, char **argv)
 {
     QCoreApplication app(argc, argv);
     const bool smoke = app.arguments().contains(u"--smoke"_s);
+    if (const auto i = app.arguments().indexOf(u"--results"_s); i > 0 && i + 1 < app.arguments().size())
+        g_results = app.arguments().at(i + 1);
     const int idleSeconds = smoke ? 3 : 60;
     std::printf("machine: %d cores\n", QThread::idealThreadCount());
     if (app.arguments().contains(u"--memory-only"_s) || !smoke) {

@@ -267,6 +267,52 @@ Run runFeedScope(const Scenario &sc, const Feed &feed)
     return r;
 }
 
+/// A diagnostic client (--client pool, not in the suite's table): the pool, connections and codec
+/// without the engine's registry and dispatcher, to tell where FeedScope's per-frame cost goes.
+Run runPoolOnly(const Scenario &sc, const Feed &feed)
+{
+    Run r;
+    r.client = u"FeedScope pool only"_s;
+    PoolConfig cfg;
+    cfg.url = feed.url();
+    cfg.maxSubscriptionsPerConnection = static_cast<int>(sc.kinds.size());
+    cfg.maxConnections = std::max(sc.connections, 1);
+    cfg.newConnectionsPerMinute = 1000;
+    cfg.outgoingPerMinute = 100000;
+    std::atomic<qint64> count{0};
+    qint64 firstNs = 0, lastNs = 0;
+    const qint64 expected = sc.total();
+    const double cpu0 = cpuUsSelf();
+    PoolHost host(cfg);
+    QObject::connect(
+        host.pool(), &ConnectionPool::routed, host.pool(),
+        [&](const QList<DataFrame> &frames) {
+            const qint64 now = monotonicNs();
+            if (count.load(std::memory_order_relaxed) == 0)
+                firstNs = now;
+            for (const DataFrame &f : frames)
+                r.bytes += f.raw.size();
+            if (count.fetch_add(frames.size(), std::memory_order_release) + frames.size() >= expected)
+                lastNs = now;
+        },
+        Qt::DirectConnection);
+    for (int c = 0; c < sc.connections; ++c)
+        for (const QString &kind : sc.kinds)
+            if (auto s = Hl::Subscription::fromJson(subscriptionJson(kind, c)))
+                host.subscribe(*s);
+    const bool done =
+        waitUntil([&] { return count.load(std::memory_order_acquire) >= expected; }, timeoutFor(sc));
+    r.cpuUs = cpuUsSelf() - cpu0;
+    r.rssKiB = rssKiB();
+    host.shutdown(1s);
+    r.msgs = count.load();
+    r.ok = done && r.msgs == expected;
+    if (!r.ok)
+        r.error = u"received %1 of %2"_s.arg(r.msgs).arg(expected);
+    r.secs = static_cast<double>(lastNs - firstNs) / 1e9;
+    return r;
+}
+
 /// B1 (count) and B2 (QJsonDocument, channel and coin) on bare QWebSockets, on this thread.
 Run runQWebSocket(const Scenario &sc, const Feed &feed, bool parseJson)
 {
@@ -663,7 +709,7 @@ void printLatency(const QList<Row> &rows)
     }
 }
 
-enum Client { FeedScopeClient, B0, B1, B2, P1, P2 };
+enum Client { FeedScopeClient, B0, B1, B2, P1, P2, PoolOnly };
 
 QList<Row> runScenario(const Scenario &sc, const QList<Client> &clients, int *failures)
 {
@@ -695,6 +741,9 @@ QList<Row> runScenario(const Scenario &sc, const QList<Client> &clients, int *fa
                 break;
             case P2:
                 run = runPeer(sc, feed, false);
+                break;
+            case PoolOnly:
+                run = runPoolOnly(sc, feed);
                 break;
             }
         }
@@ -751,13 +800,15 @@ int main(int argc, char **argv)
         }
     }
     if (!clientFilter.isEmpty()) { // one client, e.g. under a profiler
-        const QStringList names{u"feedscope"_s, u"b0"_s, u"b1"_s, u"b2"_s, u"p1"_s, u"p2"_s};
+        const QStringList names{u"feedscope"_s, u"b0"_s, u"b1"_s, u"b2"_s, u"p1"_s, u"p2"_s, u"pool"_s};
         const auto i = names.indexOf(clientFilter.toLower());
         if (i < 0) {
             std::fprintf(stderr, "bench_feed: unknown client %s\n", qPrintable(clientFilter));
             return 2;
         }
         g_clientFilter = static_cast<int>(i);
+        if (g_clientFilter == PoolOnly)
+            clients.append(PoolOnly);
     }
     std::printf("%s\n", qPrintable(Bench::machineLine()));
     int failures = 0;

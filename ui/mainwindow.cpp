@@ -494,9 +494,13 @@ void MainWindow::buildViews()
         chart(tr("Reconnects: outage per reconnect (last 5 minutes)"), u"none/"_s, u"/none"_s, tr("ms"));
 
     m_tabs = new QTabWidget(this);
-    m_tabs->addTab(stack({m_reconnectsView, m_reconnectChart}, Qt::Horizontal, u"reconnectSplitter"_s),
-                   tr("Reconnect &timeline"));
+    QSplitter *timeline = stack({m_reconnectsView, m_reconnectChart}, Qt::Horizontal, u"reconnectSplitter"_s);
+    timeline->setSizes({1000, 1000}); // half each until the user moves it (the table's hint is wide)
+    m_tabs->addTab(timeline, tr("Reconnect &timeline"));
     m_tabs->addTab(traffic, tr("Through&put / RTT"));
+    // Every consumer's row visible (statistics, inspector, recorder and one more) above the charts.
+    m_dispatcherView->setMinimumHeight(m_dispatcherView->horizontalHeader()->sizeHint().height() +
+                                       4 * m_dispatcherView->verticalHeader()->defaultSectionSize() + 4);
     m_tabs->addTab(stack({m_dispatcherView, pressure}, Qt::Vertical, u"dispatcherSplitter"_s),
                    tr("&Dispatcher"));
     auto *eventsPage = new QWidget(this);

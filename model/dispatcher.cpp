@@ -125,6 +125,24 @@ struct Dispatcher::Consumer
     }
 };
 
+QJsonObject toJson(const ConsumerStats &c)
+{
+    return QJsonObject{
+        {u"name"_s, c.name},
+        {u"policy"_s, QString(nameOf(c.policy))},
+        {u"enabled"_s, c.enabled},
+        {u"received"_s, static_cast<double>(c.received)},
+        {u"delivered"_s, static_cast<double>(c.delivered)},
+        {u"dropped"_s, static_cast<double>(c.dropped)},
+        {u"coalesced"_s, static_cast<double>(c.coalesced)},
+        {u"queued"_s, static_cast<double>(c.queued)},
+        {u"highWater"_s, static_cast<double>(c.highWater)},
+        {u"syncFallbacks"_s, static_cast<double>(c.syncFallbacks)},
+        {u"lagP50Us"_s, static_cast<double>(c.lagP50Us)},
+        {u"lagP99Us"_s, static_cast<double>(c.lagP99Us)},
+    };
+}
+
 Dispatcher::Dispatcher(int workerThreads)
 {
     const int n = std::max(1, workerThreads);

@@ -3,6 +3,7 @@
 #include "pooltypes.h"
 
 #include <QDateTime>
+#include <QJsonObject>
 #include <QObject>
 #include <QSet>
 
@@ -63,6 +64,9 @@ struct ConsumerStats
     double lagSumUs = 0;
     qint64 lagCount = 0;
 };
+
+/// One consumer's figures as JSON (the report, the session log's statistics events).
+QJsonObject toJson(const ConsumerStats &c);
 
 /// A stretch of time during which a worker consumer's queue overflowed (drops or, for lossless,
 /// synchronous fallbacks). Reported once when it starts and once when it ends.

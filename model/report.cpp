@@ -71,21 +71,8 @@ QJsonObject buildReport(const PoolSnapshot &snapshot, const DispatcherFigures &d
         });
     }
     QJsonArray consumers;
-    for (const ConsumerStats &c : dispatcher.consumers) {
-        consumers.append(QJsonObject{
-            {u"name"_s, c.name},
-            {u"policy"_s, QString(nameOf(c.policy))},
-            {u"received"_s, static_cast<double>(c.received)},
-            {u"delivered"_s, static_cast<double>(c.delivered)},
-            {u"dropped"_s, static_cast<double>(c.dropped)},
-            {u"coalesced"_s, static_cast<double>(c.coalesced)},
-            {u"queued"_s, static_cast<double>(c.queued)},
-            {u"highWater"_s, static_cast<double>(c.highWater)},
-            {u"syncFallbacks"_s, static_cast<double>(c.syncFallbacks)},
-            {u"lagP50Us"_s, static_cast<double>(c.lagP50Us)},
-            {u"lagP99Us"_s, static_cast<double>(c.lagP99Us)},
-        });
-    }
+    for (const ConsumerStats &c : dispatcher.consumers)
+        consumers.append(toJson(c));
     QJsonObject byKind;
     for (auto it = snapshot.counters.serverErrorsByKind.cbegin();
          it != snapshot.counters.serverErrorsByKind.cend(); ++it)

@@ -160,14 +160,7 @@ void SessionLog::statisticsSnapshot(const PoolSnapshot &s, const QList<ConsumerS
 {
     QJsonArray consumers;
     for (const ConsumerStats &c : dispatcher)
-        consumers.append(QJsonObject{{u"name"_s, c.name},
-                                     {u"received"_s, static_cast<double>(c.received)},
-                                     {u"queued"_s, static_cast<double>(c.queued)},
-                                     {u"highWater"_s, static_cast<double>(c.highWater)},
-                                     {u"dropped"_s, static_cast<double>(c.dropped)},
-                                     {u"coalesced"_s, static_cast<double>(c.coalesced)},
-                                     {u"syncFallbacks"_s, static_cast<double>(c.syncFallbacks)},
-                                     {u"lagP99Us"_s, static_cast<double>(c.lagP99Us)}});
+        consumers.append(toJson(c));
     QJsonArray conns;
     qint64 messages = 0;
     for (const ConnectionStatus &c : s.connections) {

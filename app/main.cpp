@@ -3,6 +3,7 @@
 #include "cli.h"
 #include "gui.h"
 #include "headless.h"
+#include "memorytuning.h"
 #include "options.h"
 
 #include <QApplication>
@@ -11,7 +12,6 @@
 
 #include <cstdio>
 #include <cstring>
-#include <malloc.h>
 #include <memory>
 
 using namespace Qt::StringLiterals;
@@ -20,11 +20,7 @@ int main(int argc, char **argv)
 {
     using namespace FeedScope;
     const qint64 started = monotonicMs();
-    // A monitor runs for weeks through floods: large buffers get their own mappings (returned to
-    // the system when freed) and freed heap is trimmed early, instead of glibc's dynamic
-    // thresholds keeping every flood's peak resident (measured by feedscope-soak).
-    mallopt(M_MMAP_THRESHOLD, 256 * 1024);
-    mallopt(M_TRIM_THRESHOLD, 1024 * 1024);
+    tuneAllocatorForLongRuns(); // a monitor runs for weeks through floods
     // Headless runs on machines without a display: pick the application type before anything else.
     // --help and --version need no display either.
     bool headless = false;
@@ -44,7 +40,7 @@ int main(int argc, char **argv)
     // After a flood, freed memory sits in the worker threads' malloc arenas; give it back now and
     // then so that the resident size shows what is live (cheap: a few ms every 10 s).
     QTimer trim;
-    QObject::connect(&trim, &QTimer::timeout, [] { malloc_trim(0); });
+    QObject::connect(&trim, &QTimer::timeout, [] { trimAllocator(); });
     trim.start(std::chrono::seconds(10));
 
     QString error;

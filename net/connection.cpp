@@ -345,13 +345,6 @@ void Connection::onText(const QString &text)
     switch (env.kind) {
     case Hl::FrameKind::Data:
         m_batch.append(DataFrame{m_id, env.routeKey, utf8, nowNs, env.isSnapshot});
-        if (m_batch.size() >= MaxBatch) {
-            // A socket read can hold a thousand frames: handing them on in bounded batches keeps
-            // the memory in flight small, so that freed frames are reused instead of the heap
-            // growing and shrinking (page faults) on every read, and the first frames wait less.
-            flushBatch();
-            return;
-        }
         if (!m_batchScheduled) {
             m_batchScheduled = true;
             QMetaObject::invokeMethod(this, &Connection::flushBatch, Qt::QueuedConnection);

@@ -114,7 +114,6 @@ private:
     qint64 m_lastSentMs = 0;
     qint64 m_pingSentNs = 0;
     std::deque<Out> m_ping, m_normal, m_restore;
-    static constexpr qsizetype MaxBatch = 64; ///< data frames handed on at once, at most
     QList<DataFrame> m_batch;
     bool m_batchScheduled = false;
 

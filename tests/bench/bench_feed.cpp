@@ -13,6 +13,7 @@
 //   bench_feed [--smoke] [--results FILE] [--only throughput|latency]
 // --smoke: small streams, every client; fails only when a client gets a wrong count or none.
 #include "engine.h"
+#include "memorytuning.h"
 #include "results.h"
 
 #include <QCoreApplication>
@@ -767,6 +768,7 @@ double rateOf(const QList<Row> &rows, const QString &prefix)
 
 int main(int argc, char **argv)
 {
+    tuneAllocatorForLongRuns(); // as the agent and the GUI run
     QCoreApplication app(argc, argv);
     QString only, clientFilter, kindFilter;
     const QStringList args = app.arguments();

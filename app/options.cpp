@@ -65,7 +65,8 @@ std::optional<Options> parseOptions(const QStringList &arguments, QString *error
          u"n"_s},
         {u"screenshot"_s, u"GUI: save a PNG of the main window after --screenshot-delay-ms, then quit."_s,
          u"file"_s},
-        {u"screenshot-delay-ms"_s, u"Delay before --screenshot (default 5000)."_s, u"n"_s},
+        {u"screenshot-delay-ms"_s,
+         u"Delay before --screenshot (default 5000; up to a day, so a long run ends with one)."_s, u"n"_s},
         {u"demo-fault"_s,
          u"With --demo: schedule a simulator fault, AT_MS:KIND[:ARGS] (see feedscope-sim --help)."_s,
          u"spec"_s},
@@ -138,7 +139,7 @@ std::optional<Options> parseOptions(const QStringList &arguments, QString *error
     const auto dispatchThreads = Cli::intOption(p, u"dispatch-threads"_s, dispatchDefault, 1, 64, error);
     const auto duration = Cli::intOption(p, u"duration-s"_s, 0, 1, 365LL * 86400, error);
     const auto metrics = Cli::intOption(p, u"metrics-port"_s, -1, 0, 65535, error);
-    const auto shotDelay = Cli::intOption(p, u"screenshot-delay-ms"_s, 5000, 0, 600000, error);
+    const auto shotDelay = Cli::intOption(p, u"screenshot-delay-ms"_s, 5000, 0, 86400000, error);
     const auto perSubMetrics = Cli::intOption(p, u"metrics-per-subscription"_s, 0, 0, 10000, error);
     const auto staleFactor =
         Cli::doubleOption(p, u"data-stale-factor"_s, o.pool.dataStaleFactor, 0.01, 1000, error);

@@ -23,7 +23,6 @@
 #include <QListWidget>
 #include <QMenu>
 #include <QMenuBar>
-#include <QMessageBox>
 #include <QPlainTextEdit>
 #include <QPointer>
 #include <QProgressBar>
@@ -578,7 +577,7 @@ bool MainWindow::startRecording(const QString &path)
         statusBar()->showMessage(tr("Recording every data frame to %1").arg(path), 4000);
         return true;
     }
-    QMessageBox::warning(this, tr("Record raw frames"), error);
+    statusBar()->showMessage(tr("Not recording: %1").arg(error), 10000); // non-modal, as every action
     return false;
 }
 

@@ -648,14 +648,20 @@ void emitRow(const Row &row)
     Bench::appendResult(g_resultsFile, u"bench_feed"_s, o);
 }
 
+/// The run of the client whose name starts with @p prefix, if it succeeded.
+const Row *clientRow(const QList<Row> &rows, QStringView prefix)
+{
+    for (const Row &r : rows)
+        if (r.run.client.startsWith(prefix) && r.run.ok)
+            return &r;
+    return nullptr;
+}
+
 void printThroughput(const QList<Row> &rows)
 {
     if (rows.isEmpty())
         return;
-    const Row *b1 = nullptr;
-    for (const Row &r : rows)
-        if (r.run.client.startsWith(u"B1"_s))
-            b1 = &r;
+    const Row *b1 = clientRow(rows, u"B1");
     const Scenario &sc = rows.constFirst().sc;
     std::printf("\n%s, %s, %d connection%s, %lld messages:\n", qPrintable(sc.mode),
                 qPrintable(sc.kindLabel()), sc.connections, sc.connections > 1 ? "s" : "",
@@ -667,7 +673,7 @@ void printThroughput(const QList<Row> &rows)
             std::printf("  %-30s FAILED: %s\n", qPrintable(r.run.client), qPrintable(r.run.error));
             continue;
         }
-        const double ratio = b1 && b1->run.ok && b1->rate() > 0 ? r.rate() / b1->rate() : 0;
+        const double ratio = b1 && b1->rate() > 0 ? r.rate() / b1->rate() : 0;
         std::printf("  %-30s %12.0f %9.1f %10.2f %9.1f %9.2fx\n", qPrintable(r.run.client), r.rate(),
                     static_cast<double>(r.run.bytes) / r.run.secs / 1e6,
                     r.run.cpuUs / static_cast<double>(r.run.msgs), static_cast<double>(r.run.rssKiB) / 1024.0,
@@ -679,10 +685,7 @@ void printLatency(const QList<Row> &rows)
 {
     if (rows.isEmpty())
         return;
-    const Row *b1 = nullptr;
-    for (const Row &r : rows)
-        if (r.run.client.startsWith(u"B1"_s))
-            b1 = &r;
+    const Row *b1 = clientRow(rows, u"B1");
     const Scenario &sc = rows.constFirst().sc;
     if (sc.mode == u"burst"_s)
         std::printf("\nburst, %s, %d frames every 100 ms, %lld messages (send -> applied):\n",
@@ -698,8 +701,7 @@ void printLatency(const QList<Row> &rows)
             continue;
         }
         const qint64 p99 = pct(r.run.latUs, 0.99);
-        const QString diff =
-            b1 && b1->run.ok ? u"%1 µs"_s.arg(p99 - pct(b1->run.latUs, 0.99), 0, 10) : u"-"_s;
+        const QString diff = b1 ? u"%1 µs"_s.arg(p99 - pct(b1->run.latUs, 0.99), 0, 10) : u"-"_s;
         std::printf(
             "  %-30s %10s %10s %10s %10s %10s %12s %10.2f\n", qPrintable(r.run.client),
             qPrintable(latencyCell(pct(r.run.latUs, 0.5))), qPrintable(latencyCell(pct(r.run.latUs, 0.9))),
@@ -756,12 +758,10 @@ QList<Row> runScenario(const Scenario &sc, const QList<Client> &clients, int *fa
     return rows;
 }
 
-double rateOf(const QList<Row> &rows, const QString &prefix)
+double rateOf(const QList<Row> &rows, QStringView prefix)
 {
-    for (const Row &r : rows)
-        if (r.run.client.startsWith(prefix) && r.run.ok)
-            return r.rate();
-    return 0;
+    const Row *r = clientRow(rows, prefix);
+    return r ? r->rate() : 0;
 }
 
 } // namespace
@@ -884,13 +884,7 @@ int main(int argc, char **argv)
             if (const double b2 = rateOf(b, u"B2"_s); b2 > 0)
                 goal("l2Book, 1 connection: FeedScope / B2", rateOf(b, u"FeedScope"_s) / b2, 5, true, "x");
         }
-        const Row *fs = nullptr, *b1 = nullptr;
-        for (const Row &r : at10k) {
-            if (r.run.client == u"FeedScope"_s && r.run.ok)
-                fs = &r;
-            if (r.run.client.startsWith(u"B1"_s) && r.run.ok)
-                b1 = &r;
-        }
+        const Row *fs = clientRow(at10k, u"FeedScope"), *b1 = clientRow(at10k, u"B1");
         if (fs && b1)
             goal("10 k msg/s: FeedScope p99 - B1 p99",
                  static_cast<double>(pct(fs->run.latUs, 0.99) - pct(b1->run.latUs, 0.99)), 200, false, " µs");

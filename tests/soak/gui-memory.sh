@@ -8,6 +8,7 @@
 # Every store the window keeps is bounded (session events, reconnect records, inspector history,
 # chart windows); with faults every few seconds they fill within minutes and the RSS must then stay
 # flat (the growth printed compares minute 2 with the last minute, or WARMUP_MIN with it).
+# FEEDSCOPE_ARGS adds options, e.g. "--profile small-stores.json" to fill the stores sooner.
 set -euo pipefail
 minutes=${1:-10}
 build=${2:-build}
@@ -30,7 +31,7 @@ done
 
 export XDG_CONFIG_HOME="$out/config" # a fresh profile: no saved settings change the run
 export QT_QPA_PLATFORM=${QT_QPA_PLATFORM:-offscreen}
-"$exe" --demo "${faults[@]}" --screenshot "$out/end.png" --screenshot-delay-ms "$total_ms" \
+"$exe" --demo ${FEEDSCOPE_ARGS:-} "${faults[@]}" --screenshot "$out/end.png" --screenshot-delay-ms "$total_ms" \
     >"$out/stdout" 2>"$out/stderr" &
 pid=$!
 echo "feedscope --demo (pid $pid) for $minutes min, $((${#faults[@]} / 2)) faults"

@@ -40,12 +40,6 @@ bool FrameRecorder::open(const QString &path, QString *error)
     return true;
 }
 
-bool FrameRecorder::isOpen() const
-{
-    std::lock_guard lock(m_mutex);
-    return m_active;
-}
-
 QString FrameRecorder::fileName() const
 {
     std::lock_guard lock(m_mutex);

@@ -25,7 +25,6 @@ public:
     /// Starts a recording (appending); counts start from zero. A recorder can be opened again
     /// after close().
     bool open(const QString &path, QString *error);
-    bool isOpen() const;
     QString fileName() const;
     void record(const QList<DataFrame> &frames);
     /// Flushes and closes; false (with @p error) if anything could not be written.

@@ -14,7 +14,9 @@
 // --smoke: small streams, every client; fails only when a client gets a wrong count or none.
 #include "engine.h"
 #include "memorytuning.h"
+#include "procstat.h"
 #include "results.h"
+#include "testutil.h"
 
 #include <QCoreApplication>
 #include <QDeadlineTimer>
@@ -41,6 +43,8 @@
 #include <map>
 
 using namespace FeedScope;
+using FeedScope::Test::rssKiB;
+using FeedScope::Test::waitUntil;
 using namespace Qt::StringLiterals;
 using namespace std::chrono_literals;
 
@@ -85,17 +89,6 @@ double cpuUsSelf()
            static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec);
 }
 
-qint64 rssKiB()
-{
-    QFile f(u"/proc/self/status"_s);
-    if (!f.open(QIODevice::ReadOnly))
-        return 0;
-    for (const QByteArray &line : f.readAll().split('\n'))
-        if (line.startsWith("VmRSS:"))
-            return line.mid(6).trimmed().split(' ').value(0).toLongLong();
-    return 0;
-}
-
 /// The "ts" a benchfeed message carries (CLOCK_MONOTONIC ns as a 19-digit string), or -1.
 qint64 stampOf(QByteArrayView raw)
 {
@@ -132,19 +125,6 @@ QByteArray subscribeFrame(const QJsonObject &s)
 {
     return QJsonDocument(QJsonObject{{u"method"_s, u"subscribe"_s}, {u"subscription"_s, s}})
         .toJson(QJsonDocument::Compact);
-}
-
-bool waitUntil(const std::function<bool()> &pred, int timeoutMs)
-{
-    QDeadlineTimer deadline(timeoutMs);
-    while (!pred()) {
-        if (deadline.hasExpired())
-            return false;
-        QEventLoop loop;
-        QTimer::singleShot(2, &loop, &QEventLoop::quit);
-        loop.exec();
-    }
-    return true;
 }
 
 /// A generous bound on a run: the stream at 2 k msg/s (the slowest peer on allMids), at least 30 s.

@@ -250,6 +250,7 @@ void applyProfile(const Profile &profile, Options *o)
     o->dispatchThreads = profile.engine.dispatchThreads;
     o->inspector = profile.engine.inspector;
     o->sessionRing = profile.engine.sessionRing;
+    o->sessionStatsRing = profile.engine.sessionStatsRing;
     o->uiRefreshMs = profile.uiRefreshMs;
     o->subscriptions = profile.subscriptions;
 }
@@ -259,6 +260,7 @@ EngineConfig engineConfig(const Options &o)
     EngineConfig ec;
     ec.inspector = o.inspector;
     ec.sessionRing = o.sessionRing;
+    ec.sessionStatsRing = o.sessionStatsRing;
     ec.pool = o.pool;
     ec.policy = dispatchPolicyFromName(o.dispatchPolicy).value_or(DispatchPolicy::Lossless);
     ec.queueCapacity = o.queueCapacity;

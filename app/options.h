@@ -35,7 +35,8 @@ struct Options
     QStringList demoFaults; ///< simulator fault specs for --demo
     QString profileFile;    ///< --profile
     MessageInspector::Limits inspector;
-    int sessionRing = 10000; ///< session events kept in memory
+    int sessionRing = 10000;                                 ///< session events kept in memory
+    int sessionStatsRing = SessionLog::DefaultStatsCapacity; ///< of them statistics snapshots
     int uiRefreshMs = 100;
     QString screenshotFile; ///< GUI: save a picture of the window and quit
     qint64 screenshotDelayMs = 5000;

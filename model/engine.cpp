@@ -12,7 +12,8 @@ namespace FeedScope {
 
 Engine::Engine(const EngineConfig &config, QObject *parent)
     : QObject(parent), m_cfg(config), m_host(std::make_unique<PoolHost>(config.pool)),
-      m_dispatcher(config.dispatchThreads), m_log(config.sessionRing), m_inspector(config.inspector)
+      m_dispatcher(config.dispatchThreads), m_log(config.sessionRing, config.sessionStatsRing),
+      m_inspector(config.inspector)
 {
     m_startedAt = QDateTime::currentDateTimeUtc();
     m_typeCount = Hl::catalogue().size();

@@ -27,9 +27,10 @@ struct EngineConfig
     /// Keep a recorder consumer (off unless recordFile is set) so recording can be switched on
     /// and off while running (the GUI); otherwise the recorder exists only with recordFile.
     bool recordingSwitchable = false;
-    QString sessionLogFile; ///< empty: the session log stays in memory
-    int sessionRing = 10000;
-    std::chrono::milliseconds publishInterval{100}; ///< snapshots to the owner (10 Hz)
+    QString sessionLogFile;                                  ///< empty: the session log stays in memory
+    int sessionRing = 10000;                                 ///< session events kept in memory
+    int sessionStatsRing = SessionLog::DefaultStatsCapacity; ///< of them statistics snapshots
+    std::chrono::milliseconds publishInterval{100};          ///< snapshots to the owner (10 Hz)
 };
 
 /// The monitoring engine that the GUI and the headless agent share: the pool on its I/O

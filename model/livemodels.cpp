@@ -62,8 +62,16 @@ qsizetype TimeSeriesSet::pointCount() const
 // ---------------------------------------------------------------------------------------------
 // SessionEventsModel
 
-SessionEventsModel::SessionEventsModel(int capacity, QObject *parent)
-    : QAbstractTableModel(parent), m_capacity(std::max(1, capacity))
+namespace {
+bool isStats(const SessionEvent &e)
+{
+    return e.type == StatsEventType;
+}
+} // namespace
+
+SessionEventsModel::SessionEventsModel(int capacity, int statsCapacity, QObject *parent)
+    : QAbstractTableModel(parent), m_capacity(std::max(1, capacity)),
+      m_statsCapacity(std::clamp(statsCapacity, 1, m_capacity))
 {}
 
 int SessionEventsModel::rowCount(const QModelIndex &parent) const
@@ -143,32 +151,84 @@ void SessionEventsModel::enqueue(const SessionEvent &e)
         m_pending.remove(0, m_pending.size() - m_capacity);
 }
 
+void SessionEventsModel::removeRows(size_t first, size_t count)
+{
+    const auto from = m_rows.begin() + static_cast<std::ptrdiff_t>(first);
+    const auto to = from + static_cast<std::ptrdiff_t>(count);
+    beginRemoveRows({}, static_cast<int>(first), static_cast<int>(first + count) - 1);
+    m_statsRows -= static_cast<size_t>(std::count_if(from, to, isStats));
+    m_rows.erase(from, to);
+    endRemoveRows();
+}
+
+void SessionEventsModel::evictStats(size_t count)
+{
+    // The oldest snapshots, one removal per run of adjacent ones (they come once a second, so
+    // there are few runs; between them sit the other events).
+    size_t row = 0;
+    while (count > 0 && row < m_rows.size()) {
+        if (!isStats(m_rows[row])) {
+            ++row;
+            continue;
+        }
+        size_t end = row;
+        while (end < m_rows.size() && end - row < count && isStats(m_rows[end]))
+            ++end;
+        removeRows(row, end - row);
+        count -= end - row;
+    }
+}
+
 void SessionEventsModel::flush()
 {
     if (m_pending.isEmpty())
         return;
+    // Snapshots beyond their bound in this very batch never become rows.
+    const auto statsCap = static_cast<size_t>(m_statsCapacity);
+    auto incomingStats = static_cast<size_t>(std::count_if(m_pending.cbegin(), m_pending.cend(), isStats));
+    for (qsizetype i = 0; incomingStats > statsCap && i < m_pending.size();) {
+        if (isStats(m_pending.at(i))) {
+            m_pending.remove(i);
+            --incomingStats;
+        } else {
+            ++i;
+        }
+    }
+    if (m_statsRows + incomingStats > statsCap)
+        evictStats(m_statsRows + incomingStats - statsCap);
     const auto incoming = static_cast<size_t>(m_pending.size());
     const size_t cap = static_cast<size_t>(m_capacity);
     const size_t evict =
         std::min(m_rows.size(), m_rows.size() + incoming > cap ? m_rows.size() + incoming - cap : 0);
-    if (evict > 0) {
-        beginRemoveRows({}, 0, static_cast<int>(evict) - 1);
-        m_rows.erase(m_rows.begin(), m_rows.begin() + static_cast<std::ptrdiff_t>(evict));
-        endRemoveRows();
-    }
+    if (evict > 0)
+        removeRows(0, evict);
     const int first = static_cast<int>(m_rows.size());
     beginInsertRows({}, first, first + static_cast<int>(incoming) - 1);
     m_rows.insert(m_rows.end(), m_pending.cbegin(), m_pending.cend());
+    m_statsRows += incomingStats;
     endInsertRows();
     m_pending.clear();
 }
 
 void SessionEventsModel::reset(const QList<SessionEvent> &events)
 {
+    // The newest events within both bounds: an imported session of hours keeps its last
+    // snapshots and every other event that fits, not hours of snapshots alone.
+    std::deque<SessionEvent> rows;
+    size_t stats = 0;
+    for (auto it = events.crbegin(); it != events.crend() && rows.size() < static_cast<size_t>(m_capacity);
+         ++it) {
+        if (isStats(*it)) {
+            if (stats == static_cast<size_t>(m_statsCapacity))
+                continue;
+            ++stats;
+        }
+        rows.push_front(*it);
+    }
     beginResetModel();
     m_pending.clear();
-    const qsizetype skip = std::max<qsizetype>(0, events.size() - m_capacity);
-    m_rows.assign(events.cbegin() + skip, events.cend());
+    m_rows = std::move(rows);
+    m_statsRows = stats;
     endResetModel();
 }
 

@@ -31,8 +31,12 @@ private:
     QHash<QString, std::deque<QPointF>> m_series;
 };
 
+inline constexpr int SessionEventsViewCapacity = 5000;
+
 /// The session's events for a filterable view: a bounded ring fed in batches (insert and evict
-/// once per UI tick, never one signal per event).
+/// once per UI tick, never one signal per event). Statistics snapshots count against a smaller
+/// bound of their own (the oldest go first), as in the session log: one a second would otherwise
+/// fill the whole ring and push out the events a user looks for.
 class SessionEventsModel final : public QAbstractTableModel
 {
     Q_OBJECT
@@ -41,7 +45,9 @@ public:
     enum Column { Seq, Time, Type, Summary, ColumnCount };
     Q_ENUM(Column)
 
-    explicit SessionEventsModel(int capacity = 5000, QObject *parent = nullptr);
+    explicit SessionEventsModel(int capacity = SessionEventsViewCapacity,
+                                int statsCapacity = SessionLog::DefaultStatsCapacity,
+                                QObject *parent = nullptr);
     int rowCount(const QModelIndex &parent = {}) const override;
     int columnCount(const QModelIndex &parent = {}) const override;
     QVariant data(const QModelIndex &index, int role) const override;
@@ -55,14 +61,20 @@ public:
     void reset(const QList<SessionEvent> &events);
     const SessionEvent *eventAt(int row) const;
     int capacity() const { return m_capacity; }
+    int statsCapacity() const { return m_statsCapacity; }
 
     /// One line saying what happened, for the view and the CSV summary.
     static QString summarize(const SessionEvent &e);
 
 private:
+    void removeRows(size_t first, size_t count);
+    void evictStats(size_t count);
+
     std::deque<SessionEvent> m_rows;
     QList<SessionEvent> m_pending;
     int m_capacity;
+    int m_statsCapacity;
+    size_t m_statsRows = 0; ///< rows that are statistics snapshots
 };
 
 /// One row per dispatcher consumer: queue depth now, high-water, capacity, drops/s,

@@ -7,7 +7,8 @@ using namespace Qt::StringLiterals;
 namespace FeedScope {
 
 PoolController::PoolController(const EngineConfig &config, QObject *parent)
-    : QObject(parent), m_engine(std::make_unique<Engine>(config))
+    : QObject(parent), m_engine(std::make_unique<Engine>(config)),
+      m_events(std::min(SessionEventsViewCapacity, config.sessionRing), config.sessionStatsRing)
 {
     connect(m_engine.get(), &Engine::snapshotPublished, this, &PoolController::onSnapshot);
     connect(m_engine.get(), &Engine::warning, this, &PoolController::warning);

@@ -197,6 +197,8 @@ std::optional<Profile> profileFromJson(const QByteArray &json, QString *error)
     if (const auto log = r.object("sessionLog")) {
         Reader q(*log, u"sessionLog"_s, error);
         q.integer("ringEvents", 10, 10000000, [&p](qint64 v) { p.engine.sessionRing = static_cast<int>(v); });
+        q.integer("statsEvents", 10, 10000000,
+                  [&p](qint64 v) { p.engine.sessionStatsRing = static_cast<int>(v); });
         q.noOthers();
         if (!q.ok())
             return std::nullopt;
@@ -295,6 +297,8 @@ QJsonObject profileToJson(const Profile &p, bool withHeaders)
                                       {u"queueCapacity"_s, n(p.engine.queueCapacity)},
                                       {u"threads"_s, p.engine.dispatchThreads},
                                       {u"inspectorMessages"_s, p.engine.inspector.perSubscription}}},
+        {u"sessionLog"_s,
+         QJsonObject{{u"ringEvents"_s, p.engine.sessionRing}, {u"statsEvents"_s, p.engine.sessionStatsRing}}},
         {u"ui"_s, QJsonObject{{u"refreshMs"_s, p.uiRefreshMs}}}};
     if (!p.subscriptions.isEmpty()) {
         QJsonArray subs;

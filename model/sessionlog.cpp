@@ -8,7 +8,9 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 
+#include <algorithm>
 #include <cmath>
+#include <iterator>
 
 using namespace Qt::StringLiterals;
 using namespace std::chrono_literals;
@@ -24,7 +26,8 @@ QByteArray sessionLine(const SessionEvent &e)
     return QJsonDocument(o).toJson(QJsonDocument::Compact) + '\n';
 }
 
-SessionLog::SessionLog(int capacity, QObject *parent) : QObject(parent), m_capacity(std::max(1, capacity))
+SessionLog::SessionLog(int capacity, int statsCapacity, QObject *parent)
+    : QObject(parent), m_capacity(std::max(1, capacity)), m_statsCapacity(std::max(1, statsCapacity))
 {
     m_flushTimer.setInterval(1s);
     connect(&m_flushTimer, &QTimer::timeout, this, &SessionLog::flush);
@@ -81,15 +84,27 @@ void SessionLog::append(const QString &type, const QJsonObject &data)
         m_buffer += sessionLine(e);
     else if (!m_file.fileName().isEmpty())
         ++m_unwritten; // the file failed: count what it misses
-    m_events.push_back(e);
+    const bool stats = e.type == StatsEventType;
+    std::deque<SessionEvent> &ring = stats ? m_stats : m_events;
+    const int capacity = stats ? m_statsCapacity : m_capacity;
+    ring.push_back(e);
     int evicted = 0;
-    while (static_cast<int>(m_events.size()) > m_capacity) {
-        m_events.pop_front();
+    while (static_cast<int>(ring.size()) > capacity) {
+        ring.pop_front();
         ++evicted;
     }
     if (evicted > 0)
         Q_EMIT this->evicted(evicted);
     Q_EMIT appended(e);
+}
+
+QList<SessionEvent> SessionLog::events() const
+{
+    QList<SessionEvent> all;
+    all.reserve(static_cast<qsizetype>(m_events.size() + m_stats.size()));
+    std::merge(m_events.cbegin(), m_events.cend(), m_stats.cbegin(), m_stats.cend(), std::back_inserter(all),
+               [](const SessionEvent &a, const SessionEvent &b) { return a.seq < b.seq; });
+    return all;
 }
 
 void SessionLog::flush()
@@ -175,14 +190,15 @@ void SessionLog::statisticsSnapshot(const PoolSnapshot &s, const QList<ConsumerS
         messages += st.messages;
         active += st.state == SubState::Active;
     }
-    append(u"stats"_s, QJsonObject{{u"connections"_s, conns},
-                                   {u"subscriptionsActive"_s, active},
-                                   {u"subscriptionsTotal"_s, static_cast<int>(s.subscriptions.size())},
-                                   {u"messages"_s, static_cast<double>(messages)},
-                                   {u"outgoingUsed"_s, s.counters.outgoingUsed},
-                                   {u"malformedFrames"_s, static_cast<double>(s.counters.malformedFrames)},
-                                   {u"serverErrors"_s, static_cast<double>(s.counters.serverErrors)},
-                                   {u"dispatcher"_s, consumers}});
+    append(StatsEventType,
+           QJsonObject{{u"connections"_s, conns},
+                       {u"subscriptionsActive"_s, active},
+                       {u"subscriptionsTotal"_s, static_cast<int>(s.subscriptions.size())},
+                       {u"messages"_s, static_cast<double>(messages)},
+                       {u"outgoingUsed"_s, s.counters.outgoingUsed},
+                       {u"malformedFrames"_s, static_cast<double>(s.counters.malformedFrames)},
+                       {u"serverErrors"_s, static_cast<double>(s.counters.serverErrors)},
+                       {u"dispatcher"_s, consumers}});
 }
 
 QString summarizeEvent(const SessionEvent &e)
@@ -230,7 +246,7 @@ QString summarizeEvent(const SessionEvent &e)
             .arg(num("syncFallbacks"))
             .arg(num("peakDepth"));
     }
-    if (e.type == u"stats"_s)
+    if (e.type == StatsEventType)
         return u"%1/%2 subscriptions active, %3 messages, %4 frames out in the last minute"_s
             .arg(num("subscriptionsActive"))
             .arg(num("subscriptionsTotal"))

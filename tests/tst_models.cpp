@@ -50,6 +50,7 @@ class tst_Models : public QObject
 
 private Q_SLOTS:
     void sessionEventsBatchedAndEvicted();
+    void sessionEventsBoundStatsSnapshots();
     void dispatcherModelRates();
     void timeSeriesWindow();
     void inspectorBounds();
@@ -332,6 +333,52 @@ void tst_Models::sessionEventsBatchedAndEvicted()
     m.reset({event(u"manual"_s, {{u"action"_s, u"reconnectAll"_s}})});
     QCOMPARE(m.rowCount(), 1);
     QCOMPARE(m.index(0, SessionEventsModel::Summary).data().toString(), u"reconnectAll"_s);
+}
+
+void tst_Models::sessionEventsBoundStatsSnapshots()
+{
+    SessionEventsModel m(20, 4);
+    QAbstractItemModelTester tester(&m, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    qint64 seq = 0;
+    auto enqueue = [&](const QString &type) {
+        m.enqueue(SessionEvent{++seq, QDateTime::currentDateTimeUtc(), type, {{u"text"_s, type}}});
+    };
+    auto types = [&m] {
+        QStringList t;
+        for (int row = 0; row < m.rowCount(); ++row)
+            t.append(m.eventAt(row)->type.left(1) + QString::number(m.eventAt(row)->seq));
+        return t;
+    };
+    // Ticks with a snapshot each and now and then an event: the events stay, the snapshots are
+    // the newest four (removed where they sit, between the events).
+    for (int tick = 0; tick < 12; ++tick) {
+        enqueue(u"stats"_s);
+        if (tick % 4 == 1)
+            enqueue(u"warning"_s);
+        m.flush();
+    }
+    QCOMPARE(types(), (QStringList{u"w3"_s, u"w8"_s, u"s11"_s, u"s12"_s, u"w13"_s, u"s14"_s, u"s15"_s}));
+    // More snapshots in one tick than their bound: only the newest become rows.
+    for (int i = 0; i < 10; ++i)
+        enqueue(u"stats"_s);
+    enqueue(u"connection"_s);
+    m.flush();
+    QCOMPARE(types(),
+             (QStringList{u"w3"_s, u"w8"_s, u"w13"_s, u"s22"_s, u"s23"_s, u"s24"_s, u"s25"_s, u"c26"_s}));
+    // The whole bound still applies to everything.
+    for (int i = 0; i < 30; ++i)
+        enqueue(u"warning"_s);
+    m.flush();
+    QCOMPARE(m.rowCount(), 20);
+    QCOMPARE(m.eventAt(0)->seq, 37);
+    // An imported session of many snapshots keeps its events and its last snapshots.
+    QList<SessionEvent> imported;
+    for (int i = 1; i <= 100; ++i)
+        imported.append(
+            SessionEvent{i, QDateTime::currentDateTimeUtc(), i % 25 == 0 ? u"reconnect"_s : u"stats"_s, {}});
+    m.reset(imported);
+    QCOMPARE(types(),
+             (QStringList{u"r25"_s, u"r50"_s, u"r75"_s, u"s96"_s, u"s97"_s, u"s98"_s, u"s99"_s, u"r100"_s}));
 }
 
 void tst_Models::dispatcherModelRates()

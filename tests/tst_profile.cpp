@@ -49,6 +49,8 @@ void tst_Profile::roundTrip()
     p.engine.policy = DispatchPolicy::CoalesceLatest;
     p.engine.queueCapacity = 500;
     p.engine.dispatchThreads = 3;
+    p.engine.sessionRing = 2000;
+    p.engine.sessionStatsRing = 120;
     p.uiRefreshMs = 250;
     p.subscriptions = {sub(R"({"type":"l2Book","coin":"BTC","nSigFigs":5})")};
     QString error;
@@ -67,6 +69,8 @@ void tst_Profile::roundTrip()
     QCOMPARE(back->engine.policy, DispatchPolicy::CoalesceLatest);
     QCOMPARE(back->engine.queueCapacity, 500);
     QCOMPARE(back->engine.dispatchThreads, 3);
+    QCOMPARE(back->engine.sessionRing, 2000);
+    QCOMPARE(back->engine.sessionStatsRing, 120);
     QCOMPARE(back->uiRefreshMs, 250);
     QCOMPARE(back->subscriptions, p.subscriptions);
     // A minimal profile is the defaults.
@@ -105,6 +109,9 @@ void tst_Profile::errorsNameTheKey_data()
         << QByteArray(
                R"({"schema":"feedscope.profile/1","pool":{"backoffInitialMs":500,"backoffMaxMs":100}})")
         << u"\"pool.backoffMaxMs\" must not be below"_s;
+    QTest::addRow("stats ring") << QByteArray(
+                                       R"({"schema":"feedscope.profile/1","sessionLog":{"statsEvents":1}})")
+                                << u"\"sessionLog.statsEvents\" must be a whole number from 10"_s;
     QTest::addRow("subscription")
         << QByteArray(R"({"schema":"feedscope.profile/1","subscriptions":[{"type":"nope"}]})")
         << u"\"subscriptions\": entry 0"_s;

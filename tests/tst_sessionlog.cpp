@@ -35,6 +35,7 @@ class tst_SessionLog : public QObject
 
 private Q_SLOTS:
     void ringEvictsOldest();
+    void statsSnapshotsHaveTheirOwnRing();
     void fileHasHeaderAndWholeLines();
     void flushedWithinASecond();
     void reopenForRotation();
@@ -51,10 +52,43 @@ void tst_SessionLog::ringEvictsOldest()
     QSignalSpy evicted(&log, &SessionLog::evicted);
     for (int i = 0; i < 8; ++i)
         log.append(u"warning"_s, QJsonObject{{u"i"_s, i}});
-    QCOMPARE(log.events().size(), 5u);
+    QCOMPARE(log.events().size(), 5);
     QCOMPARE(log.events().front().seq, 4);
     QCOMPARE(log.events().back().seq, 8);
     QCOMPARE(evicted.size(), 3);
+}
+
+void tst_SessionLog::statsSnapshotsHaveTheirOwnRing()
+{
+    const QString path = m_dir.filePath(u"stats.jsonl"_s);
+    SessionLog log(5, 3);
+    QString error;
+    QVERIFY(log.openFile(path, &error));
+    // An hour of snapshots with a few events between them: the events stay, the snapshots are
+    // the newest three.
+    for (int i = 0; i < 40; ++i) {
+        log.statisticsSnapshot(PoolSnapshot{});
+        if (i % 10 == 0)
+            log.append(u"warning"_s, QJsonObject{{u"i"_s, i}});
+    }
+    QCOMPARE(log.ring().size(), 4u);
+    QCOMPARE(log.statsRing().size(), 3u);
+    const QList<SessionEvent> all = log.events();
+    QCOMPARE(all.size(), 7);
+    QVERIFY(std::is_sorted(all.cbegin(), all.cend(),
+                           [](const SessionEvent &a, const SessionEvent &b) { return a.seq < b.seq; }));
+    QCOMPARE(all.front().type, u"warning"_s);
+    QCOMPARE(all.front().data[u"i"_s].toInt(), 0);
+    QCOMPARE(all.back().seq, 44);
+    QCOMPARE(all.back().type, u"stats"_s);
+    QCOMPARE(all[all.size() - 3].seq, 42);
+    // The file has every one of them.
+    QVERIFY(log.close(&error));
+    const QList<QJsonObject> lines = readLines(path);
+    QCOMPARE(lines.size(), 1 + 44);
+    QCOMPARE(std::count_if(lines.cbegin(), lines.cend(),
+                           [](const QJsonObject &o) { return o[u"type"_s].toString() == u"stats"_s; }),
+             40);
 }
 
 void tst_SessionLog::fileHasHeaderAndWholeLines()
@@ -123,8 +157,8 @@ void tst_SessionLog::fullDiskIsReportedAndCounted()
     QVERIFY(!log.close(&error));
     QVERIFY2(error.contains(u"/dev/full"_s), qPrintable(error));
     QVERIFY(failed.size() >= 1);
-    QVERIFY(log.unwritten() >= 10);     // nothing vanishes silently
-    QCOMPARE(log.events().size(), 10u); // the in-memory ring still has everything
+    QVERIFY(log.unwritten() >= 10);    // nothing vanishes silently
+    QCOMPARE(log.events().size(), 10); // the in-memory ring still has everything
 }
 
 void tst_SessionLog::unwritablePathIsAnError()

@@ -53,7 +53,7 @@ void EventsProxy::setShowStatistics(bool show)
 bool EventsProxy::filterAcceptsRow(int row, const QModelIndex &parent) const
 {
     if (!m_showStatistics &&
-        sourceModel()->index(row, SessionEventsModel::Type, parent).data().toString() == u"stats"_s)
+        sourceModel()->index(row, SessionEventsModel::Type, parent).data().toString() == StatsEventType)
         return false;
     return QSortFilterProxyModel::filterAcceptsRow(row, parent);
 }
@@ -747,8 +747,7 @@ void MainWindow::exportSession(const QString &path, ExportFormat format)
     }
     m_exporting = true;
     Engine &engine = m_controller->engine();
-    const std::deque<SessionEvent> &ring = engine.sessionLog().events();
-    QList<SessionEvent> events(ring.cbegin(), ring.cend());
+    const QList<SessionEvent> events = engine.sessionLog().events();
     // HAR carries frames: the inspector's last messages of every subscription, in time order.
     QList<RecordedFrame> frames;
     if (format == ExportFormat::Har) {

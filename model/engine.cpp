@@ -228,6 +228,7 @@ void Engine::onSnapshot(PoolSnapshot s)
 
 void Engine::everySecond()
 {
+    m_inspector.prune(monotonicNs());
     for (const OverflowEpisode &e : m_dispatcher.pollEpisodes()) {
         QJsonObject d{{u"consumer"_s, e.consumer},
                       {u"policy"_s, QString(nameOf(e.policy))},

@@ -17,12 +17,23 @@ void MessageInspector::evictOldest(Ring &r)
     ++m_evicted;
 }
 
+void MessageInspector::evictAged(Ring &r, qint64 nowNs)
+{
+    if (m_limits.maxAge.count() <= 0)
+        return;
+    const qint64 oldest = nowNs - std::chrono::nanoseconds(m_limits.maxAge).count();
+    const auto keep = static_cast<size_t>(std::max(1, m_limits.keepLatest));
+    while (r.messages.size() > keep && r.messages.front().receivedNs < oldest)
+        evictOldest(r);
+}
+
 void MessageInspector::record(const DataFrame &frame)
 {
     // Wall time of receipt, from the frame's monotonic receive stamp.
-    const qint64 ageMs =
-        frame.receivedNs > 0 ? std::max<qint64>(0, (monotonicNs() - frame.receivedNs) / 1000000) : 0;
-    Message m{QDateTime::currentDateTimeUtc().addMSecs(-ageMs), frame.connection, frame.raw};
+    const qint64 now = monotonicNs();
+    const qint64 received = frame.receivedNs > 0 ? frame.receivedNs : now;
+    const qint64 ageMs = std::max<qint64>(0, (now - received) / 1000000);
+    Message m{QDateTime::currentDateTimeUtc().addMSecs(-ageMs), frame.connection, frame.raw, received};
     const qint64 size = frame.raw.size();
     std::lock_guard lock(m_mutex);
     Ring &r = m_rings[frame.key];
@@ -34,6 +45,14 @@ void MessageInspector::record(const DataFrame &frame)
            (static_cast<int>(r.messages.size()) > m_limits.perSubscription ||
             r.bytes > m_limits.bytesPerSubscription || m_bytes > m_limits.bytesTotal))
         evictOldest(r);
+    evictAged(r, now);
+}
+
+void MessageInspector::prune(qint64 nowNs)
+{
+    std::lock_guard lock(m_mutex);
+    for (Ring &r : m_rings)
+        evictAged(r, nowNs);
 }
 
 QList<MessageInspector::Message> MessageInspector::messages(const QByteArray &key) const

@@ -190,6 +190,8 @@ std::optional<Profile> profileFromJson(const QByteArray &json, QString *error)
         q.integer("threads", 1, 64, [&p](qint64 v) { p.engine.dispatchThreads = static_cast<int>(v); });
         q.integer("inspectorMessages", 1, 100000,
                   [&p](qint64 v) { p.engine.inspector.perSubscription = static_cast<int>(v); });
+        q.integer("inspectorSeconds", 0, 86400,
+                  [&p](qint64 v) { p.engine.inspector.maxAge = std::chrono::seconds(v); });
         q.noOthers();
         if (!q.ok())
             return std::nullopt;
@@ -296,7 +298,8 @@ QJsonObject profileToJson(const Profile &p, bool withHeaders)
         {u"dispatcher"_s, QJsonObject{{u"policy"_s, QString(nameOf(p.engine.policy))},
                                       {u"queueCapacity"_s, n(p.engine.queueCapacity)},
                                       {u"threads"_s, p.engine.dispatchThreads},
-                                      {u"inspectorMessages"_s, p.engine.inspector.perSubscription}}},
+                                      {u"inspectorMessages"_s, p.engine.inspector.perSubscription},
+                                      {u"inspectorSeconds"_s, n(p.engine.inspector.maxAge.count())}}},
         {u"sessionLog"_s,
          QJsonObject{{u"ringEvents"_s, p.engine.sessionRing}, {u"statsEvents"_s, p.engine.sessionStatsRing}}},
         {u"ui"_s, QJsonObject{{u"refreshMs"_s, p.uiRefreshMs}}}};

@@ -48,7 +48,7 @@ class SessionLog final : public QObject
     Q_DISABLE_COPY_MOVE(SessionLog)
 
 public:
-    static constexpr int DefaultStatsCapacity = 600; ///< ten minutes of snapshots
+    static constexpr int DefaultStatsCapacity = 300; ///< five minutes of snapshots, like the charts
 
     explicit SessionLog(int capacity = 10000, int statsCapacity = DefaultStatsCapacity,
                         QObject *parent = nullptr);

@@ -1,4 +1,5 @@
 // Item models under QAbstractItemModelTester: bursts, removals, evictions; formatting.
+#include "budget.h"
 #include "inspector.h"
 #include "livemodels.h"
 #include "poolmodels.h"
@@ -457,6 +458,32 @@ void tst_Models::inspectorBounds()
     in.remove("c");
     QVERIFY(in.messages("c").isEmpty());
     QVERIFY(in.evicted() >= 4);
+
+    // The age bound: older than maxAge goes, but never the newest keepLatest.
+    MessageInspector::Limits aged;
+    aged.maxAge = std::chrono::seconds(300);
+    aged.keepLatest = 3;
+    MessageInspector timed(aged);
+    const qint64 now = monotonicNs();
+    auto at = [now](int secondsAgo) { return now - qint64(secondsAgo) * 1000000000; };
+    for (int i = 0; i < 10; ++i) // ten quiet messages, 10.5 to 1.5 minutes ago...
+        timed.record(DataFrame{1, "quiet", QByteArray::number(i), at(630 - i * 60), false});
+    QCOMPARE(timed.messages("quiet").size(), 4); // ...of which those of the last 5 minutes
+    QCOMPARE(timed.messages("quiet").constFirst().raw, "6");
+    // Nothing new for 20 minutes: a prune keeps its last three.
+    timed.prune(now + qint64(1200) * 1000000000);
+    QCOMPARE(timed.messages("quiet").size(), 3);
+    QCOMPARE(timed.messages("quiet").constFirst().raw, "7");
+    // The wall time of each is its receipt, not its recording.
+    QVERIFY(qAbs(timed.messages("quiet").constLast().at.msecsTo(QDateTime::currentDateTimeUtc()) - 90000) <
+            5000);
+    // No age bound: nothing ages out.
+    aged.maxAge = std::chrono::seconds(0);
+    MessageInspector forever(aged);
+    for (int i = 0; i < 10; ++i)
+        forever.record(DataFrame{1, "quiet", QByteArray::number(i), at(630 - i * 60), false});
+    forever.prune(now + qint64(1200) * 1000000000);
+    QCOMPARE(forever.messages("quiet").size(), 10);
 }
 
 QTEST_GUILESS_MAIN(tst_Models)

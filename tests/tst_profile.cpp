@@ -50,6 +50,7 @@ void tst_Profile::roundTrip()
     p.engine.queueCapacity = 500;
     p.engine.dispatchThreads = 3;
     p.engine.sessionRing = 2000;
+    p.engine.inspector.maxAge = std::chrono::seconds(90);
     p.engine.sessionStatsRing = 120;
     p.uiRefreshMs = 250;
     p.subscriptions = {sub(R"({"type":"l2Book","coin":"BTC","nSigFigs":5})")};
@@ -70,6 +71,7 @@ void tst_Profile::roundTrip()
     QCOMPARE(back->engine.queueCapacity, 500);
     QCOMPARE(back->engine.dispatchThreads, 3);
     QCOMPARE(back->engine.sessionRing, 2000);
+    QCOMPARE(back->engine.inspector.maxAge.count(), 90);
     QCOMPARE(back->engine.sessionStatsRing, 120);
     QCOMPARE(back->uiRefreshMs, 250);
     QCOMPARE(back->subscriptions, p.subscriptions);

@@ -151,7 +151,7 @@ void SessionEventsModel::enqueue(const SessionEvent &e)
         m_pending.remove(0, m_pending.size() - m_capacity);
 }
 
-void SessionEventsModel::removeRows(size_t first, size_t count)
+void SessionEventsModel::eraseRows(size_t first, size_t count)
 {
     const auto from = m_rows.begin() + static_cast<std::ptrdiff_t>(first);
     const auto to = from + static_cast<std::ptrdiff_t>(count);
@@ -174,7 +174,7 @@ void SessionEventsModel::evictStats(size_t count)
         size_t end = row;
         while (end < m_rows.size() && end - row < count && isStats(m_rows[end]))
             ++end;
-        removeRows(row, end - row);
+        eraseRows(row, end - row);
         count -= end - row;
     }
 }
@@ -201,7 +201,7 @@ void SessionEventsModel::flush()
     const size_t evict =
         std::min(m_rows.size(), m_rows.size() + incoming > cap ? m_rows.size() + incoming - cap : 0);
     if (evict > 0)
-        removeRows(0, evict);
+        eraseRows(0, evict);
     const int first = static_cast<int>(m_rows.size());
     beginInsertRows({}, first, first + static_cast<int>(incoming) - 1);
     m_rows.insert(m_rows.end(), m_pending.cbegin(), m_pending.cend());

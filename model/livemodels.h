@@ -67,7 +67,7 @@ public:
     static QString summarize(const SessionEvent &e);
 
 private:
-    void removeRows(size_t first, size_t count);
+    void eraseRows(size_t first, size_t count);
     void evictStats(size_t count);
 
     std::deque<SessionEvent> m_rows;

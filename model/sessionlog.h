@@ -39,9 +39,9 @@ QByteArray sessionLine(const SessionEvent &e);
 /// whole lines only, so a crash loses at most the last second. The statistics snapshot ("stats",
 /// one a second, ~7 KB each in memory) has a ring of its own, so that it neither pushes the
 /// events that matter out nor makes memory grow for hours before the ring is full; the file keeps
-/// every snapshot. reopen() starts a new file under
-/// the same name (log rotation on SIGHUP). A write error stops the file, is reported, and the
-/// number of events that could not be written is kept.
+/// every snapshot. reopen() starts a new file under the same name (log rotation on SIGHUP). A
+/// write error stops the file, is reported, and the number of events that could not be written
+/// is kept.
 class SessionLog final : public QObject
 {
     Q_OBJECT

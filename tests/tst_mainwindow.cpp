@@ -9,6 +9,7 @@
 
 #include <QAction>
 #include <QApplication>
+#include <QCheckBox>
 #include <QFile>
 #include <QHeaderView>
 #include <QJsonArray>
@@ -48,6 +49,7 @@ private Q_SLOTS:
     void filterAndSortOnRawValues();
     void windowStateRoundTrip();
     void everyViewAttached();
+    void statisticsSnapshotsKeepTheirBound();
     void chartsFollowAndRestWhileHidden();
     void addAndRemoveThroughTheDialogPath();
     void inspectorShowsTheLastMessages();
@@ -79,6 +81,8 @@ void tst_MainWindow::init()
     cfg.pool.manualStagger = 20ms;
     cfg.publishInterval = 50ms;
     cfg.recordingSwitchable = true; // as the GUI starts it
+    if (QTest::currentTestFunction() == QByteArrayView("statisticsSnapshotsKeepTheirBound"))
+        cfg.sessionStatsRing = 3;
     m_controller = std::make_unique<PoolController>(cfg);
     QVERIFY(m_controller->start(nullptr));
     m_window = std::make_unique<MainWindow>(m_controller.get());
@@ -267,6 +271,48 @@ void tst_MainWindow::windowStateRoundTrip()
     QCOMPARE(again.size(), QSize(1333, 911));
     QCOMPARE(again.tabs()->currentIndex(), 2);
     QCOMPARE(again.subscriptionsView()->horizontalHeader()->sectionSize(SubscriptionsModel::Params), 321);
+}
+
+void tst_MainWindow::statisticsSnapshotsKeepTheirBound()
+{
+    // One snapshot a second; the view and the session log keep the newest three of them, apart
+    // from the other events, and show them only when asked.
+    SessionEventsModel *events = m_controller->sessionEvents();
+    auto statsRows = [events] {
+        QList<qint64> seqs;
+        for (int row = 0; row < events->rowCount(); ++row)
+            if (events->eventAt(row)->type == StatsEventType)
+                seqs.append(events->eventAt(row)->seq);
+        return seqs;
+    };
+    QSignalSpy appended(&m_controller->engine().sessionLog(), &SessionLog::appended);
+    auto snapshotsSince = [&appended] {
+        return std::count_if(appended.cbegin(), appended.cend(), [](const QList<QVariant> &args) {
+            return args.at(0).value<SessionEvent>().type == StatsEventType;
+        });
+    };
+    QVERIFY(waitUntil([&] { return snapshotsSince() >= 5 && statsRows().size() == 3; }, 15000));
+    const std::deque<SessionEvent> &ring = m_controller->engine().sessionLog().statsRing();
+    QCOMPARE(ring.size(), 3u);
+    QVERIFY(waitUntil([&] { return statsRows() == QList<qint64>{ring[0].seq, ring[1].seq, ring[2].seq}; }));
+    // The subscription events of the start are all still there.
+    int subscriptionRows = 0;
+    for (int row = 0; row < events->rowCount(); ++row)
+        subscriptionRows += events->eventAt(row)->type == u"subscription"_s;
+    QVERIFY(subscriptionRows >= 9);
+    // Hidden by default; ticked, the view shows them.
+    QAbstractItemModel *view = m_window->eventsView()->model();
+    auto shownSnapshots = [view] {
+        int n = 0;
+        for (int row = 0; row < view->rowCount(); ++row)
+            n += view->index(row, SessionEventsModel::Type).data().toString() == StatsEventType;
+        return n;
+    };
+    QCOMPARE(shownSnapshots(), 0);
+    auto *showStats = m_window->findChild<QCheckBox *>(u"showStats"_s);
+    QVERIFY(showStats);
+    showStats->setChecked(true);
+    QVERIFY(waitUntil([&] { return shownSnapshots() == 3; }));
 }
 
 void tst_MainWindow::everyViewAttached()

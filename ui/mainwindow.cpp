@@ -509,7 +509,9 @@ void MainWindow::buildViews()
     eventsBar->addWidget(m_eventsFilter);
     auto *showStats = new QCheckBox(tr("Show statistics snapshots"), eventsPage);
     showStats->setObjectName(u"showStats"_s);
-    showStats->setToolTip(tr("The once-a-second statistics events (always in the exported log)"));
+    showStats->setToolTip(tr("The once-a-second statistics events: the last %1 are kept here and in an "
+                             "export, a session log file (--session-log) keeps all")
+                              .arg(m_controller->sessionEvents()->statsCapacity()));
     connect(showStats, &QCheckBox::toggled, m_eventsProxy, &EventsProxy::setShowStatistics);
     eventsBar->addWidget(showStats);
     el->addLayout(eventsBar);

@@ -64,8 +64,8 @@ void tst_SessionLog::statsSnapshotsHaveTheirOwnRing()
     SessionLog log(5, 3);
     QString error;
     QVERIFY(log.openFile(path, &error));
-    // An hour of snapshots with a few events between them: the events stay, the snapshots are
-    // the newest three.
+    // Forty snapshots with a few events between them: the events stay, the snapshots are the
+    // newest three.
     for (int i = 0; i < 40; ++i) {
         log.statisticsSnapshot(PoolSnapshot{});
         if (i % 10 == 0)

@@ -447,6 +447,7 @@ void Connection::flushOut()
         const Out out = std::move(q->front());
         q->pop_front();
         m_socket.sendTextMessage(QString::fromUtf8(out.frame));
+        Q_EMIT frameSent(m_id, out.frame, monotonicNs());
         m_lastSentMs = now;
         if (isPing) {
             m_pingSentNs = monotonicNs();

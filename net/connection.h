@@ -58,6 +58,9 @@ Q_SIGNALS:
     /// Acks, error frames, post responses and unknown channels, in arrival order with the data.
     void controlFrame(int connection, const FeedScope::Hl::Envelope &envelope);
     void subscribeSent(int connection, const QByteArray &ackKey, qint64 atMs);
+    /// Every client frame as it went out (subscribe, unsubscribe, ping, post), for recorders and
+    /// exports that show both directions. @p sentNs is monotonic (budget.h monotonicNs).
+    void frameSent(int connection, const QByteArray &frame, qint64 sentNs);
 
 private:
     void setState(ConnState to, Cause cause, const QString &detail = {}, int closeCode = 0);

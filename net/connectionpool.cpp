@@ -63,6 +63,7 @@ ConnectionPool::ConnRecord &ConnectionPool::createConnection()
     connect(conn, &Connection::dataFrames, this, &ConnectionPool::onData);
     connect(conn, &Connection::controlFrame, this, &ConnectionPool::onControl);
     connect(conn, &Connection::subscribeSent, this, &ConnectionPool::onSubscribeSent);
+    connect(conn, &Connection::frameSent, this, &ConnectionPool::frameSent);
     ConnRecord &rec = m_conns[id];
     rec.conn = conn;
     if (!m_paused)

@@ -59,6 +59,8 @@ Q_SIGNALS:
     void warning(const QString &text);
     /// Data frames routed to subscriptions (DataFrame::key = canonical subscription), batched.
     void routed(const QList<FeedScope::DataFrame> &frames);
+    /// Every client frame as it went out on connection @p connection (Connection::frameSent).
+    void frameSent(int connection, const QByteArray &frame, qint64 sentNs);
     void stopped();
     void snapshotPublished(const FeedScope::PoolSnapshot &snapshot);
 

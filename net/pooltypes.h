@@ -73,6 +73,12 @@ struct PoolConfig
     std::chrono::milliseconds idleClose{
         0}; ///< optional (seed 004): close a connection left without subscriptions
     int ioThreads = 1;
+    /// Fast stall detection (issue 15): a connection whose usual gap between frames is known and
+    /// that stays silent for silenceFactor of those gaps (at least silenceMinimum) is probed with a
+    /// ping at once; no pong within probeTimeout reconnects it (cause PongTimeout). 0 = off.
+    double silenceFactor = 5;
+    std::chrono::milliseconds silenceMinimum{1000};
+    std::chrono::milliseconds probeTimeout{2000};
     /// A subscription's data is stale after this many expected intervals of its type in silence.
     double dataStaleFactor = 3;
     /// Extra HTTP headers of the WebSocket handshake (tokens, API keys): sent, never logged,
@@ -112,13 +118,22 @@ struct ConnectionStatus
     qint64 messagesIn = 0; ///< every text/binary frame received
     qint64 bytesIn = 0;
     qint64 framesOut = 0;
-    int reconnects = 0;
-    double rttMs = -1;
+    int reconnects = 0;          ///< times it opened again after having been open
+    int failedAttempts = 0;      ///< connection attempts that never opened, whole run
+    int consecutiveFailures = 0; ///< attempts that never opened since it was last open
+    double rttMs = -1; ///< last ping RTT on the current socket; -1 while not open or not yet measured
     Cause lastCause = Cause::None;
     QString lastDetail;
     QDateTime openedAt;
     QDateTime nextAttemptAt;
-    qint64 lastFrameAgeMs = -1;
+    qint64 lastFrameAgeMs = -1; ///< while open: since the last frame of any kind; -1 otherwise
+    /// Liveness as it happens (issue 15). While open: how long the ping in flight has waited for
+    /// its pong (-1: none out), the connection's usual gap between frames (a moving average;
+    /// -1 until known, or for a quiet connection) and whether it is silent now: no frame for
+    /// PoolConfig::silenceFactor usual gaps (and at least PoolConfig::silenceMinimum).
+    qint64 pingOutstandingMs = -1;
+    qint64 usualGapMs = -1;
+    bool silent = false;
     int queuedOut = 0;                                    ///< frames waiting for the outgoing budget
     std::array<qint64, Hl::DecodeErrorCount> malformed{}; ///< by Hl::DecodeError
     qint64 unknownChannel = 0;

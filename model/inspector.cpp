@@ -1,7 +1,5 @@
 #include "inspector.h"
 
-#include "budget.h"
-
 #include <algorithm>
 
 namespace FeedScope {
@@ -27,11 +25,10 @@ void MessageInspector::evictAged(Ring &r, qint64 nowNs)
         evictOldest(r);
 }
 
-void MessageInspector::record(const DataFrame &frame)
+void MessageInspector::record(const DataFrame &frame, qint64 now)
 {
-    // Wall time of receipt, from the frame's monotonic receive stamp.
-    const qint64 now = monotonicNs();
-    const qint64 received = frame.receivedNs > 0 ? frame.receivedNs : now;
+    // Wall time of receipt, from the frame's monotonic receive stamp (0: not stamped).
+    const qint64 received = frame.receivedNs != 0 ? frame.receivedNs : now;
     const qint64 ageMs = std::max<qint64>(0, (now - received) / 1000000);
     Message m{QDateTime::currentDateTimeUtc().addMSecs(-ageMs), frame.connection, frame.raw, received};
     const qint64 size = frame.raw.size();

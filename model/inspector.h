@@ -1,5 +1,6 @@
 #pragma once
 
+#include "budget.h"
 #include "pooltypes.h"
 
 #include <QHash>
@@ -39,7 +40,10 @@ public:
     explicit MessageInspector(Limits limits);
     MessageInspector() : MessageInspector(Limits{}) {}
 
-    void record(const DataFrame &frame);
+    void record(const DataFrame &frame) { record(frame, monotonicNs()); }
+    /// As record(), at monotonic time @p nowNs (tests set the clock: a just-booted machine's
+    /// monotonic clock reads only seconds, so "ten minutes ago" cannot be built from it).
+    void record(const DataFrame &frame, qint64 nowNs);
     /// The kept messages of @p key (canonical subscription), oldest first.
     QList<Message> messages(const QByteArray &key) const;
     void remove(const QByteArray &key);

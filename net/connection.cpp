@@ -17,7 +17,8 @@ Connection::Connection(int id, const PoolConfig &config, SlidingWindowBudget *ou
                        SlidingWindowBudget *newConnections, QObject *parent)
     : QObject(parent), m_id(id), m_cfg(config), m_outgoing(outgoing), m_newConnections(newConnections),
       m_backoffTimer(this), m_connectTimer(this), m_closeTimer(this), m_pingTimer(this), m_pongTimer(this),
-      m_staleTimer(this), m_flushTimer(this), m_rng(QRandomGenerator::global()->generate())
+      m_staleTimer(this), m_livenessTimer(this), m_flushTimer(this),
+      m_rng(QRandomGenerator::global()->generate())
 {
     m_status.id = id;
     m_status.url = config.url;
@@ -25,15 +26,16 @@ Connection::Connection(int id, const PoolConfig &config, SlidingWindowBudget *ou
                       &m_staleTimer, &m_flushTimer})
         t->setSingleShot(true);
     m_flushTimer.setTimerType(Qt::PreciseTimer);
+    m_livenessTimer.setInterval(250);
     connect(&m_backoffTimer, &QTimer::timeout, this, &Connection::open);
     connect(&m_connectTimer, &QTimer::timeout, this, [this] {
         fail(Cause::SocketError, u"connect timeout after %1 ms"_s.arg(m_cfg.connectTimeout.count()));
     });
     connect(&m_closeTimer, &QTimer::timeout, this, [this] { m_socket.abort(); });
     connect(&m_pingTimer, &QTimer::timeout, this, &Connection::onPingTimer);
-    connect(&m_pongTimer, &QTimer::timeout, this,
-            [this] { fail(Cause::PongTimeout, u"no pong within %1 ms"_s.arg(m_cfg.pongTimeout.count())); });
+    connect(&m_pongTimer, &QTimer::timeout, this, &Connection::onPongTimer);
     connect(&m_staleTimer, &QTimer::timeout, this, &Connection::onStaleTimer);
+    connect(&m_livenessTimer, &QTimer::timeout, this, &Connection::onLivenessTick);
     connect(&m_flushTimer, &QTimer::timeout, this, &Connection::flushOut);
 
     m_socket.setMaxAllowedIncomingMessageSize(static_cast<quint64>(config.maxFrameBytes));
@@ -92,7 +94,13 @@ ConnectionStatus Connection::status() const
     std::lock_guard lock(m_statusMutex);
     ConnectionStatus s = m_status;
     const qint64 last = m_lastFrameMs.load(std::memory_order_relaxed);
-    s.lastFrameAgeMs = last > 0 && s.state == ConnState::Open ? monotonicMs() - last : -1;
+    const bool open = s.state == ConnState::Open;
+    const qint64 now = monotonicMs();
+    s.lastFrameAgeMs = open ? now - last : -1;
+    s.pingOutstandingMs = open && m_statusPingSinceMs >= 0 ? now - m_statusPingSinceMs : -1;
+    s.silent = open && m_statusSilenceMs > 0 && s.lastFrameAgeMs >= m_statusSilenceMs;
+    if (!open)
+        s.usualGapMs = -1;
     return s;
 }
 
@@ -210,9 +218,11 @@ void Connection::onConnected()
 {
     m_connectTimer.stop();
     const qint64 now = monotonicMs();
-    if (m_wasUp) {
+    {
         std::lock_guard lock(m_statusMutex);
-        ++m_status.reconnects;
+        if (m_wasUp)
+            ++m_status.reconnects;
+        m_status.consecutiveFailures = 0;
     }
     m_wasUp = true;
     m_openedMs = now;
@@ -224,6 +234,12 @@ void Connection::onConnected()
     }
     setState(ConnState::Open, Cause::Opened, u"local port %1"_s.arg(m_socket.localPort()));
     m_staleTimer.start(m_cfg.effectiveStaleTimeout());
+    m_tickAtMs = now;
+    m_tickFrames = -1; // the first tick only takes the count
+    m_frameRate = -1;
+    m_probed = false;
+    if (m_cfg.silenceFactor > 0)
+        m_livenessTimer.start();
     // One ping at once: the RTT is known from the first second, not after a whole interval.
     enqueue(Hl::encodePing(), Priority::Ping);
     armPing();
@@ -269,8 +285,8 @@ void Connection::onDisconnected()
 {
     if (m_state == ConnState::Backoff || m_state == ConnState::Stopped || m_state == ConnState::Idle)
         return; // already settled
-    for (QTimer *t :
-         {&m_connectTimer, &m_closeTimer, &m_pingTimer, &m_pongTimer, &m_staleTimer, &m_flushTimer})
+    for (QTimer *t : {&m_connectTimer, &m_closeTimer, &m_pingTimer, &m_pongTimer, &m_staleTimer,
+                      &m_livenessTimer, &m_flushTimer})
         t->stop();
     flushBatch(); // what arrived before the drop is delivered before the state change
     clearQueues();
@@ -302,6 +318,17 @@ void Connection::onDisconnected()
     }
     m_pendingCause = Cause::None;
     m_pendingDetail.clear();
+    {
+        // What was measured on this socket is not shown as if it were still live.
+        std::lock_guard lock(m_statusMutex);
+        m_status.rttMs = -1;
+        m_status.usualGapMs = -1;
+        m_statusSilenceMs = -1;
+        if (neverOpened) {
+            ++m_status.failedAttempts;
+            ++m_status.consecutiveFailures;
+        }
+    }
     if (m_stopAfterClose) {
         setState(ConnState::Stopped, cause, detail, code);
         return;
@@ -347,6 +374,7 @@ void Connection::onText(const QString &text)
     Hl::Envelope env = m_decoder.decode(utf8);
     switch (env.kind) {
     case Hl::FrameKind::Data:
+        m_probed = false; // data flows: the next silence may be probed again
         m_batch.append(DataFrame{m_id, env.routeKey, utf8, nowNs, env.isSnapshot});
         if (!m_batchScheduled) {
             m_batchScheduled = true;
@@ -354,12 +382,15 @@ void Connection::onText(const QString &text)
         }
         return;
     case Hl::FrameKind::Pong:
-        if (m_pingSentNs > 0) {
+        if (!m_pingsInFlight.empty()) {
+            // Pongs carry no id: each answers the oldest ping in flight.
+            const qint64 sent = m_pingsInFlight.front().sentNs;
+            m_pingsInFlight.pop_front();
             std::lock_guard lock(m_statusMutex);
-            m_status.rttMs = static_cast<double>(nowNs - m_pingSentNs) / 1e6;
-            m_pingSentNs = 0;
+            m_status.rttMs = static_cast<double>(nowNs - sent) / 1e6;
+            m_statusPingSinceMs = m_pingsInFlight.empty() ? -1 : m_pingsInFlight.front().sentNs / 1000000;
         }
-        m_pongTimer.stop();
+        armPongTimer();
         return;
     case Hl::FrameKind::Invalid: {
         std::lock_guard lock(m_statusMutex);
@@ -402,7 +433,7 @@ void Connection::enqueue(const QByteArray &frame, Priority priority, const QByte
     if (m_state == ConnState::Stopped)
         return;
     auto &q = priority == Priority::Ping ? m_ping : priority == Priority::Normal ? m_normal : m_restore;
-    q.push_back({frame, ackKey});
+    q.push_back({frame, ackKey, false});
     {
         std::lock_guard lock(m_statusMutex);
         m_status.queuedOut = static_cast<int>(m_ping.size() + m_normal.size() + m_restore.size());
@@ -447,11 +478,23 @@ void Connection::flushOut()
         const Out out = std::move(q->front());
         q->pop_front();
         m_socket.sendTextMessage(QString::fromUtf8(out.frame));
-        Q_EMIT frameSent(m_id, out.frame, monotonicNs());
+        const qint64 sentNs = monotonicNs();
+        Q_EMIT frameSent(m_id, out.frame, sentNs);
         m_lastSentMs = now;
         if (isPing) {
-            m_pingSentNs = monotonicNs();
-            m_pongTimer.start(m_cfg.pongTimeout);
+            // Each ping has its own deadline: a later ping never postpones an earlier one's
+            // (a pong timeout longer than the ping interval used to re-arm forever).
+            const auto timeout = out.probe ? m_cfg.probeTimeout : m_cfg.pongTimeout;
+            m_pingsInFlight.push_back(
+                {sentNs, sentNs + std::chrono::nanoseconds(timeout).count(), out.probe});
+            constexpr size_t MaxInFlight = 64; // a peer that never answers is failed long before
+            if (m_pingsInFlight.size() > MaxInFlight)
+                m_pingsInFlight.pop_front();
+            {
+                std::lock_guard lock(m_statusMutex);
+                m_statusPingSinceMs = m_pingsInFlight.front().sentNs / 1000000;
+            }
+            armPongTimer();
         }
         if (q == &m_restore)
             ++restoreSent;
@@ -487,6 +530,92 @@ void Connection::onPingTimer()
     armPing();
 }
 
+void Connection::armPongTimer()
+{
+    if (m_pingsInFlight.empty()) {
+        m_pongTimer.stop();
+        return;
+    }
+    qint64 deadline = m_pingsInFlight.front().deadlineNs;
+    for (const PingInFlight &p : m_pingsInFlight)
+        deadline = std::min(deadline, p.deadlineNs);
+    const qint64 inMs = (deadline - monotonicNs() + 999999) / 1000000;
+    m_pongTimer.start(std::chrono::milliseconds(std::max<qint64>(0, inMs)));
+}
+
+void Connection::onPongTimer()
+{
+    if (m_state != ConnState::Open || m_pingsInFlight.empty())
+        return;
+    const qint64 now = monotonicNs();
+    for (const PingInFlight &p : m_pingsInFlight) {
+        if (p.deadlineNs > now)
+            continue;
+        const qint64 waitedMs = (now - p.sentNs) / 1000000;
+        if (p.probe) {
+            const qint64 silentMs = monotonicMs() - m_lastFrameMs.load(std::memory_order_relaxed);
+            fail(Cause::PongTimeout,
+                 u"silent for %1 ms (usually a frame every %2 ms): no pong within %3 ms of a probe ping"_s
+                     .arg(silentMs)
+                     .arg(m_frameRate > 0 ? qRound64(1000.0 / m_frameRate) : -1)
+                     .arg(waitedMs));
+        } else {
+            fail(Cause::PongTimeout, u"no pong within %1 ms of a ping"_s.arg(waitedMs));
+        }
+        return;
+    }
+    armPongTimer();
+}
+
+void Connection::onLivenessTick()
+{
+    // Fast stall detection: a connection that usually carries many frames and falls silent for
+    // several of its usual gaps is asked at once whether it is still there (a probe ping with a
+    // short pong timeout), instead of waiting for the next regular ping and its long timeout. The
+    // rate is learnt only outside silences, so a stall does not teach it that silence is usual.
+    if (m_state != ConnState::Open)
+        return;
+    const qint64 now = monotonicMs();
+    qint64 frames = 0;
+    {
+        std::lock_guard lock(m_statusMutex);
+        frames = m_status.messagesIn;
+    }
+    const qint64 age = now - m_lastFrameMs.load(std::memory_order_relaxed);
+    const qint64 silenceMs = m_frameRate > 0 ? silenceThresholdMs() : -1;
+    const bool silent = silenceMs > 0 && age >= silenceMs;
+    const qint64 dt = now - m_tickAtMs;
+    if (m_tickFrames >= 0 && dt > 0 && !silent) {
+        const double rate = static_cast<double>(frames - m_tickFrames) * 1000.0 / static_cast<double>(dt);
+        // ~2.5 s to follow a change of rate at 4 ticks a second.
+        m_frameRate = m_frameRate < 0 ? rate : 0.9 * m_frameRate + 0.1 * rate;
+    }
+    m_tickFrames = frames;
+    m_tickAtMs = now;
+    const qint64 threshold = m_frameRate > 0 ? silenceThresholdMs() : -1;
+    {
+        std::lock_guard lock(m_statusMutex);
+        m_statusSilenceMs = threshold;
+        m_status.usualGapMs = threshold > 0 ? qRound64(1000.0 / m_frameRate) : -1;
+    }
+    if (threshold > 0 && age >= threshold && !m_probed) {
+        m_probed = true;
+        qCInfo(lcNet) << "connection" << m_id << "silent for" << age << "ms: probing with a ping";
+        m_ping.push_back({Hl::encodePing(), {}, true});
+        scheduleFlush(0);
+    }
+}
+
+qint64 Connection::silenceThresholdMs() const
+{
+    // Known only for a connection that usually carries at least a frame every 2 s; a quieter
+    // one is covered by the regular ping and the stale timeout.
+    if (m_cfg.silenceFactor <= 0 || m_frameRate < 0.5)
+        return -1;
+    return std::max<qint64>(m_cfg.silenceMinimum.count(),
+                            qRound64(m_cfg.silenceFactor * 1000.0 / m_frameRate));
+}
+
 void Connection::onStaleTimer()
 {
     if (m_state != ConnState::Open)
@@ -505,9 +634,10 @@ void Connection::clearQueues()
     m_ping.clear();
     m_normal.clear();
     m_restore.clear();
-    m_pingSentNs = 0;
+    m_pingsInFlight.clear();
     std::lock_guard lock(m_statusMutex);
     m_status.queuedOut = 0;
+    m_statusPingSinceMs = -1;
 }
 
 } // namespace FeedScope

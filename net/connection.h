@@ -76,7 +76,11 @@ private:
     void flushBatch();
     void armPing();
     void onPingTimer();
+    void onPongTimer();
     void onStaleTimer();
+    void onLivenessTick();
+    void armPongTimer();
+    qint64 silenceThresholdMs() const;
     void clearQueues();
     qint64 backoffDelayMs();
 
@@ -84,6 +88,14 @@ private:
     {
         QByteArray frame;
         QByteArray ackKey;
+        bool probe = false; ///< a ping sent because the connection fell silent (fast stall check)
+    };
+    /// A ping waiting for its pong. Pongs carry no id: they answer the pings in order.
+    struct PingInFlight
+    {
+        qint64 sentNs = 0;
+        qint64 deadlineNs = 0;
+        bool probe = false;
     };
 
     const int m_id;
@@ -97,6 +109,7 @@ private:
     QTimer m_pingTimer;
     QTimer m_pongTimer;
     QTimer m_staleTimer;
+    QTimer m_livenessTimer; ///< while open, 4 Hz: learns the usual gap between frames, probes silence
     QTimer m_flushTimer;
     QRandomGenerator m_rng;
     Hl::FrameDecoder m_decoder;
@@ -115,13 +128,21 @@ private:
     qint64 m_attemptTokenMs = -1;         ///< new-connection slot of the attempt in flight
     std::atomic<qint64> m_lastFrameMs{0}; ///< written per frame, read by status() from the pool's thread
     qint64 m_lastSentMs = 0;
-    qint64 m_pingSentNs = 0;
+    std::deque<PingInFlight> m_pingsInFlight;
+    // Fast stall detection, on the I/O thread: the frame rate learnt while the connection is not
+    // silent (a moving average per tick), and one probe per silence.
+    qint64 m_tickAtMs = 0;
+    qint64 m_tickFrames = 0;
+    double m_frameRate = -1; ///< frames per second, -1 until learnt
+    bool m_probed = false;   ///< a probe went out in this silence; re-armed by the next data frame
     std::deque<Out> m_ping, m_normal, m_restore;
     QList<DataFrame> m_batch;
     bool m_batchScheduled = false;
 
     mutable std::mutex m_statusMutex; ///< std::mutex: visible to ThreadSanitizer
     ConnectionStatus m_status;        ///< guarded by m_statusMutex
+    qint64 m_statusPingSinceMs = -1;  ///< guarded: the oldest unanswered ping's send time
+    qint64 m_statusSilenceMs = -1;    ///< guarded: silent after this long without a frame (-1: unknown)
 };
 
 } // namespace FeedScope

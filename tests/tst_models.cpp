@@ -464,10 +464,13 @@ void tst_Models::inspectorBounds()
     aged.maxAge = std::chrono::seconds(300);
     aged.keepLatest = 3;
     MessageInspector timed(aged);
-    const qint64 now = monotonicNs();
+    // The clock is set, not read: on a machine booted a minute ago the monotonic clock reads
+    // ~60 s, and 10.5 minutes before it is negative. An hour on from the real clock is a time
+    // this test can go back from on any machine.
+    const qint64 now = monotonicNs() + qint64(3600) * 1000000000;
     auto at = [now](int secondsAgo) { return now - qint64(secondsAgo) * 1000000000; };
     for (int i = 0; i < 10; ++i) // ten quiet messages, 10.5 to 1.5 minutes ago...
-        timed.record(DataFrame{1, "quiet", QByteArray::number(i), at(630 - i * 60), false});
+        timed.record(DataFrame{1, "quiet", QByteArray::number(i), at(630 - i * 60), false}, now);
     QCOMPARE(timed.messages("quiet").size(), 4); // ...of which those of the last 5 minutes
     QCOMPARE(timed.messages("quiet").constFirst().raw, "6");
     // Nothing new for 20 minutes: a prune keeps its last three.
@@ -481,7 +484,7 @@ void tst_Models::inspectorBounds()
     aged.maxAge = std::chrono::seconds(0);
     MessageInspector forever(aged);
     for (int i = 0; i < 10; ++i)
-        forever.record(DataFrame{1, "quiet", QByteArray::number(i), at(630 - i * 60), false});
+        forever.record(DataFrame{1, "quiet", QByteArray::number(i), at(630 - i * 60), false}, now);
     forever.prune(now + qint64(1200) * 1000000000);
     QCOMPARE(forever.messages("quiet").size(), 10);
 }

@@ -81,6 +81,10 @@ private Q_SLOTS:
     void pauseKeepsSubscriptionsAndResumeRestores();
     void dataStalenessAndRates();
     void heartbeatKeepsQuietConnectionAlive();
+    void pongTimeoutLongerThanPingInterval();
+    void busyConnectionStallProbed();
+    void quietPauseIsProbedOnceNotReconnected();
+    void failedAttemptsCountedAndRttNotKept();
     void backoffAndConnectionLimit();
 
 private:
@@ -820,6 +824,141 @@ void tst_Pool::heartbeatKeepsQuietConnectionAlive()
     QVERIFY(s.reconnects.isEmpty());
     QVERIFY(s.connections.constFirst().framesOut >= 5);
     QVERIFY(s.connections.constFirst().rttMs < 500);
+}
+
+void tst_Pool::pongTimeoutLongerThanPingInterval()
+{
+    // Each ping used to re-arm the pong timer, so with a pong timeout longer than the ping
+    // interval it never fired and only the (much later) stale timeout caught a stall.
+    startSim();
+    PoolConfig cfg = config();
+    cfg.pingInterval = 200ms;
+    cfg.pongTimeout = 700ms;
+    cfg.staleTimeout = 60s; // not the stale detector
+    cfg.silenceFactor = 0;  // nor the silence probe
+    PoolHost &host = startPool(cfg);
+    host.subscribe(sub(R"({"type":"orderUpdates","user":")" + userA + "\"}"));
+    QVERIFY(waitActive(1));
+    QVERIFY(waitUntil([&] { return snap().connections.constFirst().rttMs >= 0; }));
+    const int simId = simIdOf(1);
+    QVERIFY(m_sim->apply(Fault::make(FaultKind::Stall, simId)));
+    // While it waits, the ping in flight is shown with its age.
+    QVERIFY(waitUntil([&] { return snap().connections.constFirst().pingOutstandingMs >= 300; }, 5000));
+    QVERIFY(waitUntil([&] { return !snap().reconnects.isEmpty(); }, 10000));
+    const ReconnectRecord r = snap().reconnects.constFirst();
+    QCOMPARE(r.cause, Cause::PongTimeout);
+    QVERIFY2(r.detail.contains(u"no pong within"_s), qPrintable(r.detail));
+    QVERIFY(waitActive(1));
+}
+
+void tst_Pool::busyConnectionStallProbed()
+{
+    // The defaults (ping every 30 s, pong within 10 s, stale after 70 s) would leave a stalled
+    // busy connection looking healthy for up to 40 s. It carries many frames, so a silence of a
+    // few of its usual gaps is probed with a ping at once, and no pong reconnects it.
+    SimulatorConfig sc;
+    sc.rateScale = 10;
+    startSim(sc);
+    PoolConfig cfg = config();
+    cfg.pingInterval = PoolConfig{}.pingInterval;
+    cfg.pongTimeout = PoolConfig{}.pongTimeout;
+    cfg.staleTimeout = PoolConfig{}.staleTimeout;
+    cfg.maxSubscriptionsPerConnection = 2;
+    PoolHost &host = startPool(cfg);
+    for (const auto &s : bboSubscriptions(4))
+        host.subscribe(s);
+    QVERIFY(waitActive(4));
+    QCOMPARE(snap().connections.size(), 2);
+    // The usual gap is learnt within seconds of opening.
+    QVERIFY(waitUntil(
+        [&] {
+            const PoolSnapshot s = snap();
+            return std::all_of(s.connections.cbegin(), s.connections.cend(),
+                               [](const ConnectionStatus &c) { return c.usualGapMs > 0; });
+        },
+        10000));
+    const int simId = simIdOf(1);
+    QVERIFY(simId > 0);
+    QElapsedTimer t;
+    t.start();
+    QVERIFY(m_sim->apply(Fault::make(FaultKind::Stall, simId)));
+    // Shown silent while it happens, the other connection not.
+    QVERIFY(waitUntil(
+        [&] {
+            const PoolSnapshot s = snap();
+            return !s.reconnects.isEmpty() || (s.connections.at(0).silent && !s.connections.at(1).silent);
+        },
+        10000));
+    QVERIFY(waitUntil([&] { return !snap().reconnects.isEmpty(); }, 20000));
+    qInfo("busy connection's stall detected after %lld ms", static_cast<long long>(t.elapsed()));
+    const ReconnectRecord r = snap().reconnects.constFirst();
+    QCOMPARE(r.connection, 1);
+    QCOMPARE(r.cause, Cause::PongTimeout);
+    QVERIFY2(r.detail.contains(u"probe"_s), qPrintable(r.detail));
+    QVERIFY(waitActive(4));
+    QCOMPARE(snap().reconnects.size(), 1); // the healthy connection was left alone
+}
+
+void tst_Pool::quietPauseIsProbedOnceNotReconnected()
+{
+    // A busy feed that pauses while the server still answers: one probe, answered, no reconnect,
+    // and no further probes until data flows again.
+    SimulatorConfig sc;
+    sc.rateScale = 10;
+    startSim(sc);
+    PoolConfig cfg = config();
+    cfg.pingInterval = PoolConfig{}.pingInterval;
+    cfg.pongTimeout = PoolConfig{}.pongTimeout;
+    cfg.staleTimeout = PoolConfig{}.staleTimeout;
+    cfg.silenceMinimum = 500ms;
+    PoolHost &host = startPool(cfg);
+    for (const auto &s : bboSubscriptions(2))
+        host.subscribe(s);
+    QVERIFY(waitActive(2));
+    QVERIFY(waitUntil([&] { return snap().connections.constFirst().usualGapMs > 0; }, 10000));
+    const qint64 sentBefore = snap().connections.constFirst().framesOut;
+    m_sim->setDataPaused(true);
+    QVERIFY(waitUntil([&] { return snap().connections.constFirst().framesOut == sentBefore + 1; }, 5000));
+    const double rtt = snap().connections.constFirst().rttMs;
+    QVERIFY(rtt >= 0);
+    QTest::qWait(2500); // several silence thresholds: no second probe, no reconnect
+    PoolSnapshot s = snap();
+    QCOMPARE(s.connections.constFirst().framesOut, sentBefore + 1);
+    QVERIFY(s.reconnects.isEmpty());
+    QCOMPARE(s.connections.constFirst().state, ConnState::Open);
+    m_sim->setDataPaused(false);
+    QVERIFY(waitUntil([&] { return !snap().connections.constFirst().silent; }, 5000));
+    QVERIFY(snap().reconnects.isEmpty());
+}
+
+void tst_Pool::failedAttemptsCountedAndRttNotKept()
+{
+    startSim();
+    PoolConfig cfg = config();
+    cfg.backoffInitial = 50ms;
+    cfg.backoffMax = 100ms;
+    PoolHost &host = startPool(cfg);
+    host.subscribe(sub(R"({"type":"bbo","coin":"BTC"})"));
+    QVERIFY(waitActive(1));
+    QVERIFY(waitUntil([&] { return snap().connections.constFirst().rttMs >= 0; }));
+    QCOMPARE(snap().connections.constFirst().failedAttempts, 0);
+    // The server goes away for a while: every attempt fails, none of them is a reconnect, and
+    // the RTT of the dead socket is not shown as current.
+    Fault restart = Fault::make(FaultKind::Restart);
+    restart.amount = 1500;
+    QVERIFY(m_sim->apply(restart));
+    QVERIFY(waitUntil([&] { return snap().connections.constFirst().consecutiveFailures >= 2; }, 10000));
+    ConnectionStatus c = snap().connections.constFirst();
+    QVERIFY(c.state != ConnState::Open);
+    QCOMPARE(c.rttMs, -1.0);
+    QCOMPARE(c.lastFrameAgeMs, -1);
+    QCOMPARE(c.reconnects, 0);
+    QVERIFY(waitActive(1, 15000));
+    QVERIFY(waitUntil([&] { return snap().connections.constFirst().state == ConnState::Open; }));
+    c = snap().connections.constFirst();
+    QCOMPARE(c.reconnects, 1);
+    QVERIFY(c.failedAttempts >= 2);
+    QCOMPARE(c.consecutiveFailures, 0);
 }
 
 void tst_Pool::backoffAndConnectionLimit()

@@ -1,5 +1,6 @@
-// Pool benchmarks (issue 3): idle CPU and wake-ups with pings only, and restore time after a
-// server restart, each printed beside a baseline measured in the same process invocation.
+// Pool benchmarks (issue 3): idle CPU and wake-ups with pings only, restore time after a server
+// restart, and how long a stalled busy connection looks healthy (issue 15), each printed beside a
+// baseline measured in the same process invocation. --stall-only, --restore-only, --memory-only.
 #include "connectionpool.h"
 #include "procstat.h"
 #include "results.h"
@@ -375,6 +376,78 @@ void memoryPerSubscription()
     sim.waitForFinished();
 }
 
+/// How long a stalled busy connection looks healthy (issue 15): a half-open socket (the server
+/// stops sending and answering) on a busy connection (5 bbo at 10x rate), from the stall to the
+/// connection being declared dead, with fast stall detection (the defaults) and without it (the
+/// baseline: ping every 30 s, pong within 10 s), same process, same feed.
+void stallDetection(bool smoke)
+{
+    std::printf("stall of a busy connection (2 connections, 5 bbo each at 10x rate), "
+                "default ping 30 s / pong 10 s:\n");
+    double fastMs = -1;
+    for (const bool fast : {true, false}) {
+        if (!fast && smoke)
+            break; // the baseline takes up to 40 s
+        Sim::SimulatorConfig sc;
+        sc.rateScale = 10;
+        SimThread server(sc);
+        PoolConfig cfg;
+        cfg.url = server.url;
+        cfg.maxSubscriptionsPerConnection = 5;
+        if (!fast)
+            cfg.silenceFactor = 0;
+        PoolHost host(cfg);
+        for (const auto &s : bbo(10))
+            host.subscribe(s);
+        if (!waitFor([&] { return countActive(host.snapshot()) == 10; }, 30000)) {
+            std::fprintf(stderr, "FAIL stall: subscriptions did not become active\n");
+            std::exit(1);
+        }
+        spin(4000); // both runs warm up alike (the fast one learns the usual gap meanwhile)
+        const PoolSnapshot before = host.snapshot();
+        const ConnectionStatus target = before.connections.constFirst();
+        qint64 downNs = -1;
+        Cause cause = Cause::None;
+        QObject context;
+        QObject::connect(host.pool(), &ConnectionPool::connectionEvent, &context,
+                         [&](const ConnectionEvent &e) {
+                             if (e.connection == target.id && downNs < 0 &&
+                                 (e.to == ConnState::Backoff || e.to == ConnState::Stopped)) {
+                                 downNs = monotonicNs();
+                                 cause = e.cause;
+                             }
+                         });
+        const qint64 stalledNs = monotonicNs();
+        QMetaObject::invokeMethod(
+            server.sim,
+            [&] {
+                server.sim->apply(
+                    Sim::Fault::make(Sim::FaultKind::Stall, server.sim->idOfPeerPort(target.localPort)));
+            },
+            Qt::BlockingQueuedConnection);
+        if (!waitFor([&] { return downNs >= 0; }, 60000)) {
+            std::fprintf(stderr, "FAIL stall: the stalled connection was not detected within 60 s\n");
+            std::exit(1);
+        }
+        const double ms = static_cast<double>(downNs - stalledNs) / 1e6;
+        if (fast)
+            fastMs = ms;
+        std::printf("  %-34s %8.0f ms to declare it dead (cause %s, usual gap %lld ms)",
+                    fast ? "fast stall detection (default):" : "baseline, ping/pong only:", ms,
+                    nameOf(cause).data(), static_cast<long long>(target.usualGapMs));
+        if (!fast && fastMs > 0)
+            std::printf("  fast = %.2fx of this", fastMs / ms);
+        std::printf("\n");
+        Bench::appendResult(g_results, u"bench_pool"_s,
+                            {{u"scenario"_s, u"stall"_s},
+                             {u"fast_detection"_s, fast},
+                             {u"detect_ms"_s, ms},
+                             {u"cause"_s, QString::fromLatin1(nameOf(cause))},
+                             {u"usual_gap_ms"_s, target.usualGapMs}});
+        host.shutdown(1s);
+    }
+}
+
 } // namespace
 
 int main(int argc, char **argv)
@@ -385,13 +458,19 @@ int main(int argc, char **argv)
         g_results = app.arguments().at(i + 1);
     const int idleSeconds = smoke ? 3 : 60;
     std::printf("machine: %d cores\n", QThread::idealThreadCount());
+    if (app.arguments().contains(u"--stall-only"_s)) {
+        stallDetection(smoke);
+        return 0;
+    }
     if (app.arguments().contains(u"--memory-only"_s) || !smoke) {
         memoryPerSubscription();
         if (app.arguments().contains(u"--memory-only"_s))
             return 0;
     }
-    if (!app.arguments().contains(u"--restore-only"_s))
+    if (!app.arguments().contains(u"--restore-only"_s)) {
         idle(idleSeconds);
+        stallDetection(smoke);
+    }
     const int n = app.arguments().contains(u"--restore-only"_s) ? 1000 : smoke ? 200 : 1000;
     if (app.arguments().contains(u"--restore-only"_s)) {
         restore(n, 10, 1000000, "unpaced");

@@ -221,20 +221,27 @@ void Dispatcher::dispatch(const QList<DataFrame> &frames)
         Consumer &c = *cp;
         if (!c.enabled.load(std::memory_order_acquire))
             continue;
-        bool enqueued = false;
-        for (const DataFrame &f : frames) {
-            if (!c.keys.isEmpty() && !c.keys.contains(f.key))
-                continue;
-            if (c.inlineConsumer) {
-                {
-                    std::lock_guard lock(c.mutex);
+        if (c.inlineConsumer) {
+            // Counted under one lock for the batch, then called outside it.
+            {
+                std::lock_guard lock(c.mutex);
+                for (const DataFrame &f : frames) {
+                    if (!c.keys.isEmpty() && !c.keys.contains(f.key))
+                        continue;
                     ++c.received;
                     ++c.delivered;
                     c.recordLagLocked(f.receivedNs, nowNs);
                 }
-                c.callback(f);
-                continue;
             }
+            for (const DataFrame &f : frames)
+                if (c.keys.isEmpty() || c.keys.contains(f.key))
+                    c.callback(f);
+            continue;
+        }
+        bool enqueued = false;
+        for (const DataFrame &f : frames) {
+            if (!c.keys.isEmpty() && !c.keys.contains(f.key))
+                continue;
             bool fallback = false;
             {
                 std::lock_guard lock(c.mutex);

@@ -10,6 +10,8 @@
 #include <zlib.h>
 
 #include <cstring>
+#include <string>
+#include <unordered_map>
 #include <vector>
 
 using namespace Qt::StringLiterals;
@@ -96,6 +98,29 @@ struct FrameDecoder::Private
 {
     simdjson::ondemand::parser parser;
     std::vector<char> buffer;
+    /// Route keys are built here (its capacity is kept) and handed out interned: one shared
+    /// QByteArray per distinct key, so a data frame costs no allocation for its key. Bounded:
+    /// a server inventing keys only ever makes the table start over.
+    QByteArray scratch;
+    struct ViewHash
+    {
+        using is_transparent = void;
+        size_t operator()(std::string_view v) const noexcept { return std::hash<std::string_view>{}(v); }
+    };
+    std::unordered_map<std::string, QByteArray, ViewHash, std::equal_to<>> interned;
+    static constexpr size_t MaxInterned = 4096;
+
+    QByteArray intern(const QByteArray &key)
+    {
+        const std::string_view view(key.constData(), static_cast<size_t>(key.size()));
+        if (const auto it = interned.find(view); it != interned.end())
+            return it->second;
+        if (interned.size() >= MaxInterned)
+            interned.clear();
+        const QByteArray copy(key.constData(), key.size());
+        interned.emplace(std::string(view), copy);
+        return copy;
+    }
 
     Envelope decodeControl(Envelope env);
     bool route(Envelope &env, simdjson::ondemand::value data);
@@ -150,8 +175,9 @@ void appendRoutePart(QByteArray &key, std::string_view value, bool lower)
 bool FrameDecoder::Private::route(Envelope &env, simdjson::ondemand::value data)
 {
     const TypeSpec &spec = *env.spec;
-    env.routeKey.reserve(48);
-    env.routeKey.append(spec.type);
+    QByteArray &key = scratch;
+    key.resize(0); // keeps the capacity
+    key.append(spec.type);
     if (spec.route.isEmpty())
         return true;
 
@@ -178,7 +204,7 @@ bool FrameDecoder::Private::route(Envelope &env, simdjson::ondemand::value data)
                 env.error = DecodeError::WrongShape;
                 return false;
             }
-            appendRoutePart(env.routeKey, coin, false);
+            appendRoutePart(key, coin, false);
             return true;
         }
         env.error = DecodeError::Unroutable; // empty array: nothing says whose it is
@@ -217,7 +243,7 @@ bool FrameDecoder::Private::route(Envelope &env, simdjson::ondemand::value data)
         }
         std::string_view text;
         if (err == simdjson::NO_SUCH_FIELD && std::strcmp(f.param, "dex") == 0) {
-            appendRoutePart(env.routeKey, f.defaultValue, false);
+            appendRoutePart(key, f.defaultValue, false);
             continue;
         }
         if (err == simdjson::NO_SUCH_FIELD) {
@@ -232,7 +258,7 @@ bool FrameDecoder::Private::route(Envelope &env, simdjson::ondemand::value data)
             env.error = DecodeError::WrongShape;
             return false;
         }
-        appendRoutePart(env.routeKey, text, lower);
+        appendRoutePart(key, text, lower);
     }
     return true;
 }
@@ -348,10 +374,9 @@ Envelope FrameDecoder::decode(const QByteArray &utf8)
         env.error = dataErr == simdjson::NO_SUCH_FIELD ? DecodeError::WrongShape : DecodeError::NotJson;
         return env;
     }
-    if (!d->route(env, data)) {
-        env.routeKey.clear();
+    if (!d->route(env, data))
         return env;
-    }
+    env.routeKey = d->intern(d->scratch);
     env.kind = FrameKind::Data;
     return env;
 }

@@ -93,6 +93,8 @@ ConnectionStatus Connection::status() const
 {
     std::lock_guard lock(m_statusMutex);
     ConnectionStatus s = m_status;
+    s.messagesIn = m_messagesIn.load(std::memory_order_relaxed);
+    s.bytesIn = m_bytesIn.load(std::memory_order_relaxed);
     const qint64 last = m_lastFrameMs.load(std::memory_order_relaxed);
     const bool open = s.state == ConnState::Open;
     const qint64 now = monotonicMs();
@@ -235,7 +237,9 @@ void Connection::onConnected()
     setState(ConnState::Open, Cause::Opened, u"local port %1"_s.arg(m_socket.localPort()));
     m_staleTimer.start(m_cfg.effectiveStaleTimeout());
     m_tickAtMs = now;
-    m_tickFrames = -1; // the first tick only takes the count
+    m_tickFrames = m_messagesIn.load(std::memory_order_relaxed);
+    m_learnFromMs = now;
+    m_learnFromFrames = m_tickFrames;
     m_frameRate = -1;
     m_probed = false;
     if (m_cfg.silenceFactor > 0)
@@ -358,19 +362,31 @@ qint64 Connection::backoffDelayMs()
     return static_cast<qint64>(m_rng.bounded(static_cast<quint32>(ceiling) + 1));
 }
 
+namespace {
+
+/// The frame's UTF-8 in an allocation of its exact size. Frames are kept (inspector history,
+/// queues, batches), and toUtf8() reserves three bytes per character, so it was followed by a
+/// squeeze: two allocations and a copy per frame. Market data is ASCII, for which UTF-8 and
+/// Latin-1 are the same bytes: toUtf8() only for a frame that is not.
+QByteArray toUtf8Exact(const QString &text)
+{
+    // Both Qt routines are vectorised; toLatin1() allocates exactly one byte per character.
+    if (QtPrivate::isAscii(QStringView(text)))
+        return text.toLatin1();
+    QByteArray out = text.toUtf8();
+    out.squeeze();
+    return out;
+}
+
+} // namespace
+
 void Connection::onText(const QString &text)
 {
     const qint64 nowNs = monotonicNs();
     m_lastFrameMs.store(nowNs / 1000000, std::memory_order_relaxed);
-    QByteArray utf8 = text.toUtf8();
-    // toUtf8() reserves three bytes per character; frames are kept (inspector history, queues,
-    // batches), so give the rest back now: an in-place shrink, measured 3x less memory per frame.
-    utf8.squeeze();
-    {
-        std::lock_guard lock(m_statusMutex);
-        ++m_status.messagesIn;
-        m_status.bytesIn += utf8.size();
-    }
+    QByteArray utf8 = toUtf8Exact(text);
+    m_messagesIn.fetch_add(1, std::memory_order_relaxed);
+    m_bytesIn.fetch_add(utf8.size(), std::memory_order_relaxed);
     Hl::Envelope env = m_decoder.decode(utf8);
     switch (env.kind) {
     case Hl::FrameKind::Data:
@@ -412,9 +428,9 @@ void Connection::onText(const QString &text)
 void Connection::onBinary(const QByteArray &data)
 {
     m_lastFrameMs.store(monotonicMs(), std::memory_order_relaxed);
+    m_messagesIn.fetch_add(1, std::memory_order_relaxed);
+    m_bytesIn.fetch_add(data.size(), std::memory_order_relaxed);
     std::lock_guard lock(m_statusMutex);
-    ++m_status.messagesIn;
-    m_status.bytesIn += data.size();
     ++m_status.malformed[static_cast<int>(Hl::DecodeError::Binary)];
 }
 
@@ -426,6 +442,8 @@ void Connection::flushBatch()
     QList<DataFrame> batch;
     batch.swap(m_batch);
     Q_EMIT dataFrames(batch);
+    // The next batch is usually as large: one allocation for it, not a growth per append.
+    m_batch.reserve(batch.size());
 }
 
 void Connection::enqueue(const QByteArray &frame, Priority priority, const QByteArray &ackKey)
@@ -548,9 +566,17 @@ void Connection::onPongTimer()
     if (m_state != ConnState::Open || m_pingsInFlight.empty())
         return;
     const qint64 now = monotonicNs();
-    for (const PingInFlight &p : m_pingsInFlight) {
+    const qint64 lastFrameNs = m_lastFrameMs.load(std::memory_order_relaxed) * 1000000;
+    for (PingInFlight &p : m_pingsInFlight) {
         if (p.deadlineNs > now)
             continue;
+        // Frames still arriving mean the peer is there and its pong waits behind them (a flood
+        // this side has not read yet): dead is a ping followed by silence, not a late pong.
+        const qint64 timeoutNs = p.deadlineNs - p.sentNs;
+        if (lastFrameNs > p.sentNs && now - lastFrameNs < timeoutNs) {
+            p.deadlineNs = lastFrameNs + timeoutNs;
+            continue;
+        }
         const qint64 waitedMs = (now - p.sentNs) / 1000000;
         if (p.probe) {
             const qint64 silentMs = monotonicMs() - m_lastFrameMs.load(std::memory_order_relaxed);
@@ -560,7 +586,9 @@ void Connection::onPongTimer()
                      .arg(m_frameRate > 0 ? qRound64(1000.0 / m_frameRate) : -1)
                      .arg(waitedMs));
         } else {
-            fail(Cause::PongTimeout, u"no pong within %1 ms of a ping"_s.arg(waitedMs));
+            fail(Cause::PongTimeout,
+                 u"no pong %1 ms after a ping, and no frame for %2 ms"_s.arg(waitedMs).arg(
+                     (now - lastFrameNs) / 1000000));
         }
         return;
     }
@@ -576,19 +604,28 @@ void Connection::onLivenessTick()
     if (m_state != ConnState::Open)
         return;
     const qint64 now = monotonicMs();
-    qint64 frames = 0;
-    {
-        std::lock_guard lock(m_statusMutex);
-        frames = m_status.messagesIn;
-    }
+    const qint64 frames = m_messagesIn.load(std::memory_order_relaxed);
     const qint64 age = now - m_lastFrameMs.load(std::memory_order_relaxed);
     const qint64 silenceMs = m_frameRate > 0 ? silenceThresholdMs() : -1;
     const bool silent = silenceMs > 0 && age >= silenceMs;
-    const qint64 dt = now - m_tickAtMs;
-    if (m_tickFrames >= 0 && dt > 0 && !silent) {
-        const double rate = static_cast<double>(frames - m_tickFrames) * 1000.0 / static_cast<double>(dt);
-        // ~2.5 s to follow a change of rate at 4 ticks a second.
-        m_frameRate = m_frameRate < 0 ? rate : 0.9 * m_frameRate + 0.1 * rate;
+    if (now - m_openedMs < 2000) {
+        // The first seconds carry the subscriptions' snapshots, a burst that says nothing of the
+        // usual rate: learning starts after them.
+        m_learnFromMs = now;
+        m_learnFromFrames = frames;
+    } else if (!silent) {
+        const qint64 learnt = now - m_learnFromMs;
+        const qint64 dt = now - m_tickAtMs;
+        if (learnt < 10000) {
+            // The first ten seconds: the plain average, known after one.
+            if (learnt >= 1000)
+                m_frameRate =
+                    static_cast<double>(frames - m_learnFromFrames) * 1000.0 / static_cast<double>(learnt);
+        } else if (dt > 0) {
+            // Then a moving average: ~2.5 s to follow a change of rate at 4 ticks a second.
+            const double rate = static_cast<double>(frames - m_tickFrames) * 1000.0 / static_cast<double>(dt);
+            m_frameRate = 0.9 * m_frameRate + 0.1 * rate;
+        }
     }
     m_tickFrames = frames;
     m_tickAtMs = now;

@@ -127,12 +127,18 @@ private:
     qint64 m_openedMs = 0;
     qint64 m_attemptTokenMs = -1;         ///< new-connection slot of the attempt in flight
     std::atomic<qint64> m_lastFrameMs{0}; ///< written per frame, read by status() from the pool's thread
+    // Per-frame counters: written by the I/O thread, read by status(); atomics, not the status
+    // lock, so that a frame costs no lock.
+    std::atomic<qint64> m_messagesIn{0};
+    std::atomic<qint64> m_bytesIn{0};
     qint64 m_lastSentMs = 0;
     std::deque<PingInFlight> m_pingsInFlight;
     // Fast stall detection, on the I/O thread: the frame rate learnt while the connection is not
     // silent (a moving average per tick), and one probe per silence.
     qint64 m_tickAtMs = 0;
     qint64 m_tickFrames = 0;
+    qint64 m_learnFromMs = 0; ///< learning of the rate starts after the opening snapshots
+    qint64 m_learnFromFrames = 0;
     double m_frameRate = -1; ///< frames per second, -1 until learnt
     bool m_probed = false;   ///< a probe went out in this silence; re-armed by the next data frame
     std::deque<Out> m_ping, m_normal, m_restore;

@@ -47,7 +47,9 @@ std::optional<Options> parseOptions(const QStringList &arguments, QString *error
          u"Probe a connection with a ping once it is silent for this many of its usual gaps between "
          u"frames (default 5; 0: off)."_s,
          u"x"_s},
-        {u"silence-minimum-ms"_s, u"...but never before this much silence (default 1000)."_s, u"n"_s},
+        {u"silence-minimum-ms"_s,
+         u"Probe only after at least this much silence, however short the usual gap (default 1000)."_s,
+         u"n"_s},
         {u"probe-timeout-ms"_s,
          u"Reconnect a probed connection when no pong comes within this (default 2000)."_s, u"n"_s},
         {u"data-stale-factor"_s,

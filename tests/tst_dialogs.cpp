@@ -4,11 +4,15 @@
 // and numbered from 1, grouped and explained types, a size that does not change with the type.
 #include "addsubscriptiondialog.h"
 #include "demoserver.h"
+#include "mainwindow.h"
+#include "poolcontroller.h"
 #include "profile.h"
 #include "settingsdialog.h"
 #include "simulator.h"
 #include "testutil.h"
 
+#include <QAbstractItemView>
+#include <QAction>
 #include <QApplication>
 #include <QCheckBox>
 #include <QComboBox>
@@ -92,6 +96,7 @@ private Q_SLOTS:
     void cleanup();
 
     void demoValuesStayOutOfSavedSettings();
+    void demoRunSavesTheUsersValuesThroughTheMainWindow();
     void settingsGroupedWithTooltipsAndRestartMarks();
     void warningsBeyondTheVenuesLimits_data();
     void warningsBeyondTheVenuesLimits();
@@ -174,6 +179,54 @@ void tst_Dialogs::demoValuesStayOutOfSavedSettings()
     SettingsDialog plain(real);
     QVERIFY(plain.runOnlyNote().isEmpty());
     QCOMPARE(plain.findChild<QSpinBox *>(u"maxSubscriptionsPerConnection"_s)->value(), 40);
+}
+
+void tst_Dialogs::demoRunSavesTheUsersValuesThroughTheMainWindow()
+{
+    // The whole path: the demo as app/gui.cpp starts it, the main window's Settings action, Save.
+    DemoServer demo(Sim::SimulatorConfig{});
+    EngineConfig cfg;
+    QString error;
+    QVERIFY2(demo.startDemo({}, &cfg.pool, &error), qPrintable(error));
+    Profile userProfile, runProfile;
+    runProfile.engine.pool = cfg.pool;
+    setRunOnlyValues(userProfile, runProfile);
+    PoolController controller(cfg);
+    QVERIFY(controller.start(&error));
+    {
+        MainWindow window(&controller);
+        window.setDemoMode(true);
+        window.show();
+        QAction *settings = nullptr;
+        for (QAction *a : window.findChildren<QAction *>())
+            if (a->menuRole() == QAction::PreferencesRole)
+                settings = a;
+        QVERIFY(settings);
+        QString note;
+        int perConnection = -1;
+        QTimer poll;
+        connect(&poll, &QTimer::timeout, &window, [&] {
+            for (QWidget *w : QApplication::topLevelWidgets()) {
+                auto *d = qobject_cast<SettingsDialog *>(w);
+                if (!d || !d->isVisible())
+                    continue;
+                poll.stop();
+                note = d->runOnlyNote();
+                perConnection = d->findChild<QSpinBox *>(u"maxSubscriptionsPerConnection"_s)->value();
+                d->accept();
+            }
+        });
+        poll.start(10);
+        settings->trigger(); // runs the dialog until the poll saves it
+        QCOMPARE(perConnection, PoolConfig{}.maxSubscriptionsPerConnection);
+        QVERIFY2(note.contains(u"is 12"_s), qPrintable(note));
+        const auto saved = savedProfile(&error);
+        QVERIFY(saved);
+        QCOMPARE(saved->engine.pool.maxSubscriptionsPerConnection,
+                 PoolConfig{}.maxSubscriptionsPerConnection);
+        QVERIFY(saved->url.isEmpty()); // nor the demo's endpoint
+    }
+    controller.shutdown(std::chrono::seconds(1));
 }
 
 void tst_Dialogs::settingsGroupedWithTooltipsAndRestartMarks()
@@ -357,7 +410,15 @@ void tst_Dialogs::typesGroupedAndExplained()
         QCOMPARE(dialog.type(), type);
         QCOMPARE(dialog.findChild<QLabel *>(u"description"_s)->text(), info.description);
     }
-    // The keyboard skips the headings: from the first type of a group down to the next group's first.
+    if (qEnvironmentVariableIsSet("FEEDSCOPE_SHOTS")) {
+        dialog.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&dialog));
+        combo->showPopup();
+        QVERIFY(QTest::qWaitForWindowExposed(combo->view()->window()));
+        saveShot(combo->view()->window(), u"add-types"_s);
+        combo->hidePopup();
+    }
+    // The keyboard skips the headings: from the last type of a group down to the next group's first.
     dialog.setType(u"activeAssetCtx"_s); // the last of "one coin"
     combo->setFocus();
     QTest::keyClick(combo, Qt::Key_Down);

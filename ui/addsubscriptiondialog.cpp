@@ -42,7 +42,7 @@ constexpr TypeText TypeTexts[] = {
                        "Every trade of the coin as it happens, starting with recent ones.")},
     {"l2Book", 0, QT_TRANSLATE_NOOP("FeedScope::AddSubscriptionDialog", "Order book"),
      QT_TRANSLATE_NOOP("FeedScope::AddSubscriptionDialog",
-                       "The coin's book, up to 20 price levels a side, pushed in full about every 0.5 s.")},
+                       "The coin's book, up to 20 price levels a side, sent in full every 0.5 to 5 s.")},
     {"bbo", 0, QT_TRANSLATE_NOOP("FeedScope::AddSubscriptionDialog", "Best bid and offer"),
      QT_TRANSLATE_NOOP("FeedScope::AddSubscriptionDialog",
                        "The coin's best bid and ask, sent when they change on a block.")},
@@ -221,7 +221,7 @@ AddSubscriptionDialog::AddSubscriptionDialog(QWidget *parent) : QDialog(parent)
         QList<QStandardItem *> members;
         for (const Hl::TypeSpec *t : std::as_const(specs)) {
             const TypeInfo info = typeInfo(*t);
-            auto *item = new QStandardItem(u"    "_s + info.name);
+            auto *item = new QStandardItem(info.name);
             item->setData(QString::fromLatin1(t->type), TypeRole);
             item->setToolTip(tr("%1\nProtocol type: %2").arg(info.description, QString::fromLatin1(t->type)));
             members.append(item);
@@ -234,6 +234,7 @@ AddSubscriptionDialog::AddSubscriptionDialog(QWidget *parent) : QDialog(parent)
         QFont bold = header->font();
         bold.setBold(true);
         header->setFont(bold);
+        header->setForeground(m_type->palette().windowText()); // a heading, not a greyed-out type
         m_types->appendRow(header);
         for (QStandardItem *item : members)
             m_types->appendRow(item);
@@ -309,7 +310,8 @@ AddSubscriptionDialog::AddSubscriptionDialog(QWidget *parent) : QDialog(parent)
     int longest = 0;
     for (const Hl::TypeSpec &t : Hl::catalogue())
         longest = std::max(longest, fontMetrics().horizontalAdvance(typeInfo(t).description));
-    setMinimumWidth(std::max(minimumSizeHint().width(), longest * 3 / 5 + 120));
+    setMinimumWidth(
+        std::max({minimumSizeHint().width(), longest * 3 / 5 + 120, 96 * fontMetrics().averageCharWidth()}));
 }
 
 QWidget *AddSubscriptionDialog::makeField(const Hl::ParamSpec &p, QString *label, QString *tooltip)

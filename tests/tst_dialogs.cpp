@@ -7,10 +7,12 @@
 #include "mainwindow.h"
 #include "poolcontroller.h"
 #include "profile.h"
+#include "rowselection.h"
 #include "settingsdialog.h"
 #include "simulator.h"
 #include "testutil.h"
 
+#include <QAbstractItemModelTester>
 #include <QAbstractItemView>
 #include <QAction>
 #include <QApplication>
@@ -25,10 +27,13 @@
 #include <QPushButton>
 #include <QScrollArea>
 #include <QSettings>
+#include <QSignalSpy>
+#include <QSortFilterProxyModel>
 #include <QSpinBox>
 #include <QStackedWidget>
 #include <QStandardItemModel>
 #include <QStandardPaths>
+#include <QTableView>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -113,6 +118,7 @@ private Q_SLOTS:
     void sizeStaysTheSameWhateverTheType();
     void roundingStepOnlyWithFiveFigures();
     void fieldsCarryOverToTheNextType();
+    void newRowsAreSelectedAndScrolledTo();
 };
 
 void tst_Dialogs::initTestCase()
@@ -690,6 +696,50 @@ void tst_Dialogs::fieldsCarryOverToTheNextType()
     const auto subs = dialog.subscriptions(&error);
     QVERIFY2(subs, qPrintable(error));
     QCOMPARE(subs->constFirst().canonical(), QByteArray(R"({"coin":"ETH","type":"bbo"})"));
+}
+
+void tst_Dialogs::newRowsAreSelectedAndScrolledTo()
+{
+    // What the main window can do with result(): the rows arrive with the model's next update.
+    constexpr int KeyRole = Qt::UserRole + 1;
+    QStandardItemModel model;
+    QSortFilterProxyModel proxy;
+    proxy.setSourceModel(&model);
+    proxy.sort(0);
+    QAbstractItemModelTester tester(&proxy, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    auto add = [&model](const QString &text) {
+        auto *item = new QStandardItem(text);
+        item->setData(text.toUtf8(), KeyRole);
+        model.appendRow({item, new QStandardItem(u"x"_s)});
+    };
+    for (int i = 0; i < 200; ++i)
+        add(u"a%1"_s.arg(i, 3, 10, QChar(u'0')));
+    QTableView view;
+    view.setModel(&proxy);
+    view.resize(300, 200);
+    view.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&view));
+    const QSet<QByteArray> keys{"m-new", "z-new"};
+    QPointer<PendingRowSelection> pending = PendingRowSelection::start(&view, keys, KeyRole);
+    QSignalSpy done(pending.data(), &PendingRowSelection::done);
+    QApplication::processEvents(); // the first look: nothing there yet
+    QVERIFY(pending);
+    QCOMPARE(pending->found(), 0);
+    add(u"z-new"_s);
+    QCOMPARE(pending->found(), 1);
+    add(u"m-new"_s);
+    QCOMPARE(done.size(), 1);
+    QCOMPARE(done.constFirst().at(0).toInt(), 2);
+    const QModelIndexList selected = view.selectionModel()->selectedRows();
+    QCOMPARE(selected.size(), 2);
+    QCOMPARE(view.currentIndex().data(KeyRole).toByteArray(), QByteArray("m-new"));    // the first, sorted
+    QVERIFY(view.viewport()->rect().intersects(view.visualRect(view.currentIndex()))); // scrolled to
+    QTRY_VERIFY(!pending);                                                             // done: gone
+    // Keys that never come: it gives up after the updates it was given.
+    pending = PendingRowSelection::start(&view, {"never"}, KeyRole, 2);
+    QApplication::processEvents();
+    add(u"b"_s);
+    QTRY_VERIFY(!pending);
 }
 
 QTEST_MAIN(tst_Dialogs)

@@ -105,6 +105,7 @@ private Q_SLOTS:
     void settingsGroupedWithTooltipsAndRestartMarks();
     void warningsBeyondTheVenuesLimits_data();
     void warningsBeyondTheVenuesLimits();
+    void settingsTabOrderFollowsTheColumns();
     void livenessSettings();
     void settingsErrorsNameTheFields();
 
@@ -324,6 +325,23 @@ void tst_Dialogs::warningsBeyondTheVenuesLimits()
     // Saving beyond the limits is allowed (a private deployment may have others).
     QString error;
     QVERIFY2(dialog.profile(&error), qPrintable(error));
+}
+
+void tst_Dialogs::settingsTabOrderFollowsTheColumns()
+{
+    SettingsDialog dialog(Profile{});
+    dialog.show();
+    QVERIFY(QTest::qWaitForWindowActive(&dialog));
+    QWidget *url = dialog.findChild<QLineEdit *>(u"url"_s);
+    url->setFocus();
+    QTRY_COMPARE(QApplication::focusWidget(), url);
+    // The endpoint, the left column top to bottom, then the right one.
+    QStringList visited;
+    for (int i = 0; i < SettingsFields.size(); ++i) {
+        QTest::keyClick(QApplication::focusWidget(), Qt::Key_Tab);
+        visited.append(QApplication::focusWidget()->objectName());
+    }
+    QCOMPARE(visited, SettingsFields);
 }
 
 void tst_Dialogs::livenessSettings()

@@ -61,6 +61,12 @@ int runGui(const Options &o)
             std::fprintf(stderr, "feedscope: the demo feed did not start: %s\n", qPrintable(error));
             return Cli::ExitFatal;
         }
+        // What the demo changed for itself (12 subscriptions per connection, to show a pool) is
+        // this run's only: the Settings dialog shows and saves the user's values instead.
+        Profile user, run;
+        user.engine.pool = o.pool;
+        run.engine.pool = cfg;
+        setRunOnlyValues(user, run);
     }
 
     EngineConfig ec = engineConfig(o);

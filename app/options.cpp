@@ -43,6 +43,15 @@ std::optional<Options> parseOptions(const QStringList &arguments, QString *error
          u"n"_s},
         {u"stale-timeout-ms"_s, u"Reconnect after this long without any frame (default 2 x ping + 10000)."_s,
          u"n"_s},
+        {u"silence-factor"_s,
+         u"Probe a connection with a ping once it is silent for this many of its usual gaps between "
+         u"frames (default 5; 0: off)."_s,
+         u"x"_s},
+        {u"silence-minimum-ms"_s,
+         u"Probe only after at least this much silence, however short the usual gap (default 1000)."_s,
+         u"n"_s},
+        {u"probe-timeout-ms"_s,
+         u"Reconnect a probed connection when no pong comes within this (default 2000)."_s, u"n"_s},
         {u"data-stale-factor"_s,
          u"A subscription's data is stale after this many expected intervals of its type (default 3)."_s,
          u"x"_s},
@@ -143,9 +152,24 @@ std::optional<Options> parseOptions(const QStringList &arguments, QString *error
     const auto perSubMetrics = Cli::intOption(p, u"metrics-per-subscription"_s, 0, 0, 10000, error);
     const auto staleFactor =
         Cli::doubleOption(p, u"data-stale-factor"_s, o.pool.dataStaleFactor, 0.01, 1000, error);
+    const auto silenceFactor =
+        Cli::doubleOption(p, u"silence-factor"_s, o.pool.silenceFactor, 0, 1000, error);
+    const auto silenceMinimum =
+        Cli::intOption(p, u"silence-minimum-ms"_s, o.pool.silenceMinimum.count(), 0, 3600000, error);
+    const auto probeTimeout =
+        Cli::intOption(p, u"probe-timeout-ms"_s, o.pool.probeTimeout.count(), 100, 3600000, error);
     if (!maxConn || !perConn || !ping || !stale || !rate || !capacity || !threads || !duration || !metrics ||
-        !shotDelay || !dispatchThreads || !staleFactor || !perSubMetrics)
+        !shotDelay || !dispatchThreads || !staleFactor || !perSubMetrics || !silenceFactor ||
+        !silenceMinimum || !probeTimeout)
         return std::nullopt;
+    if (*silenceFactor > 0 && *silenceFactor < 1) {
+        *error = u"--silence-factor must be 0 (off) or from 1 to 1000 (got \"%1\")"_s.arg(
+            p.value(u"silence-factor"_s));
+        return std::nullopt;
+    }
+    o.pool.silenceFactor = *silenceFactor;
+    o.pool.silenceMinimum = std::chrono::milliseconds(*silenceMinimum);
+    o.pool.probeTimeout = std::chrono::milliseconds(*probeTimeout);
     o.pool.dataStaleFactor = *staleFactor;
     o.dispatchThreads = static_cast<int>(*dispatchThreads);
     o.screenshotFile = p.value(u"screenshot"_s);

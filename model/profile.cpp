@@ -140,6 +140,9 @@ std::optional<Profile> profileFromJson(const QByteArray &json, QString *error)
         q.integer("pingIntervalMs", 100, 3600000, ms(c.pingInterval));
         q.integer("staleTimeoutMs", 0, 86400000, ms(c.staleTimeout));
         q.integer("pongTimeoutMs", 100, 3600000, ms(c.pongTimeout));
+        q.number("silenceFactor", 0, 1000, [&c](double v) { c.silenceFactor = v; });
+        q.integer("silenceMinimumMs", 0, 3600000, ms(c.silenceMinimum));
+        q.integer("probeTimeoutMs", 100, 3600000, ms(c.probeTimeout));
         q.integer("connectTimeoutMs", 100, 600000, ms(c.connectTimeout));
         q.integer("backoffInitialMs", 1, 3600000, ms(c.backoffInitial));
         q.integer("backoffMaxMs", 1, 3600000, ms(c.backoffMax));
@@ -168,6 +171,10 @@ std::optional<Profile> profileFromJson(const QByteArray &json, QString *error)
             return std::nullopt;
         if (c.backoffMax < c.backoffInitial) {
             *error = u"\"pool.backoffMaxMs\" must not be below \"pool.backoffInitialMs\""_s;
+            return std::nullopt;
+        }
+        if (c.silenceFactor > 0 && c.silenceFactor < 1) {
+            *error = u"\"pool.silenceFactor\" must be 0 (off) or from 1 to 1000"_s;
             return std::nullopt;
         }
         if (c.staleTimeout.count() > 0 && c.staleTimeout <= c.pingInterval) {
@@ -280,6 +287,9 @@ QJsonObject profileToJson(const Profile &p, bool withHeaders)
                      {u"pingIntervalMs"_s, n(c.pingInterval.count())},
                      {u"staleTimeoutMs"_s, n(c.staleTimeout.count())},
                      {u"pongTimeoutMs"_s, n(c.pongTimeout.count())},
+                     {u"silenceFactor"_s, c.silenceFactor},
+                     {u"silenceMinimumMs"_s, n(c.silenceMinimum.count())},
+                     {u"probeTimeoutMs"_s, n(c.probeTimeout.count())},
                      {u"connectTimeoutMs"_s, n(c.connectTimeout.count())},
                      {u"backoffInitialMs"_s, n(c.backoffInitial.count())},
                      {u"backoffMaxMs"_s, n(c.backoffMax.count())},
@@ -310,6 +320,68 @@ QJsonObject profileToJson(const Profile &p, bool withHeaders)
         o.insert(u"subscriptions"_s, subs);
     }
     return o;
+}
+
+namespace {
+
+QList<RunOnlyValue> &runOnly()
+{
+    static QList<RunOnlyValue> values; // set once by app/ before the first window opens
+    return values;
+}
+
+constexpr const char *RunOnlySections[] = {"pool", "dispatcher", "sessionLog", "ui"};
+
+} // namespace
+
+void setRunOnlyValues(const Profile &user, const Profile &run)
+{
+    QList<RunOnlyValue> values;
+    const QJsonObject u = profileToJson(user, false), r = profileToJson(run, false);
+    for (const char *section : RunOnlySections) {
+        const QString name = QString::fromLatin1(section);
+        const QJsonObject us = u.value(name).toObject(), rs = r.value(name).toObject();
+        for (auto it = rs.begin(); it != rs.end(); ++it) {
+            if (it.key() != u"headers"_s && us.value(it.key()) != it.value())
+                values.append({name, it.key(), us.value(it.key()), it.value()});
+        }
+    }
+    runOnly() = values;
+}
+
+void clearRunOnlyValues()
+{
+    runOnly().clear();
+}
+
+QList<RunOnlyValue> runOnlyValues()
+{
+    return runOnly();
+}
+
+Profile withoutRunOnlyValues(const Profile &p, QList<RunOnlyValue> *replaced)
+{
+    if (replaced)
+        replaced->clear();
+    if (runOnly().isEmpty())
+        return p;
+    QJsonObject json = profileToJson(p, true);
+    bool changed = false;
+    for (const RunOnlyValue &v : std::as_const(runOnly())) {
+        QJsonObject section = json.value(v.section).toObject();
+        if (section.value(v.key) != v.run)
+            continue; // the value shown is not the run's: someone chose it
+        section.insert(v.key, v.user);
+        json.insert(v.section, section);
+        changed = true;
+        if (replaced)
+            replaced->append(v);
+    }
+    if (!changed)
+        return p;
+    QString error;
+    auto back = profileFromJson(QJsonDocument(json).toJson(QJsonDocument::Compact), &error);
+    return back ? *back : p;
 }
 
 } // namespace FeedScope

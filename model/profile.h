@@ -35,4 +35,25 @@ void saveProfile(const Profile &p);
 /// @p withHeaders false (exports, logs): header names are kept, values are not written.
 QJsonObject profileToJson(const Profile &p, bool withHeaders);
 
+/// A setting this run uses for itself only, which must not become the user's saved setting: the
+/// demo feed spreads its subscriptions over several connections (12 per connection) where the
+/// user's setting is the default, and a later run on a real endpoint must not inherit that.
+struct RunOnlyValue
+{
+    QString section; ///< "pool", "dispatcher", "sessionLog" or "ui"
+    QString key;     ///< e.g. "maxSubscriptionsPerConnection"
+    QJsonValue user; ///< the user's setting (saved, from the profile, or the default)
+    QJsonValue run;  ///< what this run uses instead
+};
+
+/// app/ tells once at start what the run changed for itself: @p user the settings the run started
+/// from, @p run what it uses. Every setting that differs becomes run-only (the endpoint, the
+/// subscriptions and the header values are not settings of this kind and are ignored).
+void setRunOnlyValues(const Profile &user, const Profile &run);
+void clearRunOnlyValues();
+QList<RunOnlyValue> runOnlyValues();
+/// @p p with each run-only value it still holds replaced by the user's setting (the Settings
+/// dialog shows and saves these); @p replaced lists what was replaced.
+Profile withoutRunOnlyValues(const Profile &p, QList<RunOnlyValue> *replaced = nullptr);
+
 } // namespace FeedScope

@@ -24,6 +24,8 @@ private Q_SLOTS:
     void errorsNameTheKey();
     void headersStayOutOfExports();
     void savedSettings();
+    void fastStallSettings();
+    void runOnlyValuesStayOutOfSavedSettings();
     void unreadableFile();
 };
 
@@ -45,6 +47,9 @@ void tst_Profile::roundTrip()
     p.engine.pool.backoffMax = std::chrono::milliseconds(5000);
     p.engine.pool.outgoingPerMinute = 1500;
     p.engine.pool.dataStaleFactor = 2.5;
+    p.engine.pool.silenceFactor = 4;
+    p.engine.pool.silenceMinimum = std::chrono::milliseconds(1500);
+    p.engine.pool.probeTimeout = std::chrono::milliseconds(3000);
     p.engine.pool.ioThreads = 2;
     p.engine.policy = DispatchPolicy::CoalesceLatest;
     p.engine.queueCapacity = 500;
@@ -66,6 +71,9 @@ void tst_Profile::roundTrip()
     QCOMPARE(back->engine.pool.outgoingPerMinute, 1500);
     QCOMPARE(back->engine.pool.pingReserve, 30);
     QCOMPARE(back->engine.pool.dataStaleFactor, 2.5);
+    QCOMPARE(back->engine.pool.silenceFactor, 4.0);
+    QCOMPARE(back->engine.pool.silenceMinimum.count(), 1500);
+    QCOMPARE(back->engine.pool.probeTimeout.count(), 3000);
     QCOMPARE(back->engine.pool.ioThreads, 2);
     QCOMPARE(back->engine.policy, DispatchPolicy::CoalesceLatest);
     QCOMPARE(back->engine.queueCapacity, 500);
@@ -161,6 +169,64 @@ void tst_Profile::savedSettings()
     QVERIFY(!savedProfile(&error));
     QVERIFY(error.contains(u"the defaults apply"_s));
     QSettings().clear();
+}
+
+void tst_Profile::fastStallSettings()
+{
+    // Beside pingIntervalMs and pongTimeoutMs, under the names the files use.
+    const QJsonObject pool = profileToJson(Profile{}, false).value(u"pool"_s).toObject();
+    QCOMPARE(pool.value(u"silenceFactor"_s).toDouble(), PoolConfig{}.silenceFactor);
+    QCOMPARE(pool.value(u"silenceMinimumMs"_s).toDouble(), 1000.0);
+    QCOMPARE(pool.value(u"probeTimeoutMs"_s).toDouble(), 2000.0);
+    QString error;
+    auto p = profileFromJson(
+        R"({"schema":"feedscope.profile/1","pool":{"silenceFactor":0,"silenceMinimumMs":0,"probeTimeoutMs":500}})",
+        &error);
+    QVERIFY2(p, qPrintable(error));
+    QCOMPARE(p->engine.pool.silenceFactor, 0.0); // off
+    QCOMPARE(p->engine.pool.silenceMinimum.count(), 0);
+    QCOMPARE(p->engine.pool.probeTimeout.count(), 500);
+    QVERIFY(!profileFromJson(R"({"schema":"feedscope.profile/1","pool":{"silenceFactor":0.5}})", &error));
+    QVERIFY2(error.contains(u"\"pool.silenceFactor\" must be 0 (off) or from 1 to 1000"_s),
+             qPrintable(error));
+    QVERIFY(!profileFromJson(R"({"schema":"feedscope.profile/1","pool":{"probeTimeoutMs":10}})", &error));
+    QVERIFY2(error.contains(u"\"pool.probeTimeoutMs\" must be a whole number from 100"_s), qPrintable(error));
+    QVERIFY(!profileFromJson(R"({"schema":"feedscope.profile/1","pool":{"silenceMinimumMs":-1}})", &error));
+    QVERIFY(error.contains(u"pool.silenceMinimumMs"_s));
+}
+
+void tst_Profile::runOnlyValuesStayOutOfSavedSettings()
+{
+    // What the demo run does: its own spread over connections, beside the user's settings.
+    Profile user;
+    user.engine.pool.pingInterval = std::chrono::milliseconds(20000);
+    Profile run = user;
+    run.url = QUrl(u"ws://127.0.0.1:5555/ws"_s); // the endpoint is not a run-only value
+    run.engine.pool.maxSubscriptionsPerConnection = 12;
+    setRunOnlyValues(user, run);
+    const QList<RunOnlyValue> values = runOnlyValues();
+    QCOMPARE(values.size(), 1);
+    QCOMPARE(values.constFirst().section, u"pool"_s);
+    QCOMPARE(values.constFirst().key, u"maxSubscriptionsPerConnection"_s);
+    QCOMPARE(values.constFirst().user.toInt(), 100);
+    QCOMPARE(values.constFirst().run.toInt(), 12);
+    // What the run shows goes back to the user's value; what someone changed stays.
+    Profile shown = run;
+    shown.url = QUrl();
+    shown.engine.pool.maxConnections = 4;
+    QList<RunOnlyValue> replaced;
+    Profile back = withoutRunOnlyValues(shown, &replaced);
+    QCOMPARE(replaced.size(), 1);
+    QCOMPARE(back.engine.pool.maxSubscriptionsPerConnection, 100);
+    QCOMPARE(back.engine.pool.maxConnections, 4);
+    QCOMPARE(back.engine.pool.pingInterval.count(), 20000);
+    shown.engine.pool.maxSubscriptionsPerConnection = 30; // not the run's value: chosen
+    QCOMPARE(withoutRunOnlyValues(shown, &replaced).engine.pool.maxSubscriptionsPerConnection, 30);
+    QVERIFY(replaced.isEmpty());
+    clearRunOnlyValues();
+    QVERIFY(runOnlyValues().isEmpty());
+    shown.engine.pool.maxSubscriptionsPerConnection = 12;
+    QCOMPARE(withoutRunOnlyValues(shown).engine.pool.maxSubscriptionsPerConnection, 12);
 }
 
 void tst_Profile::unreadableFile()

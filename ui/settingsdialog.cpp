@@ -5,12 +5,15 @@
 #include <QDoubleSpinBox>
 #include <QFileDialog>
 #include <QFormLayout>
+#include <QGroupBox>
+#include <QHBoxLayout>
 #include <QJsonDocument>
 #include <QLabel>
 #include <QLineEdit>
 #include <QPushButton>
 #include <QSaveFile>
 #include <QSpinBox>
+#include <QStyle>
 #include <QVBoxLayout>
 
 using namespace Qt::StringLiterals;
@@ -18,6 +21,14 @@ using namespace Qt::StringLiterals;
 namespace FeedScope {
 
 namespace {
+
+// Hyperliquid's per-IP limits (PROTOCOL.md §3).
+constexpr int VenueConnections = 10;
+constexpr int VenueNewConnectionsPerMinute = 30;
+constexpr int VenueSubscriptions = 1000;
+constexpr int VenueMessagesPerMinute = 2000;
+constexpr int VenueIdleCloseMs = 60000;
+
 QSpinBox *spin(QWidget *parent, int min, int max, const QString &suffix = {})
 {
     auto *s = new QSpinBox(parent);
@@ -26,52 +37,189 @@ QSpinBox *spin(QWidget *parent, int min, int max, const QString &suffix = {})
     s->setGroupSeparatorShown(true);
     return s;
 }
+
+QGroupBox *group(const QString &title, QFormLayout **form)
+{
+    auto *g = new QGroupBox(title);
+    *form = new QFormLayout(g);
+    (*form)->setFieldGrowthPolicy(QFormLayout::FieldsStayAtSizeHint);
+    return g;
+}
+
 } // namespace
 
-SettingsDialog::SettingsDialog(const Profile &current, QWidget *parent) : QDialog(parent), m_base(current)
+SettingsDialog::SettingsDialog(const Profile &current, QWidget *parent) : QDialog(parent)
 {
     setWindowTitle(tr("Settings"));
+    const QString nextStart = tr("Applies when FeedScope next starts.");
     auto *layout = new QVBoxLayout(this);
-    auto *form = new QFormLayout;
+
+    // The endpoint stays a direct child of the dialog: the first line edit it holds.
+    auto *top = new QFormLayout;
     m_url = new QLineEdit(this);
+    m_url->setObjectName(u"url"_s);
     m_url->setPlaceholderText(tr("empty: the embedded demo feed; e.g. wss://api.hyperliquid.xyz/ws"));
-    form->addRow(tr("Endpoint"), m_url);
-    form->addRow(tr("Connections"), m_maxConnections = spin(this, 1, 1000));
-    form->addRow(tr("Subscriptions per connection"), m_perConnection = spin(this, 1, 100000));
-    form->addRow(tr("Ping interval"), m_ping = spin(this, 100, 3600000, u" ms"_s));
-    form->addRow(tr("Pong timeout"), m_pong = spin(this, 100, 3600000, u" ms"_s));
-    m_stale = spin(this, 0, 86400000, u" ms"_s);
+    m_url->setToolTip(tr("The WebSocket endpoint, ws:// or wss://; empty for the embedded demo feed.\n"
+                         "Hyperliquid: wss://api.hyperliquid.xyz/ws (testnet: "
+                         "wss://api.hyperliquid-testnet.xyz/ws).\n%1\nProfile: url; option --url")
+                          .arg(nextStart));
+    top->addRow(tr("&Endpoint (next start)"), m_url);
+    layout->addLayout(top);
+
+    auto *columns = new QHBoxLayout;
+    auto *left = new QVBoxLayout;
+    auto *right = new QVBoxLayout;
+    columns->addLayout(left);
+    columns->addLayout(right);
+    layout->addLayout(columns);
+    QFormLayout *form = nullptr;
+
+    auto row = [&](const QString &label, const char *key, QWidget *editor, const QString &tip) {
+        form->addRow(label, field(editor, key, tip));
+        if (QWidget *l = form->labelForField(editor->parentWidget()))
+            l->setToolTip(tip);
+        if (auto *l = qobject_cast<QLabel *>(form->labelForField(editor->parentWidget())))
+            l->setBuddy(editor);
+        QString name = label;
+        m_labels.insert(QString::fromLatin1(key), name.remove(u'&'));
+    };
+
+    left->addWidget(group(tr("Connections (next start)"), &form));
+    row(tr("Co&nnections"), "pool.maxConnections", m_maxConnections = spin(this, 1, 1000),
+        tr("How many WebSocket connections the pool opens, 1 to 1,000.\nHyperliquid allows %1 per IP "
+           "address.\n%2\nProfile: pool.maxConnections; option --max-connections")
+            .arg(VenueConnections)
+            .arg(nextStart));
+    row(tr("&Subscriptions per connection"), "pool.maxSubscriptionsPerConnection",
+        m_perConnection = spin(this, 1, 100000),
+        tr("The most subscriptions placed on one connection, 1 to 100,000.\nHyperliquid allows %L1 "
+           "subscriptions per IP address in all, over every connection.\n%2\nProfile: "
+           "pool.maxSubscriptionsPerConnection; option --max-subscriptions-per-connection")
+            .arg(VenueSubscriptions)
+            .arg(nextStart));
+    row(tr("I/O &threads"), "pool.ioThreads", m_ioThreads = spin(this, 1, 64),
+        tr("Event-loop threads the connections are spread over, 1 to 64 (1 is plenty below a few "
+           "thousand messages a second).\n%1\nProfile: pool.ioThreads; option --io-threads")
+            .arg(nextStart));
+
+    left->addWidget(group(tr("Liveness (next start)"), &form));
+    row(tr("&Ping interval"), "pool.pingIntervalMs", m_ping = spin(this, 100, 3600000, tr(" ms")),
+        tr("A ping goes out after this long without sending, in milliseconds (100 ms to 1 h).\n"
+           "Hyperliquid closes a connection after 60 s without a message: stay well below.\n%1\n"
+           "Profile: pool.pingIntervalMs; option --ping-interval-ms")
+            .arg(nextStart));
+    row(tr("P&ong timeout"), "pool.pongTimeoutMs", m_pong = spin(this, 100, 3600000, tr(" ms")),
+        tr("Reconnect when a ping has no pong within this long, in milliseconds (100 ms to 1 h).\n%1\n"
+           "Profile: pool.pongTimeoutMs")
+            .arg(nextStart));
+    m_stale = spin(this, 0, 86400000, tr(" ms"));
     m_stale->setSpecialValueText(tr("2 × ping + 10 s"));
-    form->addRow(tr("Reconnect when silent for"), m_stale);
-    form->addRow(tr("Backoff first retry up to"), m_backoffInitial = spin(this, 1, 3600000, u" ms"_s));
-    form->addRow(tr("Backoff at most"), m_backoffMax = spin(this, 1, 3600000, u" ms"_s));
-    form->addRow(tr("Messages out per minute"), m_outgoing = spin(this, 10, 10000000));
-    form->addRow(tr("New connections per minute"), m_newConnections = spin(this, 1, 100000));
+    row(tr("&Reconnect when silent for"), "pool.staleTimeoutMs", m_stale,
+        tr("Reconnect a connection that received nothing at all (not even a pong) for this long, in "
+           "milliseconds; 0: twice the ping interval plus 10 s. Must be longer than the ping interval.\n"
+           "%1\nProfile: pool.staleTimeoutMs; option --stale-timeout-ms")
+            .arg(nextStart));
+    m_silenceFactor = new QDoubleSpinBox(this);
+    m_silenceFactor->setRange(0, 1000);
+    m_silenceFactor->setDecimals(1);
+    m_silenceFactor->setSingleStep(0.5);
+    m_silenceFactor->setSpecialValueText(tr("off"));
+    m_silenceFactor->setSuffix(tr(" × its usual gap"));
+    row(tr("Probe when &quiet for"), "pool.silenceFactor", m_silenceFactor,
+        tr("Fast stall detection: a connection that stays silent for this many of its usual gaps "
+           "between frames is probed with a ping at once. 0 turns it off; otherwise 1 to 1,000.\n%1\n"
+           "Profile: pool.silenceFactor; option --silence-factor")
+            .arg(nextStart));
+    row(tr("…but not before"), "pool.silenceMinimumMs", m_silenceMinimum = spin(this, 0, 3600000, tr(" ms")),
+        tr("A connection is probed after at least this much silence, in milliseconds (0 to 1 h), however "
+           "short its usual gap.\n%1\nProfile: pool.silenceMinimumMs; option --silence-minimum-ms")
+            .arg(nextStart));
+    row(tr("Probe answer &within"), "pool.probeTimeoutMs",
+        m_probeTimeout = spin(this, 100, 3600000, tr(" ms")),
+        tr("A probed connection with no pong within this long is reconnected, in milliseconds "
+           "(100 ms to 1 h).\n%1\nProfile: pool.probeTimeoutMs; option --probe-timeout-ms")
+            .arg(nextStart));
     m_staleFactor = new QDoubleSpinBox(this);
     m_staleFactor->setRange(0.01, 1000);
     m_staleFactor->setSuffix(tr(" × the type's cadence"));
-    form->addRow(tr("Data stale after"), m_staleFactor);
+    row(tr("&Data stale after"), "pool.dataStaleFactor", m_staleFactor,
+        tr("A channel's data counts as stale after this many of its type's expected intervals without "
+           "a message (0.01 to 1,000); event-driven types are never stale.\n%1\nProfile: "
+           "pool.dataStaleFactor; option --data-stale-factor")
+            .arg(nextStart));
+
+    right->addWidget(group(tr("Reconnect backoff (next start)"), &form));
+    row(tr("&First retry within"), "pool.backoffInitialMs",
+        m_backoffInitial = spin(this, 1, 3600000, tr(" ms")),
+        tr("The first retry after a drop waits a random time up to this, in milliseconds (1 ms to 1 h); "
+           "each further retry waits up to twice as long.\n%1\nProfile: pool.backoffInitialMs")
+            .arg(nextStart));
+    row(tr("Retries wait at &most"), "pool.backoffMaxMs", m_backoffMax = spin(this, 1, 3600000, tr(" ms")),
+        tr("The longest wait between two attempts, in milliseconds (1 ms to 1 h); not below the first "
+           "retry.\n%1\nProfile: pool.backoffMaxMs")
+            .arg(nextStart));
+
+    right->addWidget(group(tr("Per-IP budget (next start)"), &form));
+    row(tr("Messa&ges out per minute"), "pool.outgoingPerMinute", m_outgoing = spin(this, 10, 10000000),
+        tr("Frames the whole pool sends in any 60 s (subscribes, unsubscribes, pings), 10 to 10,000,000.\n"
+           "Hyperliquid allows %L1 a minute per IP address; the default 1,800 leaves room.\n%2\n"
+           "Profile: pool.outgoingPerMinute; option --outgoing-rate")
+            .arg(VenueMessagesPerMinute)
+            .arg(nextStart));
+    row(tr("New conn&ections per minute"), "pool.newConnectionsPerMinute",
+        m_newConnections = spin(this, 1, 100000),
+        tr("Connections the pool opens in any 60 s, reconnects included, 1 to 100,000.\nHyperliquid "
+           "allows %1 a minute per IP address.\n%2\nProfile: pool.newConnectionsPerMinute")
+            .arg(VenueNewConnectionsPerMinute)
+            .arg(nextStart));
+
+    right->addWidget(group(tr("Dispatcher (next start)"), &form));
     m_policy = new QComboBox(this);
-    for (DispatchPolicy p : {DispatchPolicy::Lossless, DispatchPolicy::DropOldest, DispatchPolicy::DropNewest,
-                             DispatchPolicy::CoalesceLatest})
-        m_policy->addItem(QString(nameOf(p)), QString(nameOf(p)));
-    form->addRow(tr("Dispatch policy"), m_policy);
-    form->addRow(tr("Queue per consumer"), m_capacity = spin(this, 1, 100000000));
-    form->addRow(tr("Dispatcher threads"), m_threads = spin(this, 1, 64));
-    form->addRow(tr("I/O threads"), m_ioThreads = spin(this, 1, 64));
-    form->addRow(tr("UI refresh"), m_refresh = spin(this, 16, 10000, u" ms"_s));
-    layout->addLayout(form);
-    auto *note = new QLabel(
-        tr("Saved settings apply at the next start; options on the command line override them."), this);
+    m_policy->addItem(tr("Lossless"), QString(nameOf(DispatchPolicy::Lossless)));
+    m_policy->addItem(tr("Drop the oldest"), QString(nameOf(DispatchPolicy::DropOldest)));
+    m_policy->addItem(tr("Drop the newest"), QString(nameOf(DispatchPolicy::DropNewest)));
+    m_policy->addItem(tr("Keep the latest per channel"), QString(nameOf(DispatchPolicy::CoalesceLatest)));
+    row(tr("When a &queue is full"), "dispatcher.policy", m_policy,
+        tr("What a consumer's full queue does: Lossless never drops (the I/O thread delivers the "
+           "queued frames itself, which can slow reading); Drop the oldest / newest frame; Keep the "
+           "latest per channel (for snapshots such as order books).\n%1\nProfile: dispatcher.policy "
+           "(lossless, drop-oldest, drop-newest, coalesce-latest); option --dispatch-policy")
+            .arg(nextStart));
+    row(tr("Queue per cons&umer"), "dispatcher.queueCapacity", m_capacity = spin(this, 1, 100000000),
+        tr("Frames each worker consumer may hold queued, 1 to 100,000,000.\n%1\nProfile: "
+           "dispatcher.queueCapacity; option --queue-capacity")
+            .arg(nextStart));
+    row(tr("Dispatcher t&hreads"), "dispatcher.threads", m_threads = spin(this, 1, 64),
+        tr("Worker threads of the dispatcher, 1 to 64.\n%1\nProfile: dispatcher.threads; option "
+           "--dispatch-threads")
+            .arg(nextStart));
+
+    right->addWidget(group(tr("Display (applies at once)"), &form));
+    row(tr("Refresh the &views every"), "ui.refreshMs", m_refresh = spin(this, 16, 10000, tr(" ms")),
+        tr("How often the tables and gauges refresh, in milliseconds (16 to 10,000). Applies at once "
+           "when saved.\nProfile: ui.refreshMs"));
+    right->addStretch();
+    left->addStretch();
+
+    m_runOnlyNote = new QLabel(this);
+    m_runOnlyNote->setObjectName(u"runOnlyNote"_s);
+    m_runOnlyNote->setWordWrap(true);
+    m_runOnlyNote->setVisible(false);
+    layout->addWidget(m_runOnlyNote);
+    auto *note = new QLabel(tr("Saved settings apply when FeedScope next starts (the view refresh at once); "
+                               "options on the command line override them."),
+                            this);
     note->setWordWrap(true);
     layout->addWidget(note);
     m_status = new QLabel(this);
+    m_status->setObjectName(u"status"_s);
     m_status->setWordWrap(true);
+    m_status->setTextInteractionFlags(Qt::TextSelectableByMouse);
     layout->addWidget(m_status);
     auto *buttons = new QDialogButtonBox(
         QDialogButtonBox::Save | QDialogButtonBox::Cancel | QDialogButtonBox::RestoreDefaults, this);
     QPushButton *importButton = buttons->addButton(tr("&Import profile…"), QDialogButtonBox::ActionRole);
-    QPushButton *exportButton = buttons->addButton(tr("&Export profile…"), QDialogButtonBox::ActionRole);
+    QPushButton *exportButton = buttons->addButton(tr("E&xport profile…"), QDialogButtonBox::ActionRole);
     layout->addWidget(buttons);
     connect(buttons, &QDialogButtonBox::accepted, this, &SettingsDialog::accept);
     connect(buttons, &QDialogButtonBox::rejected, this, &QDialog::reject);
@@ -96,7 +244,111 @@ SettingsDialog::SettingsDialog(const Profile &current, QWidget *parent) : QDialo
                                   ? tr("Exported to %1 (header values left out)").arg(path)
                                   : error);
     });
-    setProfile(current);
+    for (QSpinBox *s : {m_maxConnections, m_perConnection, m_ping, m_outgoing, m_newConnections})
+        connect(s, &QSpinBox::valueChanged, this, &SettingsDialog::updateWarnings);
+
+    // What this run uses for itself only (the demo feed's spread) is not the user's setting.
+    QList<RunOnlyValue> replaced;
+    m_base = withoutRunOnlyValues(current, &replaced);
+    QStringList parts;
+    for (const RunOnlyValue &v : std::as_const(replaced)) {
+        const QString label = m_labels.value(v.section + u'.' + v.key, v.key);
+        const QString value = v.run.isDouble() ? QLocale().toString(v.run.toDouble()) : v.run.toString();
+        parts.append(tr("“%1” is %2").arg(label, value));
+    }
+    if (!parts.isEmpty()) {
+        m_runOnlyNote->setText(tr("This run (the demo feed) uses values of its own: %1. The fields show your "
+                                  "settings, and Save keeps those.")
+                                   .arg(parts.join(u"; "_s)));
+        m_runOnlyNote->setVisible(true);
+    }
+    setProfile(m_base);
+}
+
+QWidget *SettingsDialog::field(QWidget *editor, const char *name, const QString &tooltip)
+{
+    const QString key = QString::fromLatin1(name);
+    const QString shortName = key.mid(key.indexOf(u'.') + 1);
+    auto *box = new QWidget;
+    auto *h = new QHBoxLayout(box);
+    h->setContentsMargins(0, 0, 0, 0);
+    editor->setObjectName(shortName);
+    editor->setToolTip(tooltip);
+    h->addWidget(editor);
+    auto *warning = new QLabel(box);
+    warning->setObjectName(shortName + u"Warning"_s);
+    warning->setVisible(false);
+    h->addWidget(warning);
+    h->addStretch();
+    m_warnings.insert(shortName, warning);
+    return box;
+}
+
+void SettingsDialog::setWarning(const char *field, const QString &text, const QString &detail)
+{
+    QLabel *l = m_warnings.value(QString::fromLatin1(field));
+    if (!l)
+        return;
+    l->setText(text.isEmpty() ? QString() : u"⚠ "_s + text);
+    l->setToolTip(detail);
+    l->setVisible(!text.isEmpty());
+}
+
+void SettingsDialog::updateWarnings()
+{
+    setWarning("maxConnections",
+               m_maxConnections->value() > VenueConnections
+                   ? tr("Hyperliquid allows %1").arg(VenueConnections)
+                   : QString(),
+               tr("Hyperliquid accepts at most %1 WebSocket connections per IP address; more are refused "
+                  "or closed.")
+                   .arg(VenueConnections));
+    const qint64 total = static_cast<qint64>(m_maxConnections->value()) * m_perConnection->value();
+    QString perConnection;
+    if (m_perConnection->value() > VenueSubscriptions)
+        perConnection = tr("Hyperliquid allows %L1 in all").arg(VenueSubscriptions);
+    else if (total > VenueSubscriptions)
+        perConnection = tr("%L1 in the pool; Hyperliquid allows %L2").arg(total).arg(VenueSubscriptions);
+    setWarning("maxSubscriptionsPerConnection", perConnection,
+               tr("Hyperliquid accepts at most %L1 subscriptions per IP address, over all connections "
+                  "together (connections × subscriptions per connection = %L2); the server refuses the rest.")
+                   .arg(VenueSubscriptions)
+                   .arg(total));
+    setWarning("pingIntervalMs",
+               m_ping->value() >= VenueIdleCloseMs ? tr("Hyperliquid closes quiet links after 60 s")
+                                                   : QString(),
+               tr("Hyperliquid closes a connection that sent nothing for 60 s: a quiet channel needs pings "
+                  "well inside that (30 s is usual)."));
+    setWarning("outgoingPerMinute",
+               m_outgoing->value() > VenueMessagesPerMinute
+                   ? tr("Hyperliquid allows %L1").arg(VenueMessagesPerMinute)
+                   : QString(),
+               tr("Hyperliquid accepts at most %L1 messages a minute per IP address from all connections "
+                  "together; beyond that it answers with errors and may close connections.")
+                   .arg(VenueMessagesPerMinute));
+    setWarning("newConnectionsPerMinute",
+               m_newConnections->value() > VenueNewConnectionsPerMinute
+                   ? tr("Hyperliquid allows %1").arg(VenueNewConnectionsPerMinute)
+                   : QString(),
+               tr("Hyperliquid accepts at most %1 new WebSocket connections a minute per IP address; a "
+                  "reconnect storm beyond that is refused.")
+                   .arg(VenueNewConnectionsPerMinute));
+}
+
+QString SettingsDialog::warning(const QString &field) const
+{
+    const QLabel *l = m_warnings.value(field);
+    return l && !l->isHidden() ? l->text() : QString();
+}
+
+QString SettingsDialog::runOnlyNote() const
+{
+    return m_runOnlyNote->isHidden() ? QString() : m_runOnlyNote->text();
+}
+
+QString SettingsDialog::statusText() const
+{
+    return m_status->text();
 }
 
 void SettingsDialog::setProfile(const Profile &p)
@@ -108,6 +360,9 @@ void SettingsDialog::setProfile(const Profile &p)
     m_ping->setValue(static_cast<int>(c.pingInterval.count()));
     m_pong->setValue(static_cast<int>(c.pongTimeout.count()));
     m_stale->setValue(static_cast<int>(c.staleTimeout.count()));
+    m_silenceFactor->setValue(c.silenceFactor);
+    m_silenceMinimum->setValue(static_cast<int>(c.silenceMinimum.count()));
+    m_probeTimeout->setValue(static_cast<int>(c.probeTimeout.count()));
     m_backoffInitial->setValue(static_cast<int>(c.backoffInitial.count()));
     m_backoffMax->setValue(static_cast<int>(c.backoffMax.count()));
     m_outgoing->setValue(c.outgoingPerMinute);
@@ -118,6 +373,16 @@ void SettingsDialog::setProfile(const Profile &p)
     m_threads->setValue(p.engine.dispatchThreads);
     m_ioThreads->setValue(c.ioThreads);
     m_refresh->setValue(p.uiRefreshMs);
+    updateWarnings();
+}
+
+QString SettingsDialog::humanError(const QString &error) const
+{
+    // The profile's errors name keys ("pool.backoffMaxMs"); the dialog names its fields.
+    QString out = error;
+    for (auto it = m_labels.begin(); it != m_labels.end(); ++it)
+        out.replace(u'"' + it.key() + u'"', u"“"_s + it.value() + u"”"_s);
+    return out;
 }
 
 std::optional<Profile> SettingsDialog::profile(QString *error) const
@@ -132,6 +397,9 @@ std::optional<Profile> SettingsDialog::profile(QString *error) const
     c.pingInterval = std::chrono::milliseconds(m_ping->value());
     c.pongTimeout = std::chrono::milliseconds(m_pong->value());
     c.staleTimeout = std::chrono::milliseconds(m_stale->value());
+    c.silenceFactor = m_silenceFactor->value();
+    c.silenceMinimum = std::chrono::milliseconds(m_silenceMinimum->value());
+    c.probeTimeout = std::chrono::milliseconds(m_probeTimeout->value());
     c.backoffInitial = std::chrono::milliseconds(m_backoffInitial->value());
     c.backoffMax = std::chrono::milliseconds(m_backoffMax->value());
     c.outgoingPerMinute = m_outgoing->value();
@@ -145,7 +413,11 @@ std::optional<Profile> SettingsDialog::profile(QString *error) const
     p.uiRefreshMs = m_refresh->value();
     QJsonObject json = profileToJson(p, true);
     json.insert(u"url"_s, url);
-    return profileFromJson(QJsonDocument(json).toJson(), error);
+    QString why;
+    auto out = profileFromJson(QJsonDocument(json).toJson(), &why);
+    if (!out)
+        *error = humanError(why);
+    return out;
 }
 
 bool SettingsDialog::importProfile(const QString &path, QString *error)

@@ -3,7 +3,9 @@
 #include "profile.h"
 
 #include <QDialog>
+#include <QHash>
 
+class QAbstractSpinBox;
 class QComboBox;
 class QDoubleSpinBox;
 class QLabel;
@@ -12,9 +14,15 @@ class QSpinBox;
 
 namespace FeedScope {
 
-/// Settings: endpoint, pool limits, heartbeat, backoff, outgoing budget, dispatcher policy,
-/// capacity and threads, UI refresh. Saved with QSettings (they apply at the next start; the
-/// command line overrides them); profiles import from and export to JSON files.
+/// Settings, grouped: the endpoint; connections; liveness (heartbeat, silence probes, stale
+/// data); reconnect backoff; the per-IP budget; the dispatcher; the display. Every field has a
+/// tooltip with its unit, its range and the venue's limit; a warning shows beside a value beyond
+/// Hyperliquid's per-IP limits (PROTOCOL.md §3). Group titles say when the settings take effect
+/// (the next start, or at once for the display). Saved with QSettings; the command line overrides
+/// them; profiles import from and export to JSON files.
+///
+/// Values the run uses for itself only (runOnlyValues(): the demo feed's subscriptions per
+/// connection) are shown and saved as the user's setting, with a note saying what the run uses.
 class SettingsDialog final : public QDialog
 {
     Q_OBJECT
@@ -29,18 +37,34 @@ public:
     /// Writes the profile as JSON (handshake header values left out).
     bool exportProfile(const QString &path, QString *error) const;
 
+    /// The warning beside the field named @p field (its object name, e.g. "maxConnections");
+    /// empty while the value is within the venue's limits.
+    QString warning(const QString &field) const;
+    /// The note on values this run uses for itself only (empty when there are none).
+    QString runOnlyNote() const;
+    /// The dialog's message line (errors, import and export results).
+    QString statusText() const;
+
 public Q_SLOTS:
     void accept() override;
 
 private:
+    QWidget *field(QWidget *editor, const char *name, const QString &tooltip);
+    void updateWarnings();
+    void setWarning(const char *field, const QString &text, const QString &detail);
+    QString humanError(const QString &error) const;
+
     QLineEdit *m_url = nullptr;
     QSpinBox *m_maxConnections = nullptr, *m_perConnection = nullptr, *m_ping = nullptr, *m_stale = nullptr,
              *m_pong = nullptr, *m_backoffInitial = nullptr, *m_backoffMax = nullptr, *m_outgoing = nullptr,
              *m_newConnections = nullptr, *m_capacity = nullptr, *m_threads = nullptr, *m_ioThreads = nullptr,
-             *m_refresh = nullptr;
-    QDoubleSpinBox *m_staleFactor = nullptr;
+             *m_refresh = nullptr, *m_silenceMinimum = nullptr, *m_probeTimeout = nullptr;
+    QDoubleSpinBox *m_staleFactor = nullptr, *m_silenceFactor = nullptr;
     QComboBox *m_policy = nullptr;
     QLabel *m_status = nullptr;
+    QLabel *m_runOnlyNote = nullptr;
+    QHash<QString, QLabel *> m_warnings; ///< by field name
+    QHash<QString, QString> m_labels;    ///< profile key ("pool.pingIntervalMs") → field label
     Profile m_base; ///< what the fields do not show (headers, subscriptions) comes from here
 };
 

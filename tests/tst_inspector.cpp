@@ -53,6 +53,14 @@ quint64 seqAt(const InspectorView &view, int row)
     return view.list()->model()->index(row, 0).data(KeyRole).toULongLong();
 }
 
+/// With FEEDSCOPE_SHOTS=dir, saves a picture of @p w there (to look at, not to compare).
+void shoot(QWidget &w, const char *name)
+{
+    const QString dir = qEnvironmentVariable("FEEDSCOPE_SHOTS");
+    if (!dir.isEmpty())
+        w.grab().save(dir + u'/' + QLatin1StringView(name) + u".png"_s);
+}
+
 /// A user's click on a row of the inspector's list.
 void clickRow(InspectorView &view, int row)
 {
@@ -578,16 +586,38 @@ void tst_Inspector::mainWindowUnsubscribeSaysGone()
         // The title fits the inspector at 1024 × 700: the channels table keeps its width.
         QVERIFY(inspector->titleLabel()->width() <= inspector->width());
         QVERIFY(v->width() > inspector->width());
+        shoot(window, "live-1024x700");
+
+        // A channel with a very long title: the inspector elides it, the channels table keeps its width.
+        const Hl::Subscription longer = sub(
+            R"({"type":"l2Book","coin":"A-VERY-LONG-COIN-NAME-THAT-GOES-ON-AND-ON-AND-ON-AND-ON","nSigFigs":5})");
+        controller.subscribe({longer});
+        QVERIFY(waitUntil([&] { return v->model()->rowCount() == 3; }));
+        const int channelsWidth = v->width(), inspectorWidth = inspector->width();
+        for (int r = 0; r < 3; ++r)
+            if (v->model()->index(r, 0).data(KeyRole).toByteArray() == longer.canonical())
+                v->selectRow(r);
+        QVERIFY(waitUntil([&] { return inspector->channel() == longer.canonical(); }));
+        QVERIFY(inspector->title().endsWith(u"5 significant figures"_s));
+        QVERIFY(inspector->titleLabel()->text().endsWith(u'…'));
+        QCoreApplication::processEvents();
+        QCOMPARE(v->width(), channelsWidth);
+        QCOMPARE(inspector->width(), inspectorWidth);
+        for (int r = 0; r < 3; ++r)
+            if (v->model()->index(r, 0).data(KeyRole).toByteArray() == first.canonical())
+                v->selectRow(r);
+        QVERIFY(waitUntil([&] { return inspector->channel() == first.canonical(); }));
 
         window.unsubscribeAction()->trigger();
-        QVERIFY(waitUntil([&] { return v->model()->rowCount() == 1; }));
+        QVERIFY(waitUntil([&] { return v->model()->rowCount() == 2; }));
         QVERIFY(waitUntil([&] { return inspector->isGone(); }));
         QCOMPARE(inspector->channel(), first.canonical()); // not the neighbour the table moved to
         QCOMPARE(inspector->stateText(), u"Gone: unsubscribed"_s);
         QVERIFY(window.inspectorList()->count() > 0); // its last messages
         QVERIFY(window.inspectorText()->toPlainText().contains(u"\"coin\": \"AAA\""_s));
+        shoot(window, "gone-1024x700");
         // Picking the other channel shows it live.
-        row = 0;
+        row = v->model()->index(0, 0).data(KeyRole).toByteArray() == second.canonical() ? 0 : 1;
         QTest::mouseClick(v->viewport(), Qt::LeftButton, {},
                           v->visualRect(v->model()->index(row, 0)).center());
         QVERIFY(waitUntil([&] { return inspector->channel() == second.canonical(); }));

@@ -16,6 +16,12 @@ InspectorListView::InspectorListView(QWidget *parent) : QListView(parent)
     setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff); // a row elides; the tooltip has it all
 }
 
+int InspectorListView::rowHeight() const
+{
+    const int measured = model() && model()->rowCount(rootIndex()) > 0 ? sizeHintForRow(0) : -1;
+    return measured > 0 ? measured : fontMetrics().height() + 4;
+}
+
 int InspectorListView::count() const
 {
     return model() ? model()->rowCount(rootIndex()) : 0;
@@ -23,14 +29,12 @@ int InspectorListView::count() const
 
 QSize InspectorListView::sizeHint() const
 {
-    const int row = fontMetrics().height() + 4;
-    return {QListView::sizeHint().width(), PreferredRows * row + 2 * frameWidth()};
+    return {QListView::sizeHint().width(), PreferredRows * rowHeight() + 2 * frameWidth()};
 }
 
 QSize InspectorListView::minimumSizeHint() const
 {
-    const int row = fontMetrics().height() + 4;
-    return {QListView::minimumSizeHint().width(), MinimumRows * row + 2 * frameWidth()};
+    return {QListView::minimumSizeHint().width(), MinimumRows * rowHeight() + 2 * frameWidth()};
 }
 
 } // namespace FeedScope

@@ -17,6 +17,9 @@ public:
     int count() const;
     QSize sizeHint() const override;
     QSize minimumSizeHint() const override;
+
+private:
+    int rowHeight() const;
 };
 
 } // namespace FeedScope

@@ -83,7 +83,7 @@ InspectorView::InspectorView(MessageInspector *store, QWidget *parent)
     m_newest = tools->addAction(tr("Newest"));
     m_newest->setToolTip(tr("Show the newest message, and keep showing the newest as they arrive"));
     connect(m_newest, &QAction::triggered, this, &InspectorView::showNewest);
-    m_copyMessage = tools->addAction(tr("Copy message"));
+    m_copyMessage = tools->addAction(tr("Copy"));
     m_copyMessage->setToolTip(tr("Copy the shown message, indented, to the clipboard"));
     connect(m_copyMessage, &QAction::triggered, this, [this] {
         QApplication::clipboard()->setText(m_text->toPlainText());
@@ -123,11 +123,11 @@ InspectorView::InspectorView(MessageInspector *store, QWidget *parent)
     split->setObjectName(u"inspectorMessageSplitter"_s);
     split->addWidget(m_list);
     split->addWidget(m_text);
-    split->setStretchFactor(0, 0);
-    split->setStretchFactor(1, 1);
     split->setCollapsible(0, false);
     split->setCollapsible(1, false);
-    split->setSizes({100, 300}); // a quarter for the list (at least two rows), until the user moves it
+    // A quarter for the list (at least two rows), three for the text, kept as the inspector grows
+    // (no stretch factors: the splitter keeps these proportions) until the user moves it.
+    split->setSizes({100, 300});
 
     layout->addLayout(titleRow);
     layout->addWidget(tools);

@@ -358,6 +358,13 @@ void tst_Inspector::newestJumpsBackAndFollows()
     QCOMPARE(view.list()->count(), 10); // the picked one went once let go
     QCOMPARE(view.list()->currentIndex().row(), 0);
     QVERIFY(view.text()->toPlainText().contains(u"\"px\": \"65015\""_s)); // following the newest again
+    // A click on the newest (already current while following) picks it: it stays shown.
+    clickRow(view, 0);
+    QCOMPARE(view.pinnedMessage(), seqAt(view, 0));
+    record(store, Btc, bbo(16));
+    view.refresh();
+    QCOMPARE(view.list()->currentIndex().row(), 1);
+    QVERIFY(view.text()->toPlainText().contains(u"\"px\": \"65015\""_s));
 }
 
 void tst_Inspector::searchFiltersWithACount()

@@ -111,6 +111,8 @@ InspectorView::InspectorView(MessageInspector *store, QWidget *parent)
     m_list->setModel(m_proxy);
     connect(m_list->selectionModel(), &QItemSelectionModel::currentChanged, this,
             [this](const QModelIndex &current) { onListCurrentChanged(current); });
+    // A click on the row that is already current (the newest, while following) picks it too.
+    connect(m_list, &QAbstractItemView::pressed, this, &InspectorView::onListCurrentChanged);
     m_text = new QPlainTextEdit(this);
     m_text->setObjectName(u"inspectorText"_s);
     m_text->setReadOnly(true);

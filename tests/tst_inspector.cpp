@@ -57,8 +57,10 @@ quint64 seqAt(const InspectorView &view, int row)
 void shoot(QWidget &w, const char *name)
 {
     const QString dir = qEnvironmentVariable("FEEDSCOPE_SHOTS");
-    if (!dir.isEmpty())
-        w.grab().save(dir + u'/' + QLatin1StringView(name) + u".png"_s);
+    if (dir.isEmpty())
+        return;
+    QCoreApplication::sendPostedEvents(nullptr, QEvent::LayoutRequest); // as the event loop would first
+    w.grab().save(dir + u'/' + QLatin1StringView(name) + u".png"_s);
 }
 
 /// A user's click on a row of the inspector's list.

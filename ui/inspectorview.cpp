@@ -13,11 +13,13 @@
 #include <QJsonDocument>
 #include <QLabel>
 #include <QLineEdit>
+#include <QMenu>
 #include <QPlainTextEdit>
 #include <QScrollBar>
 #include <QSplitter>
 #include <QTimer>
 #include <QToolBar>
+#include <QToolButton>
 #include <QVBoxLayout>
 
 using namespace Qt::StringLiterals;
@@ -83,17 +85,33 @@ InspectorView::InspectorView(MessageInspector *store, QWidget *parent)
     m_newest = tools->addAction(tr("Newest"));
     m_newest->setToolTip(tr("Show the newest message, and keep showing the newest as they arrive"));
     connect(m_newest, &QAction::triggered, this, &InspectorView::showNewest);
-    m_copyMessage = tools->addAction(tr("Copy"));
+    // Copy: a click copies the message; its menu also has the channel's JSON (one button, so the
+    // toolbar fits a narrow inspector).
+    m_copyMessage = new QAction(tr("Copy message"), this);
     m_copyMessage->setToolTip(tr("Copy the shown message, indented, to the clipboard"));
     connect(m_copyMessage, &QAction::triggered, this, [this] {
         QApplication::clipboard()->setText(m_text->toPlainText());
         Q_EMIT notice(tr("Message copied"));
     });
-    m_copyChannel = tools->addAction(tr("Copy channel"));
+    m_copyChannel = new QAction(tr("Copy channel as JSON"), this);
     connect(m_copyChannel, &QAction::triggered, this, [this] {
         QApplication::clipboard()->setText(QString::fromUtf8(m_key));
         Q_EMIT notice(tr("Channel copied as JSON"));
     });
+    auto *copyMenu = new QMenu(this);
+    copyMenu->addAction(m_copyMessage);
+    copyMenu->addAction(m_copyChannel);
+    auto *copy = new QToolButton(tools);
+    copy->setObjectName(u"inspectorCopy"_s);
+    copy->setText(tr("Copy"));
+    copy->setToolTip(m_copyMessage->toolTip());
+    copy->setPopupMode(QToolButton::MenuButtonPopup);
+    copy->setMenu(copyMenu);
+    connect(copy, &QToolButton::clicked, m_copyMessage, &QAction::trigger);
+    for (QAction *a : {m_copyMessage, m_copyChannel})
+        connect(a, &QAction::changed, copy,
+                [this, copy] { copy->setEnabled(m_copyMessage->isEnabled() || m_copyChannel->isEnabled()); });
+    tools->addWidget(copy);
 
     m_search = new QLineEdit(this);
     m_search->setObjectName(u"inspectorSearch"_s);

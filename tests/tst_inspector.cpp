@@ -405,9 +405,12 @@ void tst_Inspector::searchFiltersWithACount()
     view.newestAction()->trigger();
     view.searchBox()->setText(u"no such thing"_s);
     QVERIFY(view.text()->toPlainText().contains(u"No message contains “no such thing”"_s));
-    // A search in the JSON, not in the preview: "tim" matches every "time" field.
+    // A search in the JSON, not in the preview: every message has a "time" field.
     view.searchBox()->setText(u"\"TIME\":"_s);
     QCOMPARE(view.countText(), u"12 of 12"_s);
+    // Text copied from the indented message finds the compact frames too.
+    view.searchBox()->setText(u"\"coin\": \"XBT\""_s);
+    QCOMPARE(view.countText(), u"5 of 12"_s);
 }
 
 void tst_Inspector::pausedListStaysAsItIs()

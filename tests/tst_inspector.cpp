@@ -15,6 +15,7 @@
 #include <QLabel>
 #include <QLineEdit>
 #include <QPlainTextEdit>
+#include <QScrollBar>
 #include <QSettings>
 #include <QSignalSpy>
 #include <QSortFilterProxyModel>
@@ -360,6 +361,11 @@ void tst_Inspector::newestJumpsBackAndFollows()
     QCOMPARE(view.list()->count(), 10); // the picked one went once let go
     QCOMPARE(view.list()->currentIndex().row(), 0);
     QVERIFY(view.text()->toPlainText().contains(u"\"px\": \"65015\""_s)); // following the newest again
+    // Scrolling in the newest message while following keeps it shown too.
+    view.text()->verticalScrollBar()->triggerAction(QAbstractSlider::SliderSingleStepAdd);
+    QCOMPARE(view.pinnedMessage(), seqAt(view, 0));
+    view.newestAction()->trigger();
+    QCOMPARE(view.pinnedMessage(), 0u);
     // A click on the newest (already current while following) picks it: it stays shown.
     clickRow(view, 0);
     QCOMPARE(view.pinnedMessage(), seqAt(view, 0));

@@ -137,6 +137,20 @@ InspectorView::InspectorView(MessageInspector *store, QWidget *parent)
     m_text->setLineWrapMode(QPlainTextEdit::NoWrap);
     m_text->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
     m_text->setMaximumBlockCount(20000);
+    // Reading the newest message (scrolling or selecting in it) keeps it shown, as a click would.
+    auto keepShown = [this] {
+        if (m_pinned == 0 && m_shownSeq != 0) {
+            m_pinned = m_shownSeq;
+            m_model->setPinned(m_pinned);
+            updateWidgets();
+        }
+    };
+    connect(m_text->verticalScrollBar(), &QAbstractSlider::actionTriggered, this, keepShown);
+    connect(m_text->horizontalScrollBar(), &QAbstractSlider::actionTriggered, this, keepShown);
+    connect(m_text, &QPlainTextEdit::selectionChanged, this, [this, keepShown] {
+        if (m_text->textCursor().hasSelection())
+            keepShown();
+    });
 
     // The list keeps its few rows; the message text takes the rest.
     auto *split = new QSplitter(Qt::Vertical, this);

@@ -24,8 +24,9 @@ class MessageInspector;
 /// message as indented JSON below, taking most of the height.
 ///
 /// With Follow on, refresh() (the window calls it once a second) adds the new messages on top.
-/// Until the user picks a message the newest is shown; a picked message stays shown, by identity,
-/// while new ones arrive above it, and Newest goes back to following the newest. A channel that
+/// Until the user picks a message (a click, the keys, or scrolling or selecting in its text) the
+/// newest is shown; a picked message stays shown, by identity, while new ones arrive above it, and
+/// Newest goes back to following the newest. A channel that
 /// leaves the channels model (unsubscribed) is shown as gone, its last messages still listed.
 /// The previews are made off the GUI thread (MessageInspector::setWatched); a refresh takes only
 /// what is new.

@@ -380,8 +380,6 @@ void MainWindow::buildViews()
         menu.addAction(tr("&Copy JSON"), this, &MainWindow::copySelectedJson);
         menu.exec(m_subscriptionsView->viewport()->mapToGlobal(pos));
     });
-    connect(m_subscriptionsView->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
-            [this] { refreshInspector(); });
     connect(m_subscriptionsView->selectionModel(), &QItemSelectionModel::selectionChanged, this,
             &MainWindow::updateWidgets);
 
@@ -447,32 +445,12 @@ void MainWindow::buildViews()
     budget->setToolTip(tr("The real server's limits per IP address, shared by every connection of the pool"));
 
     // Inspector of the selected channel.
-    auto *inspector = new QWidget(this);
-    auto *il = new QVBoxLayout(inspector);
-    il->setContentsMargins(0, 0, 0, 0);
-    m_inspectorTitle = new QLabel(tr("Select a channel to see its last messages"), inspector);
-    m_inspectorTitle->setWordWrap(true);
-    m_inspectorList = new QListWidget(inspector);
-    m_inspectorList->setUniformItemSizes(true);
-    m_inspectorText = new QPlainTextEdit(inspector);
-    m_inspectorText->setReadOnly(true);
-    m_inspectorText->setLineWrapMode(QPlainTextEdit::NoWrap);
-    m_inspectorText->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
-    m_inspectorText->setMaximumBlockCount(20000);
-    auto *buttons = new QToolBar(inspector);
-    m_followInspector = buttons->addAction(tr("Follow"));
-    m_followInspector->setCheckable(true);
-    m_followInspector->setChecked(true);
-    m_followInspector->setToolTip(
-        tr("Refresh with the newest messages every second; off to freeze the list"));
-    buttons->addAction(tr("Copy message"), this, [this] {
-        QApplication::clipboard()->setText(m_inspectorText->toPlainText());
-        statusBar()->showMessage(tr("Message copied"), 3000);
-    });
-    connect(m_inspectorList, &QListWidget::currentRowChanged, this, &MainWindow::showInspectorMessage);
-    il->addWidget(m_inspectorTitle);
-    il->addWidget(buttons);
-    il->addWidget(stack({m_inspectorList, m_inspectorText}, Qt::Vertical, u"inspectorSplitter"_s));
+    m_inspector = new InspectorView(&m_controller->engine().inspector(), this);
+    auto *inspector = m_inspector;
+    m_followInspector = m_inspector->followAction();
+    m_inspector->watchChannels(m_subscriptionsView, m_controller->subscriptions());
+    connect(m_inspector, &InspectorView::notice, this,
+            [this](const QString &t) { statusBar()->showMessage(t, 3000); });
 
     // Charts: throughput and RTT per connection, dispatcher pressure, reconnect markers.
     auto chart = [this](const QString &title, const QString &prefix, const QString &suffix,
@@ -705,40 +683,7 @@ void MainWindow::copySelectedJson()
 
 void MainWindow::refreshInspector()
 {
-    const QModelIndex current = m_subscriptionsView->selectionModel()->currentIndex();
-    if (!current.isValid() || !m_inspectorList->isVisible())
-        return;
-    const QByteArray key = current.siblingAtColumn(0).data(KeyRole).toByteArray();
-    const QList<MessageInspector::Message> msgs = m_controller->engine().inspector().messages(key);
-    m_inspectorTitle->setText(
-        tr("%1 — last %n message(s), newest first", nullptr, static_cast<int>(msgs.size()))
-            .arg(QString::fromUtf8(key)));
-    const int keep = m_inspectorList->currentRow();
-    m_inspectorList->setUpdatesEnabled(false);
-    m_inspectorList->clear();
-    m_inspectorRaw.clear();
-    for (auto it = msgs.crbegin(); it != msgs.crend(); ++it) {
-        m_inspectorList->addItem(tr("%1 · conn #%2 · %3")
-                                     .arg(it->at.toLocalTime().toString(u"HH:mm:ss.zzz"_s))
-                                     .arg(it->connection)
-                                     .arg(Format::bytes(static_cast<double>(it->raw.size()))));
-        m_inspectorRaw.append(it->raw);
-    }
-    m_inspectorList->setUpdatesEnabled(true);
-    if (!m_inspectorRaw.isEmpty())
-        m_inspectorList->setCurrentRow(std::clamp(keep, 0, static_cast<int>(m_inspectorRaw.size()) - 1));
-    else
-        m_inspectorText->clear();
-}
-
-void MainWindow::showInspectorMessage(int row)
-{
-    if (row < 0 || row >= m_inspectorRaw.size())
-        return;
-    const QByteArray &raw = m_inspectorRaw.at(row);
-    const QJsonDocument doc = QJsonDocument::fromJson(raw);
-    m_inspectorText->setPlainText(doc.isNull() ? QString::fromUtf8(raw)
-                                               : QString::fromUtf8(doc.toJson(QJsonDocument::Indented)));
+    m_inspector->refresh();
 }
 
 void MainWindow::exportSession(const QString &path, ExportFormat format)

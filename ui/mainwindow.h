@@ -1,5 +1,6 @@
 #pragma once
 
+#include "inspectorview.h"
 #include "poolcontroller.h"
 #include "sessionexport.h"
 
@@ -73,8 +74,9 @@ public:
     QAction *recordAction() const { return m_record; }
     /// Starts recording to @p path (what the Record action does after its file dialog).
     bool startRecording(const QString &path);
-    QListWidget *inspectorList() const { return m_inspectorList; }
-    QPlainTextEdit *inspectorText() const { return m_inspectorText; }
+    InspectorView *inspector() const { return m_inspector; }
+    InspectorListView *inspectorList() const { return m_inspector->list(); }
+    QPlainTextEdit *inspectorText() const { return m_inspector->text(); }
     QProgressBar *budgetGauge(int i) const { return m_gauges.value(i); }
     QString summaryText() const;
 
@@ -88,7 +90,8 @@ public:
     void exportSession(const QString &path, ExportFormat format);
     /// Shows an exported JSONL session in the events view (and says so in the status bar).
     bool importSession(const QString &path, QString *error);
-    /// Refreshes the inspector from the selected channel now.
+    /// Adds the messages that arrived since the last refresh to the inspector (with Follow on);
+    /// the inspector follows the selected channel by itself.
     void refreshInspector();
 
 Q_SIGNALS:
@@ -107,7 +110,6 @@ private:
     QTableView *makeTable(QAbstractItemModel *model, bool sortable);
     void showConnectionSubscriptions(int connection);
     void copySelectedJson();
-    void showInspectorMessage(int row);
 
     PoolController *m_controller;
     QTableView *m_connectionsView = nullptr;
@@ -122,10 +124,7 @@ private:
     QTabWidget *m_tabs = nullptr;
     QList<SeriesChart *> m_charts;
     SeriesChart *m_reconnectChart = nullptr;
-    QListWidget *m_inspectorList = nullptr;
-    QPlainTextEdit *m_inspectorText = nullptr;
-    QLabel *m_inspectorTitle = nullptr;
-    QList<QByteArray> m_inspectorRaw;
+    InspectorView *m_inspector = nullptr;
     QList<QProgressBar *> m_gauges;
     QAction *m_reconnectSelected = nullptr;
     QAction *m_reconnectAll = nullptr;

@@ -846,6 +846,11 @@ void tst_MainWindow::columnsFitTheirContentsOnce()
         }
         QVERIFY(!v->model()->headerData(c, Qt::Horizontal, Qt::ToolTipRole).toString().isEmpty());
     }
+    // Headers of models without tooltips of their own (the events) get their titles.
+    auto *events = qobject_cast<LiveTableView *>(m_window->eventsView());
+    for (int c = 0; c < events->model()->columnCount(); ++c)
+        QVERIFY(!events->headerToolTip(c).isEmpty());
+    QVERIFY(v->headerToolTip(SubscriptionsModel::Params).contains(u"full JSON"_s));
     // The Connections, dispatcher and events tables are sized too.
     for (QTableView *t : {m_window->connectionsView(), m_window->dispatcherView(), m_window->eventsView()})
         QVERIFY(waitUntil([t] { return qobject_cast<LiveTableView *>(t)->columnsSized(); }));

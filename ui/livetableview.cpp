@@ -6,9 +6,12 @@
 
 #include <QEvent>
 #include <QHeaderView>
+#include <QHelpEvent>
 #include <QLabel>
+#include <QMenu>
 #include <QStyle>
 #include <QTimer>
+#include <QToolTip>
 
 namespace FeedScope {
 
@@ -39,6 +42,31 @@ LiveTableView::LiveTableView(QWidget *parent) : QTableView(parent)
             return;
         m_sized = true;
         m_sizePending = false;
+    });
+    // Every header has a tooltip: the model's, else its whole title (which may be clipped).
+    h->viewport()->installEventFilter(this);
+    // Right-click on the header: show or hide columns (saved with the widths).
+    h->setContextMenuPolicy(Qt::CustomContextMenu);
+    connect(h, &QWidget::customContextMenuRequested, this, [this, h](const QPoint &pos) {
+        if (!model())
+            return;
+        QMenu menu;
+        for (int c = 0; c < model()->columnCount(); ++c) {
+            QAction *a = menu.addAction(model()->headerData(c, Qt::Horizontal, Qt::DisplayRole).toString());
+            a->setCheckable(true);
+            a->setChecked(!h->isSectionHidden(c));
+            connect(a, &QAction::toggled, this, [this, h, c](bool on) {
+                int shown = 0;
+                for (int i = 0; i < h->count(); ++i)
+                    shown += !h->isSectionHidden(i);
+                if (!on && shown <= 1)
+                    return; // never hide the last column
+                h->setSectionHidden(c, !on);
+                m_sized = true; // the user's choice is kept like a width
+                m_sizePending = false;
+            });
+        }
+        menu.exec(h->viewport()->mapToGlobal(pos));
     });
     m_empty = new QLabel(viewport());
     m_empty->setObjectName(QStringLiteral("emptyText"));
@@ -192,6 +220,28 @@ void LiveTableView::selectKeys(const QList<QVariant> &keys, const QVariant &curr
     selectionModel()->select(sel, QItemSelectionModel::ClearAndSelect | QItemSelectionModel::Rows);
     if (currentIdx.isValid())
         selectionModel()->setCurrentIndex(currentIdx, QItemSelectionModel::NoUpdate);
+}
+
+QString LiveTableView::headerToolTip(int section) const
+{
+    if (!model() || section < 0)
+        return {};
+    const QString tip = model()->headerData(section, Qt::Horizontal, Qt::ToolTipRole).toString();
+    return tip.isEmpty() ? model()->headerData(section, Qt::Horizontal, Qt::DisplayRole).toString() : tip;
+}
+
+bool LiveTableView::eventFilter(QObject *watched, QEvent *event)
+{
+    if (event->type() == QEvent::ToolTip && watched == horizontalHeader()->viewport()) {
+        auto *help = static_cast<QHelpEvent *>(event);
+        const QString tip = headerToolTip(horizontalHeader()->logicalIndexAt(help->pos()));
+        if (tip.isEmpty())
+            QToolTip::hideText();
+        else
+            QToolTip::showText(help->globalPos(), tip, horizontalHeader()->viewport());
+        return true;
+    }
+    return QTableView::eventFilter(watched, event);
 }
 
 bool LiveTableView::viewportEvent(QEvent *event)

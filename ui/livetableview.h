@@ -46,8 +46,11 @@ public:
     QList<QVariant> selectedKeys() const;
     QVariant currentKey() const;
     void selectKeys(const QList<QVariant> &keys, const QVariant &current);
+    /// The header's tooltip of @p section: the model's, else the whole title.
+    QString headerToolTip(int section) const;
 
 protected:
+    bool eventFilter(QObject *watched, QEvent *event) override;
     bool viewportEvent(QEvent *event) override;
     bool event(QEvent *event) override;
     void resizeEvent(QResizeEvent *event) override;

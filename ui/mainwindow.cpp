@@ -755,8 +755,7 @@ void MainWindow::onUpdated()
             .arg(Format::duration(monotonicMs() - m_startedMs));
     if (!m_controller->engine().poolConnected())
         text.prepend(tr("POOL DISCONNECTED · "));
-    if (s.subscriptionsProblem > 0)
-        text += tr(" · %1 with problems").arg(s.subscriptionsProblem);
+    // Problems are the red button beside this text (a click selects them).
     if (s.malformed > 0)
         text += tr(" · malformed %1").arg(s.malformed);
     m_summary->setText(text);

@@ -22,6 +22,7 @@
 #include <QLabel>
 #include <QLineEdit>
 #include <QListWidget>
+#include <QMenu>
 #include <QPlainTextEdit>
 #include <QProgressBar>
 #include <QSettings>
@@ -71,6 +72,8 @@ private Q_SLOTS:
     void shortcutsWorkFromTheFilterBox();
     void filterCountsAndShowsEveryFilter();
     void columnsFitTheirContentsOnce();
+    void connectionsDownTurnTheStatusBarRed();
+    void headerMenuHidesColumns();
     void smallWindowStaysUsable_data();
     void smallWindowStaysUsable();
 
@@ -898,6 +901,51 @@ void tst_MainWindow::smallWindowStaysUsable()
         width += conns->horizontalHeader()->sectionSize(c);
     QVERIFY2(width <= conns->viewport()->width(),
              qPrintable(u"%1 > %2"_s.arg(width).arg(conns->viewport()->width())));
+}
+
+void tst_MainWindow::connectionsDownTurnTheStatusBarRed()
+{
+    // The server goes away for a while: every connection is down, the status bar and the title say so.
+    Sim::Fault f = Sim::Fault::make(Sim::FaultKind::Restart);
+    f.amount = 3000;
+    QVERIFY(m_sim->apply(f));
+    QVERIFY(waitUntil([this] { return m_controller->summary().connectionsUp == 0; }));
+    QVERIFY(waitUntil([this] { return m_window->problemsButton()->isVisible(); }));
+    QVERIFY2(m_window->problemsButton()->text().contains(u"of 3 connections down"_s),
+             qPrintable(m_window->problemsButton()->text()));
+    QVERIFY(m_window->windowTitle().startsWith(u"⚠ FeedScope"_s));
+    // The connections' rows are marked and come first; RTT is not shown for a dead socket.
+    QTableView *v = m_window->connectionsView();
+    QVERIFY(waitUntil([v] {
+        return v->model()->index(0, 0).data(RowSeverityRole).value<Severity>() != Severity::Good &&
+               v->model()->index(0, ConnectionsModel::Rtt).data().toString() == u"–"_s;
+    }));
+    // Back: all clear.
+    QVERIFY(waitUntil([this] { return m_controller->summary().subscriptionsActive == 9; }, 20000));
+    QVERIFY(waitUntil([this] { return !m_window->problemsButton()->isVisible(); }));
+    QCOMPARE(m_window->windowTitle(), u"FeedScope"_s);
+}
+
+void tst_MainWindow::headerMenuHidesColumns()
+{
+    auto *v = qobject_cast<LiveTableView *>(m_window->connectionsView());
+    QHeaderView *h = v->horizontalHeader();
+    QTimer::singleShot(0, this, [] {
+        auto *menu = qobject_cast<QMenu *>(QApplication::activePopupWidget());
+        QVERIFY(menu);
+        QAction *url = menu->actions().value(ConnectionsModel::Url);
+        QCOMPARE(url->text(), u"URL"_s);
+        url->trigger();
+        menu->close();
+    });
+    Q_EMIT h->customContextMenuRequested(QPoint(5, 5));
+    QVERIFY(h->isSectionHidden(ConnectionsModel::Url));
+    QVERIFY(v->columnsSized());
+    // Kept for the next window.
+    m_window->close();
+    MainWindow again(m_controller.get());
+    QVERIFY(again.connectionsView()->horizontalHeader()->isSectionHidden(ConnectionsModel::Url));
+    QSettings().remove(u"UI"_s);
 }
 
 QTEST_MAIN(tst_MainWindow)

@@ -703,6 +703,12 @@ void tst_MainWindow::rowsHoldStillUnderThePointer()
     QApplication::sendEvent(v->viewport(), &leave);
     QVERIFY(!proxy->isHeld());
     QVERIFY(proxy->dynamicSortFilter());
+    // Hidden while pointed at (no Leave comes then): released too.
+    QApplication::sendEvent(v->viewport(), &enter);
+    QVERIFY(proxy->isHeld());
+    v->hide();
+    QVERIFY(!proxy->isHeld());
+    v->show();
     // Sorted again at once.
     double prev = std::numeric_limits<double>::max();
     for (int r = 0; r < v->model()->rowCount(); ++r) {
@@ -819,7 +825,8 @@ void tst_MainWindow::filterCountsAndShowsEveryFilter()
     for (int r = 0; r < 3; ++r)
         QCOMPARE(v->model()->index(r, SubscriptionsModel::Connection).data().toInt(), 2);
     QCOMPARE(m_window->channelCountText(), u"3 of 9 channels"_s);
-    filter->clear();
+    QTest::keyClick(filter, Qt::Key_Escape); // Esc clears it
+    QCOMPARE(filter->text(), QString());
     QCOMPARE(v->model()->rowCount(), 9);
     QVERIFY(!v->emptyTextShown());
 }

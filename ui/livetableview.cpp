@@ -121,6 +121,14 @@ void LiveTableView::updateEmpty()
         m_empty->setGeometry(viewport()->rect().adjusted(8, 4, -8, -4));
 }
 
+void LiveTableView::hideEvent(QHideEvent *event)
+{
+    // Hidden under the pointer (another tab): no Leave comes, the rows would stay held.
+    m_hovered = false;
+    updateHold();
+    QTableView::hideEvent(event);
+}
+
 void LiveTableView::resizeEvent(QResizeEvent *event)
 {
     QTableView::resizeEvent(event);

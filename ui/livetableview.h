@@ -54,6 +54,7 @@ protected:
     bool viewportEvent(QEvent *event) override;
     bool event(QEvent *event) override;
     void resizeEvent(QResizeEvent *event) override;
+    void hideEvent(QHideEvent *event) override;
 
 private:
     void updateHold();

@@ -140,6 +140,11 @@ QList<LiveTableView *> MainWindow::tables() const
 bool MainWindow::eventFilter(QObject *watched, QEvent *event)
 {
     const QEvent::Type type = event->type();
+    if (type == QEvent::KeyPress && watched == m_filter &&
+        static_cast<QKeyEvent *>(event)->key() == Qt::Key_Escape && !m_filter->text().isEmpty()) {
+        m_filter->clear(); // Esc: every channel again
+        return true;
+    }
     if ((type == QEvent::ShortcutOverride || type == QEvent::KeyPress) &&
         qobject_cast<QLineEdit *>(watched)) {
         auto *key = static_cast<QKeyEvent *>(event);

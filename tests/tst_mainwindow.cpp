@@ -15,6 +15,7 @@
 #include <QAction>
 #include <QApplication>
 #include <QCheckBox>
+#include <QContextMenuEvent>
 #include <QFile>
 #include <QHeaderView>
 #include <QJsonArray>
@@ -703,6 +704,18 @@ void tst_MainWindow::rowsHoldStillUnderThePointer()
     QApplication::sendEvent(v->viewport(), &leave);
     QVERIFY(!proxy->isHeld());
     QVERIFY(proxy->dynamicSortFilter());
+    // While a context menu is open the rows keep still too (its actions act on the row clicked).
+    bool heldDuringMenu = false;
+    QTimer::singleShot(0, this, [&] {
+        heldDuringMenu = proxy->isHeld();
+        if (QWidget *menu = QApplication::activePopupWidget())
+            menu->close();
+    });
+    const QPoint at = v->visualRect(v->model()->index(0, 0)).center();
+    QContextMenuEvent menuEvent(QContextMenuEvent::Mouse, at, v->viewport()->mapToGlobal(at));
+    QApplication::sendEvent(v->viewport(), &menuEvent);
+    QVERIFY(heldDuringMenu);
+    QVERIFY(!proxy->isHeld());
     // Hidden while pointed at (no Leave comes then): released too.
     QApplication::sendEvent(v->viewport(), &enter);
     QVERIFY(proxy->isHeld());

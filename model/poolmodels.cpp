@@ -194,6 +194,8 @@ QString seconds(qint64 ms, int decimals)
 
 QString connectionState(const ConnectionStatus &c)
 {
+    if (c.state == ConnState::Stopped && c.lastCause == Cause::Paused)
+        return QObject::tr("disconnected by you");
     QString text = connState(c.state);
     if (c.state == ConnState::Open) {
         if (c.silent && c.lastFrameAgeMs >= 0)
@@ -351,13 +353,16 @@ QVariant ConnectionsModel::data(const QModelIndex &index, int role) const
     const int c = index.column();
     if (role == KeyRole)
         return s.id;
-    if (role == RowSeverityRole) {
-        const Severity sev = severityOf(s.state);
-        return QVariant::fromValue(isSilent(s) ? Severity::Warning : sev);
-    }
+    // Stopped because the user disconnected the pool: what was asked for, not a failure.
+    const Severity stateSeverity = s.state == ConnState::Stopped && s.lastCause == Cause::Paused
+                                       ? Severity::Neutral
+                                   : isSilent(s) ? Severity::Warning
+                                                 : severityOf(s.state);
+    if (role == RowSeverityRole)
+        return QVariant::fromValue(stateSeverity);
     if (role == SeverityRole) {
         if (c == State)
-            return QVariant::fromValue(isSilent(s) ? Severity::Warning : severityOf(s.state));
+            return QVariant::fromValue(stateSeverity);
         if (c == LastFrame && isSilent(s))
             return QVariant::fromValue(Severity::Warning);
         if (c == Reconnects && s.consecutiveFailures > 0)

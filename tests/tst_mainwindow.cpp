@@ -207,6 +207,16 @@ void tst_MainWindow::disconnectAndConnectThePool()
     QCOMPARE(m_controller->summary().subscriptionsActive, 0);
     QVERIFY(!m_window->reconnectAllAction()->isEnabled());
     QVERIFY(waitUntil([this] { return m_window->summaryText().startsWith(u"POOL DISCONNECTED"_s); }));
+    // What the user asked for is not a problem: no red rows, no red button.
+    QVERIFY(waitUntil([this] {
+        const QAbstractItemModel *conns = m_window->connectionsView()->model();
+        for (int r = 0; r < conns->rowCount(); ++r)
+            if (conns->index(r, 0).data(RowSeverityRole).value<Severity>() == Severity::Bad ||
+                conns->index(r, ConnectionsModel::State).data().toString() != u"disconnected by you"_s)
+                return false;
+        return conns->rowCount() > 0;
+    }));
+    QVERIFY(!m_window->problemsButton()->isVisible());
 
     connectedAct->trigger(); // connect
     QVERIFY(connectedAct->isChecked());

@@ -307,6 +307,11 @@ void tst_Models::humanNames_data()
     b.failedAttempts = 0;
     b.reconnects = 3;
     QTest::addRow("reconnects") << Format::reconnects(b) << u"3"_s;
+    ConnectionStatus p = conn(3, ConnState::Stopped);
+    p.lastCause = Cause::Paused;
+    QTest::addRow("paused by you") << Format::connectionState(p) << u"disconnected by you"_s;
+    p.lastCause = Cause::SocketError;
+    QTest::addRow("stopped") << Format::connectionState(p) << u"stopped"_s;
 }
 
 void tst_Models::humanNames()

@@ -684,6 +684,7 @@ void tst_MainWindow::pauseUpdatesFreezesTheTables()
     m_window->pauseUpdatesAction()->trigger();
     QVERIFY(m_window->pauseUpdatesAction()->isChecked());
     QVERIFY(paused->isVisible());
+    QCOMPARE(m_window->windowTitle(), u"FeedScope (display paused)"_s);
     const qint64 frozen = shownTotal();
     QVERIFY(waitUntil([&] { return modelTotal() > frozen + 20; })); // the engine keeps running
     QCOMPARE(shownTotal(), frozen);
@@ -692,6 +693,7 @@ void tst_MainWindow::pauseUpdatesFreezesTheTables()
     QCOMPARE(m_window->selectedSubscriptions().constFirst().canonical(), selected);
     m_window->pauseUpdatesAction()->trigger();
     QVERIFY(!paused->isVisible());
+    QCOMPARE(m_window->windowTitle(), u"FeedScope"_s);
     QVERIFY(waitUntil([&] { return shownTotal() > frozen; }));
     QCOMPARE(m_window->selectedSubscriptions().constFirst().canonical(), selected); // still selected
 }

@@ -1004,9 +1004,11 @@ void MainWindow::updateHealth()
     const bool dark = palette().color(QPalette::Window).lightnessF() < 0.5;
     const QColor red = dark ? QColor(0xff, 0x7b, 0x72) : QColor(0xcf, 0x22, 0x2e);
     const QColor amber = dark ? QColor(0xf0, 0xc0, 0x4a) : QColor(0xa8, 0x64, 0x00);
+    const QString paused =
+        m_pauseUpdates && m_pauseUpdates->isChecked() ? tr(" (display paused)") : QString();
     if (all.isEmpty()) {
         m_problemsButton->setVisible(false);
-        setWindowTitle(tr("FeedScope"));
+        setWindowTitle(tr("FeedScope") + paused);
         m_summary->setPalette(palette());
         m_summary->setFont(font());
         return;
@@ -1029,7 +1031,7 @@ void MainWindow::updateHealth()
     QPalette sp = palette();
     sp.setColor(QPalette::WindowText, fill);
     m_summary->setPalette(sp);
-    setWindowTitle(u"⚠ "_s + tr("FeedScope — %1").arg(all.join(u", "_s)));
+    setWindowTitle(u"⚠ "_s + tr("FeedScope — %1").arg(all.join(u", "_s)) + paused);
 }
 
 void MainWindow::selectProblems()
@@ -1116,6 +1118,7 @@ void MainWindow::setUpdatesPaused(bool paused)
                : tr("Display resumed"),
         4000);
     updateChannelCount();
+    updateHealth();
 }
 
 void MainWindow::updateWidgets()

@@ -29,6 +29,7 @@
 #include <QSettings>
 #include <QSignalSpy>
 #include <QStandardPaths>
+#include <QStatusBar>
 #include <QTabWidget>
 #include <QTableView>
 #include <QTemporaryDir>
@@ -933,6 +934,16 @@ void tst_MainWindow::smallWindowStaysUsable()
         width += conns->horizontalHeader()->sectionSize(c);
     QVERIFY2(width <= conns->viewport()->width(),
              qPrintable(u"%1 > %2"_s.arg(width).arg(conns->viewport()->width())));
+    // The status bar's summary is readable, not squeezed.
+    QSignalSpy updates(m_controller.get(), &PoolController::updated);
+    QVERIFY(waitUntil([&] { return updates.size() >= 3; }));
+    QLabel *summary = nullptr;
+    for (QLabel *l : m_window->statusBar()->findChildren<QLabel *>())
+        if (l->text() == m_window->summaryText())
+            summary = l;
+    QVERIFY(summary);
+    QVERIFY2(summary->width() >= summary->sizeHint().width(),
+             qPrintable(u"%1 < %2"_s.arg(summary->width()).arg(summary->sizeHint().width())));
 }
 
 void tst_MainWindow::connectionsDownTurnTheStatusBarRed()

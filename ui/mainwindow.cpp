@@ -666,7 +666,7 @@ void MainWindow::buildViews()
     main->setStretchFactor(0, 1);
     main->setStretchFactor(1, 4);
     main->setStretchFactor(2, 2);
-    main->setSizes({190, 520, 290});
+    main->setSizes({180, 470, 330});
     setCentralWidget(main);
 
     m_endpoint = new QLabel(this);

@@ -3,6 +3,7 @@
 #include "budget.h"
 
 #include <QJsonObject>
+#include <QSet>
 
 using namespace Qt::StringLiterals;
 
@@ -31,13 +32,20 @@ PoolSummary summarize(const PoolSnapshot &snapshot)
 {
     PoolSummary s;
     s.connectionsTotal = static_cast<int>(snapshot.connections.size());
-    for (const ConnectionStatus &c : snapshot.connections)
+    QSet<int> silent;
+    for (const ConnectionStatus &c : snapshot.connections) {
         s.connectionsUp += c.state == ConnState::Open;
+        if (isSilent(c)) {
+            ++s.connectionsSilent;
+            silent.insert(c.id);
+        }
+    }
     s.subscriptionsTotal = static_cast<int>(snapshot.subscriptions.size());
     for (const SubscriptionStatus &st : snapshot.subscriptions) {
         s.subscriptionsActive += st.state == SubState::Active;
         s.subscriptionsProblem += st.state == SubState::Rejected || st.state == SubState::Failed ||
                                   st.state == SubState::Unplaceable;
+        s.subscriptionsStale += st.state == SubState::Active && (st.stale || silent.contains(st.connection));
     }
     s.reconnects = static_cast<int>(snapshot.reconnects.size());
     s.malformed = snapshot.counters.malformedFrames;
@@ -99,7 +107,121 @@ QString micros(qint64 us)
     return QString::number(static_cast<double>(us) / 1e6, 'f', 2) + u" s"_s;
 }
 
+QString plural(qint64 n, const QString &one, const QString &many)
+{
+    return n == 1 ? one : many.arg(n);
+}
+
+QString connState(ConnState s)
+{
+    switch (s) {
+    case ConnState::Idle:
+        return QObject::tr("idle");
+    case ConnState::Connecting:
+        return QObject::tr("connecting");
+    case ConnState::Open:
+        return QObject::tr("open");
+    case ConnState::Closing:
+        return QObject::tr("closing");
+    case ConnState::Backoff:
+        return QObject::tr("waiting to retry");
+    case ConnState::Stopped:
+        return QObject::tr("stopped");
+    }
+    return QString(nameOf(s));
+}
+
+QString cause(Cause c)
+{
+    switch (c) {
+    case Cause::None:
+        return QString();
+    case Cause::Opened:
+        return QObject::tr("opened");
+    case Cause::CloseFrame:
+        return QObject::tr("closed by the server");
+    case Cause::SocketError:
+        return QObject::tr("connection error");
+    case Cause::PongTimeout:
+        return QObject::tr("no pong");
+    case Cause::Stale:
+        return QObject::tr("no data (half-open)");
+    case Cause::Oversized:
+        return QObject::tr("frame too large");
+    case Cause::Manual:
+        return QObject::tr("reconnect by you");
+    case Cause::Shutdown:
+        return QObject::tr("shutting down");
+    case Cause::IdleClose:
+        return QObject::tr("closed, no subscriptions left");
+    case Cause::Backoff:
+        return QObject::tr("waiting to retry");
+    case Cause::Retry:
+        return QObject::tr("retrying");
+    case Cause::Paused:
+        return QObject::tr("paused by you");
+    }
+    return QString(nameOf(c));
+}
+
+QString subState(SubState s)
+{
+    switch (s) {
+    case SubState::Pending:
+        return QObject::tr("pending");
+    case SubState::Active:
+        return QObject::tr("active");
+    case SubState::Restoring:
+        return QObject::tr("restoring");
+    case SubState::Rejected:
+        return QObject::tr("rejected by the server");
+    case SubState::Failed:
+        return QObject::tr("failed");
+    case SubState::Unplaceable:
+        return QObject::tr("no room on any connection");
+    }
+    return QString(nameOf(s));
+}
+
+namespace {
+QString seconds(qint64 ms, int decimals)
+{
+    if (ms >= 60000)
+        return duration(ms);
+    return QString::number(static_cast<double>(ms) / 1000.0, 'f', decimals) + u" s"_s;
+}
+} // namespace
+
+QString connectionState(const ConnectionStatus &c)
+{
+    if (c.state == ConnState::Stopped && c.lastCause == Cause::Paused)
+        return QObject::tr("disconnected by you");
+    QString text = connState(c.state);
+    if (c.state == ConnState::Open) {
+        if (c.silent && c.lastFrameAgeMs >= 0)
+            text += QObject::tr(" · silent %1").arg(seconds(c.lastFrameAgeMs, 0));
+        if (c.pingOutstandingMs >= AwaitingPongShownAfterMs)
+            text += QObject::tr(" · awaiting pong %1").arg(seconds(c.pingOutstandingMs, 1));
+    } else if (c.consecutiveFailures > 0 &&
+               (c.state == ConnState::Backoff || c.state == ConnState::Connecting)) {
+        text += QObject::tr(" (%1 failed)").arg(c.consecutiveFailures);
+    }
+    return text;
+}
+
+QString reconnects(const ConnectionStatus &c)
+{
+    if (c.failedAttempts <= 0)
+        return QString::number(c.reconnects);
+    return QObject::tr("%1 (%2 failed)").arg(c.reconnects).arg(c.failedAttempts);
+}
+
 } // namespace Format
+
+bool isSilent(const ConnectionStatus &c)
+{
+    return c.state == ConnState::Open && (c.silent || c.pingOutstandingMs >= AwaitingPongShownAfterMs);
+}
 
 namespace {
 
@@ -177,31 +299,40 @@ int ConnectionsModel::columnCount(const QModelIndex &parent) const
 
 QVariant ConnectionsModel::headerData(int section, Qt::Orientation orientation, int role) const
 {
-    if (orientation != Qt::Horizontal || role != Qt::DisplayRole)
+    if (orientation != Qt::Horizontal || (role != Qt::DisplayRole && role != Qt::ToolTipRole))
         return {};
+    const bool tip = role == Qt::ToolTipRole;
     switch (section) {
     case Id:
-        return tr("Id");
+        return tip ? tr("The connection's number in the pool") : tr("Id");
     case State:
-        return tr("State");
+        return tip ? tr("Open, connecting, waiting to retry or stopped; amber while an open connection is "
+                        "silent or a ping waits for its pong (details in the cell's tooltip)")
+                   : tr("State");
+    case LastFrame:
+        return tip ? tr("Time since the last frame of any kind arrived on this connection")
+                   : tr("Last frame");
     case Url:
-        return tr("URL");
+        return tip ? tr("The endpoint (without user info or query)") : tr("URL");
     case Rtt:
-        return tr("RTT");
+        return tip ? tr("Round-trip time of the last ping; – while the connection is not open") : tr("RTT");
     case MsgsPerSec:
-        return tr("Msgs/s");
+        return tip ? tr("Frames received per second") : tr("Msgs/s");
     case KBPerSec:
-        return tr("KB/s");
+        return tip ? tr("Kilobytes received per second") : tr("KB/s");
     case Subscriptions:
-        return tr("Subs");
+        return tip ? tr("Subscriptions carried by this connection") : tr("Subs");
     case Uptime:
-        return tr("Uptime");
+        return tip ? tr("How long the current socket has been open") : tr("Uptime");
     case Reconnects:
-        return tr("Reconnects");
+        return tip ? tr("Times it opened again after having been open; in brackets, connection attempts "
+                        "that never opened")
+                   : tr("Reconnects");
     case LastCause:
-        return tr("Last close cause");
+        return tip ? tr("Why the connection last closed or changed state (the raw cause in the tooltip)")
+                   : tr("Last close cause");
     case NextRetry:
-        return tr("Next retry");
+        return tip ? tr("Countdown to the next connection attempt") : tr("Next retry");
     }
     return {};
 }
@@ -212,34 +343,101 @@ QVariant ConnectionsModel::data(const QModelIndex &index, int role) const
         return {};
     const Row &r = m_rows.at(index.row());
     const ConnectionStatus &s = r.status;
-    const qint64 uptime = s.state == ConnState::Open && s.openedAt.isValid() ? s.openedAt.msecsTo(m_at) : -1;
+    const bool open = s.state == ConnState::Open;
+    const qint64 uptime = open && s.openedAt.isValid() ? s.openedAt.msecsTo(m_at) : -1;
     const qint64 retry = s.state == ConnState::Backoff && s.nextAttemptAt.isValid()
                              ? std::max<qint64>(0, m_at.msecsTo(s.nextAttemptAt))
                              : -1;
+    const qint64 lastFrame = open ? s.lastFrameAgeMs : -1;
+    const double rtt = open ? s.rttMs : -1;
+    const int c = index.column();
     if (role == KeyRole)
         return s.id;
-    if (role == SeverityRole)
-        return index.column() == State ? QVariant::fromValue(severityOf(s.state)) : QVariant();
+    // Stopped because the user disconnected the pool: what was asked for, not a failure.
+    const Severity stateSeverity = s.state == ConnState::Stopped && s.lastCause == Cause::Paused
+                                       ? Severity::Neutral
+                                   : isSilent(s) ? Severity::Warning
+                                                 : severityOf(s.state);
+    if (role == RowSeverityRole)
+        return QVariant::fromValue(stateSeverity);
+    if (role == SeverityRole) {
+        if (c == State)
+            return QVariant::fromValue(stateSeverity);
+        if (c == LastFrame && isSilent(s))
+            return QVariant::fromValue(Severity::Warning);
+        if (c == Reconnects && s.consecutiveFailures > 0)
+            return QVariant::fromValue(Severity::Warning);
+        return {};
+    }
+    if (role == FilterTextRole)
+        return QString(QString(nameOf(s.state)) + u' ' + QString(nameOf(s.lastCause)) + u' ' + s.lastDetail);
     if (role == Qt::TextAlignmentRole) {
-        const int c = index.column();
         return c == Url || c == State || c == LastCause ? QVariant(Qt::AlignLeft | Qt::AlignVCenter)
                                                         : QVariant(Qt::AlignRight | Qt::AlignVCenter);
     }
-    if (role == Qt::ToolTipRole && index.column() == LastCause)
-        return s.lastDetail;
+    if (role == Qt::ToolTipRole) {
+        switch (c) {
+        case State: {
+            QStringList lines{tr("%1 (internal state: %2)").arg(Format::connState(s.state), nameOf(s.state))};
+            if (open && s.openedAt.isValid())
+                lines.append(tr("Open since %1 UTC").arg(s.openedAt.toUTC().toString(u"HH:mm:ss"_s)));
+            if (open && s.lastFrameAgeMs >= 0)
+                lines.append(
+                    s.usualGapMs >= 0
+                        ? tr("Last frame %1 ago; usually one every %2")
+                              .arg(Format::duration(s.lastFrameAgeMs), Format::duration(s.usualGapMs))
+                        : tr("Last frame %1 ago").arg(Format::duration(s.lastFrameAgeMs)));
+            if (open && s.silent)
+                lines.append(tr("Silent: no frame for much longer than its usual gap; probed with a ping"));
+            if (open && s.pingOutstandingMs >= 0)
+                lines.append(tr("Ping sent %1 ago, no pong yet").arg(Format::duration(s.pingOutstandingMs)));
+            if (s.failedAttempts > 0)
+                lines.append(
+                    QString(Format::plural(s.failedAttempts, tr("1 connection attempt never opened"),
+                                           tr("%1 connection attempts never opened")) +
+                            (s.consecutiveFailures > 0 ? tr(", %1 in a row now").arg(s.consecutiveFailures)
+                                                       : QString())));
+            if (s.lastCause != Cause::None)
+                lines.append(tr("Last cause: %1").arg(Format::cause(s.lastCause)));
+            return lines.join(u'\n');
+        }
+        case LastCause:
+            return s.lastCause == Cause::None
+                       ? QVariant()
+                       : QVariant(QString(tr("%1 (internal cause: %2)")
+                                              .arg(Format::cause(s.lastCause), nameOf(s.lastCause)) +
+                                          (s.lastDetail.isEmpty() ? QString() : u'\n' + s.lastDetail)));
+        case Url:
+            return redactedUrl(s.url);
+        case Reconnects:
+            return QString(Format::plural(s.reconnects, tr("1 reconnect after having been open"),
+                                          tr("%1 reconnects after having been open")) +
+                           u'\n' +
+                           Format::plural(s.failedAttempts, tr("1 attempt that never opened"),
+                                          tr("%1 attempts that never opened")) +
+                           (s.consecutiveFailures > 0 ? tr(" (%1 in a row now)").arg(s.consecutiveFailures)
+                                                      : QString()));
+        case Rtt:
+            return open ? QVariant() : QVariant(tr("No RTT while the connection is not open"));
+        default:
+            return {};
+        }
+    }
     const bool raw = role == RawValueRole;
     if (!raw && role != Qt::DisplayRole)
         return {};
-    switch (index.column()) {
+    static const QString none = u"–"_s;
+    switch (c) {
     case Id:
         return s.id;
     case State:
-        return raw ? QVariant(static_cast<int>(s.state)) : QVariant(QString(nameOf(s.state)));
+        return raw ? QVariant(static_cast<int>(s.state)) : QVariant(Format::connectionState(s));
+    case LastFrame:
+        return raw ? QVariant(lastFrame) : QVariant(lastFrame < 0 ? none : Format::duration(lastFrame));
     case Url:
         return redactedUrl(s.url);
     case Rtt:
-        return raw ? QVariant(s.rttMs)
-                   : QVariant(s.rttMs < 0 ? QString() : QString::number(s.rttMs, 'f', 1) + u" ms"_s);
+        return raw ? QVariant(rtt) : QVariant(rtt < 0 ? none : QString::number(rtt, 'f', 1) + u" ms"_s);
     case MsgsPerSec:
         return raw ? QVariant(r.msgs.perSecond()) : QVariant(Format::rate(r.msgs.perSecond()));
     case KBPerSec:
@@ -250,11 +448,12 @@ QVariant ConnectionsModel::data(const QModelIndex &index, int role) const
     case Uptime:
         return raw ? QVariant(uptime) : QVariant(Format::duration(uptime));
     case Reconnects:
-        return s.reconnects;
+        return raw ? QVariant(s.reconnects + s.failedAttempts) : QVariant(Format::reconnects(s));
     case LastCause:
-        return raw || s.lastCause == Cause::None
-                   ? QVariant(QString(nameOf(s.lastCause)))
-                   : QVariant(QString(nameOf(s.lastCause)) + u": "_s + s.lastDetail);
+        return raw ? QVariant(QString(nameOf(s.lastCause)))
+                   : QVariant(s.lastCause == Cause::None || s.lastDetail.isEmpty()
+                                  ? Format::cause(s.lastCause)
+                                  : QString(Format::cause(s.lastCause) + u": "_s + s.lastDetail));
     case NextRetry:
         return raw ? QVariant(retry) : QVariant(retry < 0 ? QString() : Format::duration(retry));
     }
@@ -333,31 +532,36 @@ int SubscriptionsModel::columnCount(const QModelIndex &parent) const
 
 QVariant SubscriptionsModel::headerData(int section, Qt::Orientation orientation, int role) const
 {
-    if (orientation != Qt::Horizontal || role != Qt::DisplayRole)
+    if (orientation != Qt::Horizontal || (role != Qt::DisplayRole && role != Qt::ToolTipRole))
         return {};
+    const bool tip = role == Qt::ToolTipRole;
     switch (section) {
     case Type:
-        return tr("Type");
+        return tip ? tr("The subscription's type (Hyperliquid channel)") : tr("Type");
     case Params:
-        return tr("Coin / user / params");
+        return tip ? tr("Coin, user and the other parameters of the subscription (the full JSON in the "
+                        "cell's tooltip)")
+                   : tr("Coin / user / params");
     case State:
-        return tr("State");
+        return tip ? tr("Pending, active, restoring, rejected, failed or without room; amber while its data "
+                        "is late or its connection is silent")
+                   : tr("State");
     case MsgsPerSec:
-        return tr("Msgs/s");
+        return tip ? tr("Messages in the last whole second") : tr("Msgs/s");
     case Rate10s:
-        return tr("10 s avg");
+        return tip ? tr("Messages per second over the last ten seconds") : tr("10 s avg");
     case Total:
-        return tr("Total");
+        return tip ? tr("Messages received over the whole run") : tr("Total");
     case LastAge:
-        return tr("Last message");
+        return tip ? tr("Age of the last message; amber when that is late for its type") : tr("Last message");
     case Connection:
-        return tr("Conn");
+        return tip ? tr("The connection carrying it") : tr("Conn");
     case Consumers:
-        return tr("Consumers");
+        return tip ? tr("Who asked for it") : tr("Consumers");
     case AckLatency:
-        return tr("Ack");
+        return tip ? tr("Time from the subscribe request to the server's acknowledgement") : tr("Ack");
     case Error:
-        return tr("Error");
+        return tip ? tr("The server's error text, if it refused the subscription") : tr("Error");
     }
     return {};
 }
@@ -367,41 +571,72 @@ bool SubscriptionsModel::isStale(int row) const
     return m_rows.at(row).status.stale;
 }
 
+Severity SubscriptionsModel::rowSeverity(const Row &r) const
+{
+    const Severity sev = severityOf(r.status.state);
+    if (r.status.state == SubState::Active && (r.status.stale || r.connectionSilent))
+        return Severity::Warning;
+    return sev;
+}
+
 QVariant SubscriptionsModel::data(const QModelIndex &index, int role) const
 {
     if (!checkIndex(index, CheckIndexOption::IndexIsValid | CheckIndexOption::ParentIsInvalid))
         return {};
-    const SubscriptionStatus &s = m_rows.at(index.row()).status;
+    const Row &row = m_rows.at(index.row());
+    const SubscriptionStatus &s = row.status;
     const qint64 age = s.lastAgeMs;
+    const bool late = s.state == SubState::Active && (s.stale || row.connectionSilent);
+    const int c = index.column();
     if (role == KeyRole)
         return s.subscription.canonical();
+    if (role == RowSeverityRole)
+        return QVariant::fromValue(rowSeverity(row));
     if (role == SeverityRole) {
-        if (index.column() == State)
-            return QVariant::fromValue(severityOf(s.state));
-        if (index.column() == LastAge && isStale(index.row()))
+        if (c == State)
+            return QVariant::fromValue(rowSeverity(row));
+        if (c == LastAge && late)
             return QVariant::fromValue(Severity::Warning);
         return {};
     }
+    if (role == FilterTextRole)
+        return QString(QString::fromUtf8(s.subscription.canonical()) + u' ' + QString(nameOf(s.state)));
     if (role == Qt::TextAlignmentRole) {
-        const int c = index.column();
         return c == MsgsPerSec || c == Rate10s || c == Total || c == LastAge || c == Connection ||
                        c == AckLatency
                    ? QVariant(Qt::AlignRight | Qt::AlignVCenter)
                    : QVariant(Qt::AlignLeft | Qt::AlignVCenter);
     }
-    if (role == Qt::ToolTipRole)
-        return QString(QString::fromUtf8(s.subscription.canonical()) +
-                       (s.error.isEmpty() ? QString() : QString(u"\n"_s + s.error)));
+    if (role == Qt::ToolTipRole) {
+        QStringList lines{QString::fromUtf8(s.subscription.canonical())};
+        if (c == State || c == LastAge) {
+            lines.append(tr("%1 (internal state: %2)").arg(Format::subState(s.state), nameOf(s.state)));
+            if (s.state == SubState::Active && s.stale)
+                lines.append(
+                    tr("Data late: no message for %1, longer than its type allows").arg(Format::age(age)));
+            if (s.state == SubState::Active && row.connectionSilent)
+                lines.append(tr("Its connection #%1 is silent").arg(s.connection));
+        }
+        if (!s.error.isEmpty())
+            lines.append(s.error);
+        return lines.join(u'\n');
+    }
     const bool raw = role == RawValueRole;
     if (!raw && role != Qt::DisplayRole)
         return {};
-    switch (index.column()) {
+    switch (c) {
     case Type:
         return s.subscription.type();
     case Params:
         return paramsText(s.subscription);
     case State:
-        return raw ? QVariant(static_cast<int>(s.state)) : QVariant(QString(nameOf(s.state)));
+        if (raw)
+            return static_cast<int>(s.state);
+        if (s.state == SubState::Active && s.stale)
+            return tr("%1 · data late").arg(Format::subState(s.state));
+        if (late)
+            return tr("%1 · connection silent").arg(Format::subState(s.state));
+        return Format::subState(s.state);
     case MsgsPerSec:
         return raw ? QVariant(s.rate1s) : QVariant(Format::rate(s.rate1s));
     case Rate10s:
@@ -427,6 +662,10 @@ QVariant SubscriptionsModel::data(const QModelIndex &index, int role) const
 void SubscriptionsModel::applySnapshot(const PoolSnapshot &snapshot)
 {
     m_at = snapshot.at;
+    QSet<int> silent;
+    for (const ConnectionStatus &c : snapshot.connections)
+        if (isSilent(c))
+            silent.insert(c.id);
     QList<const SubscriptionStatus *> added;
     QSet<QByteArray> present;
     present.reserve(snapshot.subscriptions.size());
@@ -438,7 +677,9 @@ void SubscriptionsModel::applySnapshot(const PoolSnapshot &snapshot)
             added.append(&s);
             continue;
         }
-        m_rows[*it].status = s;
+        Row &r = m_rows[*it];
+        r.status = s;
+        r.connectionSilent = silent.contains(s.connection);
     }
     bool removed = false;
     for (int row = static_cast<int>(m_rows.size()) - 1; row >= 0; --row) {
@@ -452,9 +693,8 @@ void SubscriptionsModel::applySnapshot(const PoolSnapshot &snapshot)
     if (!added.isEmpty()) {
         const int first = static_cast<int>(m_rows.size());
         beginInsertRows({}, first, first + static_cast<int>(added.size()) - 1);
-        for (const SubscriptionStatus *s : added) {
-            m_rows.append(Row{*s});
-        }
+        for (const SubscriptionStatus *s : added)
+            m_rows.append(Row{*s, silent.contains(s->connection)});
         endInsertRows();
     }
     if (removed || !added.isEmpty()) {
@@ -468,6 +708,11 @@ void SubscriptionsModel::applySnapshot(const PoolSnapshot &snapshot)
 const SubscriptionStatus *SubscriptionsModel::statusAt(int row) const
 {
     return row >= 0 && row < m_rows.size() ? &m_rows.at(row).status : nullptr;
+}
+
+int SubscriptionsModel::rowOf(const QByteArray &key) const
+{
+    return m_index.value(key, -1);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -489,25 +734,27 @@ int ReconnectsModel::columnCount(const QModelIndex &parent) const
 
 QVariant ReconnectsModel::headerData(int section, Qt::Orientation orientation, int role) const
 {
-    if (orientation != Qt::Horizontal || role != Qt::DisplayRole)
+    if (orientation != Qt::Horizontal || (role != Qt::DisplayRole && role != Qt::ToolTipRole))
         return {};
+    const bool tip = role == Qt::ToolTipRole;
     switch (section) {
     case Time:
-        return tr("Time (UTC)");
+        return tip ? tr("When the connection was declared dead (UTC)") : tr("Time (UTC)");
     case ConnectionId:
-        return tr("Conn");
+        return tip ? tr("The connection that reconnected") : tr("Conn");
     case Cause:
-        return tr("Cause");
+        return tip ? tr("Why it went down (the raw cause in the tooltip)") : tr("Cause");
     case Manual:
-        return tr("Manual");
+        return tip ? tr("Asked for by you (Reconnect, Disconnect) rather than a failure") : tr("Manual");
     case Outage:
-        return tr("Outage");
+        return tip ? tr("Socket declared dead → last subscription acknowledged again") : tr("Outage");
     case DataGap:
-        return tr("Data gap");
+        return tip ? tr("Last frame received → last subscription acknowledged again: the data you missed")
+                   : tr("Data gap");
     case Restored:
-        return tr("Restored");
+        return tip ? tr("Subscriptions restored of those it carried") : tr("Restored");
     case Detail:
-        return tr("Detail");
+        return tip ? tr("The error or close reason") : tr("Detail");
     }
     return {};
 }
@@ -517,10 +764,28 @@ QVariant ReconnectsModel::data(const QModelIndex &index, int role) const
     if (!checkIndex(index, CheckIndexOption::IndexIsValid | CheckIndexOption::ParentIsInvalid))
         return {};
     const ReconnectRecord &r = m_rows.at(index.row());
-    if (role == SeverityRole && index.column() == Restored) {
-        if (r.durationMs < 0)
-            return QVariant::fromValue(Severity::Warning);
-        return QVariant::fromValue(r.restored == r.total ? Severity::Good : Severity::Bad);
+    const Severity restoredSeverity = r.durationMs < 0        ? Severity::Warning
+                                      : r.restored == r.total ? Severity::Good
+                                                              : Severity::Bad;
+    if (role == SeverityRole && index.column() == Restored)
+        return QVariant::fromValue(restoredSeverity);
+    if (role == RowSeverityRole)
+        return QVariant::fromValue(restoredSeverity);
+    if (role == FilterTextRole)
+        return QString(nameOf(r.cause));
+    if (role == Qt::ToolTipRole) {
+        switch (index.column()) {
+        case Cause:
+            return QString(tr("%1 (internal cause: %2)").arg(Format::cause(r.cause), nameOf(r.cause)) +
+                           (r.detail.isEmpty() ? QString() : u'\n' + r.detail));
+        case Detail:
+            return r.detail.isEmpty() ? QVariant() : QVariant(r.detail);
+        case Restored:
+            return r.durationMs < 0 ? tr("Still restoring")
+                                    : tr("%1 of %2 subscriptions came back").arg(r.restored).arg(r.total);
+        default:
+            return {};
+        }
     }
     const bool raw = role == RawValueRole;
     if (!raw && role != Qt::DisplayRole)
@@ -531,7 +796,7 @@ QVariant ReconnectsModel::data(const QModelIndex &index, int role) const
     case ConnectionId:
         return r.connection;
     case Cause:
-        return QString(nameOf(r.cause));
+        return raw ? QVariant(QString(nameOf(r.cause))) : QVariant(Format::cause(r.cause));
     case Manual:
         return raw ? QVariant(r.manual) : QVariant(r.manual ? tr("manual") : QString());
     case Outage:

@@ -14,6 +14,8 @@ enum ModelRole {
     RawValueRole = Qt::UserRole, ///< the number (or text) that proxies sort on and charts read
     SeverityRole,                ///< a Severity; ui/ maps it to palette colours
     KeyRole,                     ///< the row's identity (connection id or canonical subscription)
+    RowSeverityRole,             ///< a Severity: the worst of the row (row tint, icon, problems first)
+    FilterTextRole,              ///< extra text a filter matches besides the cells (full user, raw names)
 };
 
 /// How healthy a cell looks; colours are chosen in ui/, so the model needs no Qt::Gui.
@@ -38,6 +40,8 @@ struct PoolSummary
     int subscriptionsActive = 0;
     int subscriptionsTotal = 0;
     int subscriptionsProblem = 0; ///< rejected, failed or unplaceable
+    int subscriptionsStale = 0;   ///< active but their data is late (stale, or on a silent connection)
+    int connectionsSilent = 0;    ///< open but silent or waiting for a pong
     int reconnects = 0;
     qint64 malformed = 0;
     qint64 serverErrors = 0;
@@ -54,7 +58,23 @@ QString duration(qint64 ms);
 QString age(qint64 ms);
 /// A lag in microseconds ("850 µs", "12.5 ms").
 QString micros(qint64 us);
+/// "1 channel" or "3 channels": @p many holds %1 (English plurals without a translator loaded).
+QString plural(qint64 n, const QString &one, const QString &many);
+/// Human names of the pool's internal states and causes (the raw name goes in tooltips).
+QString connState(ConnState s);
+QString cause(Cause c);
+QString subState(SubState s);
+/// A connection's state as the State cell shows it: "open", "open · silent 7.0 s",
+/// "open · awaiting pong 3.2 s", "waiting to retry (3 failed)".
+QString connectionState(const ConnectionStatus &c);
+/// The reconnects cell: "2", "0 (5 failed)".
+QString reconnects(const ConnectionStatus &c);
 } // namespace Format
+
+/// A ping unanswered for this long shows as "awaiting pong" (a normal pong takes milliseconds).
+constexpr qint64 AwaitingPongShownAfterMs = 1000;
+/// Whether @p c looks unhealthy while open: silent, or a ping left unanswered.
+bool isSilent(const ConnectionStatus &c);
 
 /// Connections of the pool, one row each, updated from snapshots: batched inserts, one
 /// dataChanged per tick.
@@ -66,15 +86,16 @@ public:
     enum Column {
         Id,
         State,
-        Url,
+        LastFrame,
         Rtt,
         MsgsPerSec,
         KBPerSec,
         Subscriptions,
         Uptime,
         Reconnects,
-        LastCause,
         NextRetry,
+        LastCause,
+        Url,
         ColumnCount
     };
     Q_ENUM(Column)
@@ -131,6 +152,8 @@ public:
 
     void applySnapshot(const PoolSnapshot &snapshot);
     const SubscriptionStatus *statusAt(int row) const;
+    /// The row of the canonical subscription @p key, or -1.
+    int rowOf(const QByteArray &key) const;
     /// Rates and staleness come from the engine (SubscriptionStatus::rate1s, rate10s, stale).
     bool isStale(int row) const;
 
@@ -138,7 +161,9 @@ private:
     struct Row
     {
         SubscriptionStatus status;
+        bool connectionSilent = false; ///< its connection is open but silent
     };
+    Severity rowSeverity(const Row &r) const;
     QList<Row> m_rows;
     QHash<QByteArray, int> m_index; ///< canonical key → row
     QDateTime m_at;

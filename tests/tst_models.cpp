@@ -64,6 +64,11 @@ private Q_SLOTS:
     void formatting_data();
     void formatting();
     void summary();
+    void humanNames_data();
+    void humanNames();
+    void connectionLiveness();
+    void channelsLateAndProblems();
+    void reconnectCausesInWords();
 };
 
 void tst_Models::subscriptionsBurstsAndRemovals()
@@ -269,6 +274,197 @@ void tst_Models::summary()
     QCOMPARE(p.subscriptionsActive, 1);
     QCOMPARE(p.subscriptionsProblem, 1);
     QCOMPARE(p.outgoingUsed, 12);
+}
+
+void tst_Models::humanNames_data()
+{
+    QTest::addColumn<QString>("actual");
+    QTest::addColumn<QString>("expected");
+    QTest::addRow("socket error") << Format::cause(Cause::SocketError) << u"connection error"_s;
+    QTest::addRow("pong timeout") << Format::cause(Cause::PongTimeout) << u"no pong"_s;
+    QTest::addRow("stale") << Format::cause(Cause::Stale) << u"no data (half-open)"_s;
+    QTest::addRow("paused") << Format::cause(Cause::Paused) << u"paused by you"_s;
+    QTest::addRow("close frame") << Format::cause(Cause::CloseFrame) << u"closed by the server"_s;
+    QTest::addRow("no cause") << Format::cause(Cause::None) << QString();
+    QTest::addRow("backoff") << Format::connState(ConnState::Backoff) << u"waiting to retry"_s;
+    QTest::addRow("rejected") << Format::subState(SubState::Rejected) << u"rejected by the server"_s;
+    QTest::addRow("unplaceable") << Format::subState(SubState::Unplaceable) << u"no room on any connection"_s;
+    ConnectionStatus c = conn(1);
+    QTest::addRow("open") << Format::connectionState(c) << u"open"_s;
+    c.silent = true;
+    c.lastFrameAgeMs = 7200;
+    QTest::addRow("silent") << Format::connectionState(c) << u"open · silent 7 s"_s;
+    c.silent = false;
+    c.pingOutstandingMs = 3240;
+    QTest::addRow("awaiting pong") << Format::connectionState(c) << u"open · awaiting pong 3.2 s"_s;
+    c.pingOutstandingMs = 20; // a pong on its way, as every ping has for a moment
+    QTest::addRow("normal ping") << Format::connectionState(c) << u"open"_s;
+    ConnectionStatus b = conn(2, ConnState::Backoff);
+    b.failedAttempts = 5;
+    b.consecutiveFailures = 2;
+    QTest::addRow("backoff failing") << Format::connectionState(b) << u"waiting to retry (2 failed)"_s;
+    QTest::addRow("reconnects failed") << Format::reconnects(b) << u"0 (5 failed)"_s;
+    b.failedAttempts = 0;
+    b.reconnects = 3;
+    QTest::addRow("reconnects") << Format::reconnects(b) << u"3"_s;
+    ConnectionStatus p = conn(3, ConnState::Stopped);
+    p.lastCause = Cause::Paused;
+    QTest::addRow("paused by you") << Format::connectionState(p) << u"disconnected by you"_s;
+    p.lastCause = Cause::SocketError;
+    QTest::addRow("stopped") << Format::connectionState(p) << u"stopped"_s;
+}
+
+void tst_Models::humanNames()
+{
+    QFETCH(QString, actual);
+    QFETCH(QString, expected);
+    QCOMPARE(actual, expected);
+}
+
+void tst_Models::connectionLiveness()
+{
+    ConnectionsModel m;
+    QAbstractItemModelTester tester(&m, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    PoolSnapshot s;
+    s.at = QDateTime::currentDateTimeUtc();
+    ConnectionStatus healthy = conn(1);
+    healthy.rttMs = 12.5;
+    healthy.lastFrameAgeMs = 40;
+    healthy.usualGapMs = 100;
+    ConnectionStatus silent = conn(2);
+    silent.silent = true;
+    silent.lastFrameAgeMs = 7000;
+    silent.usualGapMs = 120;
+    silent.pingOutstandingMs = 3200;
+    silent.rttMs = 9;
+    ConnectionStatus failing = conn(3, ConnState::Backoff);
+    failing.rttMs = 30; // a value left from the last socket: not shown
+    failing.lastFrameAgeMs = 5000;
+    failing.failedAttempts = 5;
+    failing.consecutiveFailures = 5;
+    failing.lastCause = Cause::SocketError;
+    failing.lastDetail = u"Connection refused"_s;
+    s.connections = {healthy, silent, failing};
+    m.applySnapshot(s);
+    auto cell = [&m](int row, int column, int role = Qt::DisplayRole) {
+        return m.index(row, column).data(role);
+    };
+    auto severity = [&](int row, int column) { return cell(row, column, SeverityRole).value<Severity>(); };
+    auto rowSeverity = [&](int row) { return cell(row, 0, RowSeverityRole).value<Severity>(); };
+
+    QCOMPARE(cell(0, ConnectionsModel::State).toString(), u"open"_s);
+    QCOMPARE(severity(0, ConnectionsModel::State), Severity::Good);
+    QCOMPARE(cell(0, ConnectionsModel::LastFrame).toString(), u"40 ms"_s);
+    QCOMPARE(cell(0, ConnectionsModel::Rtt).toString(), u"12.5 ms"_s);
+    QCOMPARE(rowSeverity(0), Severity::Good);
+
+    QCOMPARE(cell(1, ConnectionsModel::State).toString(), u"open · silent 7 s · awaiting pong 3.2 s"_s);
+    QCOMPARE(severity(1, ConnectionsModel::State), Severity::Warning);
+    QCOMPARE(severity(1, ConnectionsModel::LastFrame), Severity::Warning);
+    QCOMPARE(rowSeverity(1), Severity::Warning);
+    QCOMPARE(cell(1, ConnectionsModel::LastFrame).toString(), u"7.0 s"_s);
+    QCOMPARE(cell(1, ConnectionsModel::LastFrame, RawValueRole).toLongLong(), 7000);
+    const QString tip = cell(1, ConnectionsModel::State, Qt::ToolTipRole).toString();
+    QVERIFY2(tip.contains(u"internal state: open"_s), qPrintable(tip));
+    QVERIFY2(tip.contains(u"Last frame 7.0 s ago; usually one every 120 ms"_s), qPrintable(tip));
+    QVERIFY2(tip.contains(u"Ping sent 3.2 s ago, no pong yet"_s), qPrintable(tip));
+
+    QCOMPARE(cell(2, ConnectionsModel::State).toString(), u"waiting to retry (5 failed)"_s);
+    QCOMPARE(cell(2, ConnectionsModel::Rtt).toString(), u"–"_s);
+    QCOMPARE(cell(2, ConnectionsModel::Rtt, RawValueRole).toDouble(), -1.0);
+    QCOMPARE(cell(2, ConnectionsModel::LastFrame).toString(), u"–"_s);
+    QCOMPARE(cell(2, ConnectionsModel::Reconnects).toString(), u"0 (5 failed)"_s);
+    QCOMPARE(cell(2, ConnectionsModel::Reconnects, RawValueRole).toInt(), 5);
+    QCOMPARE(severity(2, ConnectionsModel::Reconnects), Severity::Warning);
+    QVERIFY(cell(2, ConnectionsModel::Reconnects, Qt::ToolTipRole).toString().contains(u"5 in a row"_s));
+    QCOMPARE(cell(2, ConnectionsModel::LastCause).toString(), u"connection error: Connection refused"_s);
+    const QString causeTip = cell(2, ConnectionsModel::LastCause, Qt::ToolTipRole).toString();
+    QVERIFY2(causeTip.contains(u"socketError"_s) && causeTip.contains(u"Connection refused"_s),
+             qPrintable(causeTip));
+    QCOMPARE(rowSeverity(2), Severity::Warning);
+
+    // Healthy again: the warning goes.
+    s.connections[1].silent = false;
+    s.connections[1].pingOutstandingMs = -1;
+    s.connections[1].lastFrameAgeMs = 30;
+    m.applySnapshot(s);
+    QCOMPARE(cell(1, ConnectionsModel::State).toString(), u"open"_s);
+    QCOMPARE(severity(1, ConnectionsModel::State), Severity::Good);
+    QVERIFY(!cell(1, ConnectionsModel::LastFrame, SeverityRole).isValid());
+
+    // Every header has a tooltip.
+    for (int c = 0; c < m.columnCount(); ++c)
+        QVERIFY(!m.headerData(c, Qt::Horizontal, Qt::ToolTipRole).toString().isEmpty());
+}
+
+void tst_Models::channelsLateAndProblems()
+{
+    SubscriptionsModel m;
+    QAbstractItemModelTester tester(&m, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    PoolSnapshot s;
+    ConnectionStatus silent = conn(2);
+    silent.silent = true;
+    silent.lastFrameAgeMs = 9000;
+    s.connections = {conn(1), silent, conn(3)};
+    s.subscriptions = {status(0), status(1), status(2, SubState::Rejected), status(3)};
+    s.subscriptions[0].stale = true; // connection 1
+    s.subscriptions[0].lastAgeMs = 31000;
+    s.subscriptions[2].error = u"Invalid subscription"_s;
+    // status(1) is on connection 2 (silent); status(3) on connection 1, healthy.
+    m.applySnapshot(s);
+    auto cell = [&m](int row, int column, int role = Qt::DisplayRole) {
+        return m.index(row, column).data(role);
+    };
+    QCOMPARE(cell(0, SubscriptionsModel::State).toString(), u"active · data late"_s);
+    QCOMPARE(cell(0, SubscriptionsModel::State, SeverityRole).value<Severity>(), Severity::Warning);
+    QCOMPARE(cell(0, SubscriptionsModel::LastAge, SeverityRole).value<Severity>(), Severity::Warning);
+    QCOMPARE(cell(0, 0, RowSeverityRole).value<Severity>(), Severity::Warning);
+    QVERIFY(cell(0, SubscriptionsModel::State, Qt::ToolTipRole).toString().contains(u"Data late"_s));
+    QCOMPARE(cell(1, SubscriptionsModel::State).toString(), u"active · connection silent"_s);
+    QCOMPARE(cell(1, SubscriptionsModel::LastAge, SeverityRole).value<Severity>(), Severity::Warning);
+    QVERIFY(cell(1, SubscriptionsModel::State, Qt::ToolTipRole).toString().contains(u"#2 is silent"_s));
+    QCOMPARE(cell(2, SubscriptionsModel::State).toString(), u"rejected by the server"_s);
+    QCOMPARE(cell(2, 0, RowSeverityRole).value<Severity>(), Severity::Bad);
+    const QString tip = cell(2, SubscriptionsModel::State, Qt::ToolTipRole).toString();
+    QVERIFY2(tip.contains(u"internal state: rejected"_s) && tip.contains(u"Invalid subscription"_s),
+             qPrintable(tip));
+    QCOMPARE(cell(3, SubscriptionsModel::State).toString(), u"active"_s);
+    QCOMPARE(cell(3, 0, RowSeverityRole).value<Severity>(), Severity::Good);
+    QVERIFY(!cell(3, SubscriptionsModel::LastAge, SeverityRole).isValid());
+    // The raw state and the full subscription are there for the filter.
+    QVERIFY(cell(2, 0, FilterTextRole).toString().contains(u"rejected"_s));
+    QCOMPARE(m.rowOf(s.subscriptions[2].subscription.canonical()), 2);
+    QCOMPARE(m.rowOf("nope"), -1);
+    const PoolSummary p = summarize(s);
+    QCOMPARE(p.subscriptionsStale, 2);
+    QCOMPARE(p.connectionsSilent, 1);
+    QCOMPARE(p.subscriptionsProblem, 1);
+    for (int c = 0; c < m.columnCount(); ++c)
+        QVERIFY(!m.headerData(c, Qt::Horizontal, Qt::ToolTipRole).toString().isEmpty());
+}
+
+void tst_Models::reconnectCausesInWords()
+{
+    ReconnectsModel m(10);
+    QAbstractItemModelTester tester(&m, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    PoolSnapshot s;
+    s.reconnects = {reconnect(0), reconnect(1)};
+    s.reconnects[0].cause = Cause::PongTimeout;
+    s.reconnects[0].detail = u"no pong within 10000 ms"_s;
+    s.reconnects[0].durationMs = 300;
+    s.reconnects[0].restored = 10;
+    s.reconnects[1].cause = Cause::Stale;
+    m.applySnapshot(s);
+    QCOMPARE(m.index(0, ReconnectsModel::Cause).data().toString(), u"no pong"_s);
+    QCOMPARE(m.index(0, ReconnectsModel::Cause).data(RawValueRole).toString(), u"pongTimeout"_s);
+    QVERIFY(m.index(0, ReconnectsModel::Cause).data(Qt::ToolTipRole).toString().contains(u"pongTimeout"_s));
+    QCOMPARE(m.index(0, ReconnectsModel::Detail).data(Qt::ToolTipRole).toString(),
+             u"no pong within 10000 ms"_s);
+    QCOMPARE(m.index(1, ReconnectsModel::Cause).data().toString(), u"no data (half-open)"_s);
+    QCOMPARE(m.index(1, 0).data(RowSeverityRole).value<Severity>(), Severity::Warning); // restoring
+    QCOMPARE(m.index(0, 0).data(RowSeverityRole).value<Severity>(), Severity::Good);
+    for (int c = 0; c < m.columnCount(); ++c)
+        QVERIFY(!m.headerData(c, Qt::Horizontal, Qt::ToolTipRole).toString().isEmpty());
 }
 
 void tst_Models::sessionEventsBatchedAndEvicted()

@@ -2,9 +2,12 @@
 
 #include "addsubscriptiondialog.h"
 #include "budget.h"
+#include "freezeproxy.h"
+#include "livetableview.h"
 #include "serieschart.h"
 #include "settingsdialog.h"
 #include "severitydelegate.h"
+#include "tableproxy.h"
 
 #include <QAction>
 #include <QApplication>
@@ -28,6 +31,7 @@
 #include <QProgressBar>
 #include <QProgressDialog>
 #include <QPushButton>
+#include <QScrollArea>
 #include <QSettings>
 #include <QSortFilterProxyModel>
 #include <QSplitter>
@@ -36,6 +40,7 @@
 #include <QTableView>
 #include <QThread>
 #include <QToolBar>
+#include <QToolButton>
 #include <QVBoxLayout>
 
 #include <atomic>
@@ -70,13 +75,18 @@ QString settingsKey(const char *name)
 struct ServerLimit
 {
     const char *label;
+    const char *shortLabel; ///< inside the gauge
     int limit;
 };
 constexpr ServerLimit Limits[] = {
-    {"Subscriptions", 1000},
-    {"Distinct users", 10},
-    {"Messages out / min", 2000},
-    {"New connections / min", 30},
+    {QT_TRANSLATE_NOOP("FeedScope::MainWindow", "Subscriptions"),
+     QT_TRANSLATE_NOOP("FeedScope::MainWindow", "Subs"), 1000},
+    {QT_TRANSLATE_NOOP("FeedScope::MainWindow", "Distinct users"),
+     QT_TRANSLATE_NOOP("FeedScope::MainWindow", "Users"), 10},
+    {QT_TRANSLATE_NOOP("FeedScope::MainWindow", "Messages out / min"),
+     QT_TRANSLATE_NOOP("FeedScope::MainWindow", "Sent/min"), 2000},
+    {QT_TRANSLATE_NOOP("FeedScope::MainWindow", "New connections / min"),
+     QT_TRANSLATE_NOOP("FeedScope::MainWindow", "New conns/min"), 30},
 };
 } // namespace
 
@@ -99,14 +109,66 @@ MainWindow::MainWindow(PoolController *controller, QWidget *parent)
     restoreState(settings.value(settingsKey("state")).toByteArray());
     if (!settings.contains(settingsKey("geometry")))
         resize(1500, 950);
-    for (QTableView *v :
-         {m_connectionsView, m_subscriptionsView, m_reconnectsView, m_dispatcherView, m_eventsView})
-        v->horizontalHeader()->restoreState(
-            settings.value(settingsKey("columns/") + v->objectName()).toByteArray());
+    // Column widths: those of the last run (sized to contents or set by the user), else sized to
+    // their contents once the first rows appear. ("columns/" held the unsized 100 px defaults.)
+    for (LiveTableView *v : tables())
+        v->restoreColumns(settings.value(settingsKey("columns-v2/") + v->objectName()).toByteArray());
     for (QSplitter *s : findChildren<QSplitter *>())
         s->restoreState(settings.value(settingsKey("splitters/") + s->objectName()).toByteArray());
     m_tabs->setCurrentIndex(settings.value(settingsKey("tab"), 0).toInt());
+    // The window's shortcuts work whatever has focus, a filter box included.
+    for (QAction *a : findChildren<QAction *>())
+        for (const QKeySequence &k : a->shortcuts())
+            if (k.count() == 1 && (k[0].keyboardModifiers() & Qt::ControlModifier))
+                m_windowShortcuts.append({k, a});
+    for (QLineEdit *edit : findChildren<QLineEdit *>())
+        edit->installEventFilter(this);
     updateWidgets();
+    updateHealth();
+}
+
+QList<LiveTableView *> MainWindow::tables() const
+{
+    QList<LiveTableView *> out;
+    for (QTableView *v :
+         {m_connectionsView, m_subscriptionsView, m_reconnectsView, m_dispatcherView, m_eventsView})
+        if (auto *l = qobject_cast<LiveTableView *>(v))
+            out.append(l);
+    return out;
+}
+
+bool MainWindow::eventFilter(QObject *watched, QEvent *event)
+{
+    const QEvent::Type type = event->type();
+    if (type == QEvent::KeyPress && watched == m_filter &&
+        static_cast<QKeyEvent *>(event)->key() == Qt::Key_Escape && !m_filter->text().isEmpty()) {
+        m_filter->clear(); // Esc: every channel again
+        return true;
+    }
+    if ((type == QEvent::ShortcutOverride || type == QEvent::KeyPress) &&
+        qobject_cast<QLineEdit *>(watched)) {
+        auto *key = static_cast<QKeyEvent *>(event);
+        // Editing keys (copy, paste, undo, select all…) stay the line edit's.
+        if (key->matches(QKeySequence::Copy) || key->matches(QKeySequence::Cut) ||
+            key->matches(QKeySequence::Paste) || key->matches(QKeySequence::Undo) ||
+            key->matches(QKeySequence::Redo) || key->matches(QKeySequence::SelectAll))
+            return QMainWindow::eventFilter(watched, event);
+        const QKeySequence pressed(key->keyCombination());
+        for (const auto &[sequence, action] : std::as_const(m_windowShortcuts)) {
+            if (sequence != pressed)
+                continue;
+            if (type == QEvent::ShortcutOverride) {
+                event->ignore(); // not the line edit's: the shortcut map fires the action
+                return true;
+            }
+            // A key press that reached the line edit all the same (no shortcut took it).
+            if (action->isEnabled())
+                action->trigger();
+            event->accept();
+            return true;
+        }
+    }
+    return QMainWindow::eventFilter(watched, event);
 }
 
 MainWindow::~MainWindow() = default;
@@ -224,7 +286,14 @@ void MainWindow::buildActions()
     });
 
     auto *settingsAct = new QAction(tr("&Settings…"), this);
-    settingsAct->setShortcut(QKeySequence::Preferences);
+    m_settings = settingsAct;
+    {
+        QList<QKeySequence> keys{QKeySequence(u"Ctrl+,"_s)};
+        for (const QKeySequence &k : QKeySequence::keyBindings(QKeySequence::Preferences))
+            if (!k.isEmpty() && !keys.contains(k))
+                keys.append(k);
+        settingsAct->setShortcuts(keys);
+    }
     settingsAct->setMenuRole(QAction::PreferencesRole);
     connect(settingsAct, &QAction::triggered, this, [this] {
         Profile current;
@@ -266,6 +335,34 @@ void MainWindow::buildActions()
     channels->addAction(add);
     channels->addAction(m_unsubscribe);
     channels->addAction(copyJson);
+
+    m_findChannel = new QAction(tr("&Find channel…"), this);
+    m_findChannel->setShortcut(QKeySequence::Find);
+    m_findChannel->setToolTip(tr("Go to the channel filter (words in any order; conn:3 for a connection)"));
+    connect(m_findChannel, &QAction::triggered, this, [this] {
+        m_filter->setFocus(Qt::ShortcutFocusReason);
+        m_filter->selectAll();
+    });
+    m_pauseUpdates = new QAction(tr("&Pause updates"), this);
+    m_pauseUpdates->setCheckable(true);
+    m_pauseUpdates->setShortcuts({QKeySequence(u"Ctrl+Shift+P"_s), QKeySequence(Qt::Key_Pause)});
+    m_pauseUpdates->setToolTip(tr("Freeze what the tables show to read them; the pool, the charts and the "
+                                  "status bar keep running (Ctrl+Shift+P)"));
+    connect(m_pauseUpdates, &QAction::toggled, this, &MainWindow::setUpdatesPaused);
+    m_problemsFirst = new QAction(tr("Problems &first"), this);
+    m_problemsFirst->setCheckable(true);
+    m_problemsFirst->setChecked(true);
+    m_problemsFirst->setToolTip(tr("Rows with problems (red), then warnings (amber), on top of Channels and "
+                                   "Connections, whatever the sort column"));
+    connect(m_problemsFirst, &QAction::toggled, this, [this](bool on) {
+        m_subscriptionsProxy->setProblemsFirst(on);
+        m_connectionsProxy->setProblemsFirst(on);
+    });
+    QMenu *view = menuBar()->addMenu(tr("&View"));
+    view->addAction(m_findChannel);
+    view->addAction(m_problemsFirst);
+    view->addSeparator();
+    view->addAction(m_pauseUpdates);
 
     m_chaosMenu = menuBar()->addMenu(tr("Ch&aos"));
     m_chaosMenu->setToolTipsVisible(true);
@@ -311,41 +408,39 @@ void MainWindow::buildActions()
     tb->addSeparator();
     tb->addAction(exportAct);
     tb->addAction(m_record);
+    tb->addSeparator();
+    tb->addAction(m_pauseUpdates);
 
     // The channel table's own shortcuts (Delete, Ctrl+C) act on its selection.
     addAction(m_unsubscribe);
     addAction(copyJson);
 }
 
-QTableView *MainWindow::makeTable(QAbstractItemModel *model, bool sortable)
+LiveTableView *MainWindow::makeTable(QAbstractItemModel *model, bool sortable)
 {
-    auto *view = new QTableView(this);
+    auto *view = new LiveTableView(this);
     view->setModel(model);
-    view->setItemDelegate(new SeverityDelegate(view));
-    view->setSelectionBehavior(QAbstractItemView::SelectRows);
-    view->setSelectionMode(QAbstractItemView::ExtendedSelection);
-    view->setAlternatingRowColors(true);
     view->setSortingEnabled(sortable);
-    view->setWordWrap(false);
-    view->verticalHeader()->setVisible(false);
-    view->verticalHeader()->setSectionResizeMode(QHeaderView::Fixed);
-    view->verticalHeader()->setDefaultSectionSize(view->fontMetrics().height() + 6);
-    view->horizontalHeader()->setStretchLastSection(true);
-    view->horizontalHeader()->setHighlightSections(false);
     return view;
+}
+
+TableProxy *MainWindow::proxyFor(QAbstractItemModel *model)
+{
+    // model → freezer (Pause updates) → sort, filter and hold → view.
+    auto *freezer = new FreezeProxy(model, this);
+    m_freezers.append(freezer);
+    auto *p = new TableProxy(this);
+    p->setSourceModel(freezer);
+    return p;
 }
 
 void MainWindow::buildViews()
 {
-    auto proxyFor = [this](QAbstractItemModel *m) {
-        auto *p = new QSortFilterProxyModel(this);
-        p->setSourceModel(m);
-        p->setSortRole(RawValueRole);
-        p->setFilterKeyColumn(-1);
-        p->setFilterCaseSensitivity(Qt::CaseInsensitive);
-        return p;
-    };
-    m_connectionsView = makeTable(proxyFor(m_controller->connections()), true);
+    m_connectionsProxy = proxyFor(m_controller->connections());
+    m_connectionsProxy->setProblemsFirst(true);
+    m_connectionsView = makeTable(m_connectionsProxy, true);
+    static_cast<LiveTableView *>(m_connectionsView)
+        ->setEmptyText(tr("No connections yet: they open as soon as there are subscriptions."));
     m_connectionsView->setObjectName(u"connections"_s);
     m_connectionsView->sortByColumn(ConnectionsModel::Id, Qt::AscendingOrder);
     m_connectionsView->setContextMenuPolicy(Qt::CustomContextMenu);
@@ -364,6 +459,9 @@ void MainWindow::buildViews()
             &MainWindow::updateWidgets);
 
     m_subscriptionsProxy = proxyFor(m_controller->subscriptions());
+    m_subscriptionsProxy->setProblemsFirst(true);
+    m_subscriptionsProxy->addFilterKey(u"conn"_s, SubscriptionsModel::Connection);
+    m_subscriptionsProxy->addFilterKey(u"type"_s, SubscriptionsModel::Type);
     m_subscriptionsView = makeTable(m_subscriptionsProxy, true);
     m_subscriptionsView->setObjectName(u"channels"_s);
     m_subscriptionsView->sortByColumn(SubscriptionsModel::Type, Qt::AscendingOrder);
@@ -385,6 +483,7 @@ void MainWindow::buildViews()
 
     m_reconnectsView = makeTable(proxyFor(m_controller->reconnects()), true);
     m_reconnectsView->setObjectName(u"reconnects"_s);
+    static_cast<LiveTableView *>(m_reconnectsView)->setEmptyText(tr("No reconnects so far."));
     m_reconnectsView->sortByColumn(ReconnectsModel::Time, Qt::DescendingOrder);
     m_dispatcherView = makeTable(proxyFor(m_controller->dispatcher()), false);
     m_dispatcherView->setObjectName(u"dispatcher"_s);
@@ -399,10 +498,34 @@ void MainWindow::buildViews()
 
     m_filter = new QLineEdit(this);
     m_filter->setObjectName(u"channelFilter"_s);
-    m_filter->setPlaceholderText(tr("Filter channels (type, coin, user, state, error…)"));
+    m_filter->setPlaceholderText(
+        tr("Filter channels: words in any order (bbo SOL, rejected, conn:3)  Ctrl+F"));
+    m_filter->setToolTip(tr("Every word must match some column (type, coin, user, state, error…), in any "
+                            "order, ignoring case; conn:N shows the channels of connection N, type:T those "
+                            "of type T"));
     m_filter->setClearButtonEnabled(true);
-    connect(m_filter, &QLineEdit::textChanged, m_subscriptionsProxy,
-            &QSortFilterProxyModel::setFilterFixedString);
+    connect(m_filter, &QLineEdit::textChanged, this, [this](const QString &text) {
+        m_subscriptionsProxy->setFilterWords(text);
+        updateChannelCount();
+    });
+    m_channelCount = new QLabel(this);
+    m_channelCount->setObjectName(u"channelCount"_s);
+    m_channelCount->setMinimumWidth(
+        m_channelCount->fontMetrics().horizontalAdvance(tr("%1 of %2 channels").arg(9999).arg(9999)));
+    m_channelCount->setAlignment(Qt::AlignRight | Qt::AlignVCenter);
+    for (auto signal : {&QAbstractItemModel::rowsInserted, &QAbstractItemModel::rowsRemoved})
+        connect(m_subscriptionsProxy, signal, this, &MainWindow::updateChannelCount);
+    connect(m_subscriptionsProxy, &QAbstractItemModel::modelReset, this, &MainWindow::updateChannelCount);
+    connect(m_subscriptionsProxy, &QAbstractItemModel::layoutChanged, this, &MainWindow::updateChannelCount);
+    auto *problemsFirstBox = new QToolButton(this);
+    problemsFirstBox->setDefaultAction(m_problemsFirst);
+    problemsFirstBox->setAutoRaise(true);
+    auto *channelsBar = new QWidget(this);
+    auto *cbl = new QHBoxLayout(channelsBar);
+    cbl->setContentsMargins(0, 0, 0, 0);
+    cbl->addWidget(m_filter, 1);
+    cbl->addWidget(m_channelCount);
+    cbl->addWidget(problemsFirstBox);
     m_eventsFilter = new QLineEdit(this);
     m_eventsFilter->setObjectName(u"eventsFilter"_s);
     m_eventsFilter->setPlaceholderText(tr("Filter events (type, connection, subscription, cause…)"));
@@ -431,13 +554,15 @@ void MainWindow::buildViews()
     auto *budget = new QWidget(this);
     auto *bl = new QVBoxLayout(budget);
     bl->setContentsMargins(2, 2, 2, 2);
+    bl->setSpacing(3);
     for (const ServerLimit &l : Limits) {
-        auto *label = new QLabel(tr(l.label), budget);
+        // One compact bar per limit, its name inside: four rows beside Connections.
         auto *bar = new QProgressBar(budget);
         bar->setRange(0, l.limit);
-        bar->setFormat(u"%v / %m"_s);
-        bar->setMinimumWidth(220);
-        bl->addWidget(label);
+        bar->setFormat(tr(l.shortLabel) + u" %v / %m"_s);
+        bar->setMinimumWidth(130);
+        bar->setMaximumHeight(bar->fontMetrics().height() + 6);
+        bar->setAccessibleName(tr(l.label));
         bl->addWidget(bar);
         m_gauges.append(bar);
     }
@@ -473,12 +598,20 @@ void MainWindow::buildViews()
     m_tabs = new QTabWidget(this);
     QSplitter *timeline = stack({m_reconnectsView, m_reconnectChart}, Qt::Horizontal, u"reconnectSplitter"_s);
     timeline->setSizes({1000, 1000}); // half each until the user moves it (the table's hint is wide)
-    m_tabs->addTab(timeline, tr("Reconnect &timeline"));
-    m_tabs->addTab(traffic, tr("Through&put / RTT"));
+    // Chart pages scroll rather than squeeze the window: Channels keeps its room in a small one.
+    auto scrollable = [this](QWidget *page) {
+        auto *area = new QScrollArea(this);
+        area->setWidget(page);
+        area->setWidgetResizable(true);
+        area->setFrameShape(QFrame::NoFrame);
+        return area;
+    };
+    m_tabs->addTab(scrollable(timeline), tr("Reconnect &timeline"));
+    m_tabs->addTab(scrollable(traffic), tr("Through&put / RTT"));
     // Every consumer's row visible (statistics, inspector, recorder and one more) above the charts.
     m_dispatcherView->setMinimumHeight(m_dispatcherView->horizontalHeader()->sizeHint().height() +
                                        4 * m_dispatcherView->verticalHeader()->defaultSectionSize() + 4);
-    m_tabs->addTab(stack({m_dispatcherView, pressure}, Qt::Vertical, u"dispatcherSplitter"_s),
+    m_tabs->addTab(scrollable(stack({m_dispatcherView, pressure}, Qt::Vertical, u"dispatcherSplitter"_s)),
                    tr("&Dispatcher"));
     auto *eventsPage = new QWidget(this);
     auto *el = new QVBoxLayout(eventsPage);
@@ -501,14 +634,17 @@ void MainWindow::buildViews()
     top->setStretchFactor(0, 5);
     top->setStretchFactor(1, 1);
     auto *middle =
-        stack({box(tr("Channels"), m_subscriptionsView, m_filter), box(tr("Inspector"), inspector)},
+        stack({box(tr("Channels"), m_subscriptionsView, channelsBar), box(tr("Inspector"), inspector)},
               Qt::Horizontal, u"middleSplitter"_s);
     middle->setStretchFactor(0, 3);
     middle->setStretchFactor(1, 1);
+    middle->setSizes({3000, 1000});
     auto *main = stack({top, middle, m_tabs}, Qt::Vertical, u"mainSplitter"_s);
-    main->setStretchFactor(0, 2);
+    // Channels, the main view, gets the most room; Connections about five rows.
+    main->setStretchFactor(0, 1);
     main->setStretchFactor(1, 4);
-    main->setStretchFactor(2, 3);
+    main->setStretchFactor(2, 2);
+    main->setSizes({180, 470, 330});
     setCentralWidget(main);
 
     m_endpoint = new QLabel(this);
@@ -520,6 +656,26 @@ void MainWindow::buildViews()
         m_recordingLabel->setPalette(p);
     }
     m_recordingLabel->setVisible(false);
+    m_pausedLabel = new QLabel(tr("⏸ Display paused"), this);
+    m_pausedLabel->setObjectName(u"pausedLabel"_s);
+    m_pausedLabel->setToolTip(tr("The tables are frozen; the pool keeps running. View → Pause updates "
+                                 "(Ctrl+Shift+P) to resume"));
+    {
+        QFont f = m_pausedLabel->font();
+        f.setBold(true);
+        m_pausedLabel->setFont(f);
+    }
+    m_pausedLabel->setVisible(false);
+    m_problemsButton = new QToolButton(this);
+    m_problemsButton->setObjectName(u"problemsButton"_s);
+    m_problemsButton->setAutoRaise(false);
+    m_problemsButton->setAutoFillBackground(true);
+    m_problemsButton->setToolButtonStyle(Qt::ToolButtonTextOnly);
+    m_problemsButton->setToolTip(tr("Click to select them in the tables"));
+    m_problemsButton->setVisible(false);
+    connect(m_problemsButton, &QToolButton::clicked, this, &MainWindow::selectProblems);
+    statusBar()->addPermanentWidget(m_pausedLabel);
+    statusBar()->addPermanentWidget(m_problemsButton);
     statusBar()->addPermanentWidget(m_recordingLabel);
     statusBar()->addPermanentWidget(m_endpoint);
     statusBar()->addPermanentWidget(m_summary);
@@ -582,11 +738,12 @@ void MainWindow::onUpdated()
             .arg(Format::duration(monotonicMs() - m_startedMs));
     if (!m_controller->engine().poolConnected())
         text.prepend(tr("POOL DISCONNECTED · "));
-    if (s.subscriptionsProblem > 0)
-        text += tr(" · %1 with problems").arg(s.subscriptionsProblem);
+    // Problems are the red button beside this text (a click selects them).
     if (s.malformed > 0)
         text += tr(" · malformed %1").arg(s.malformed);
     m_summary->setText(text);
+    updateHealth();
+    updateChannelCount();
     if (!m_subscriptionsView->selectionModel()->currentIndex().isValid() &&
         m_subscriptionsView->model()->rowCount() > 0)
         m_subscriptionsView->selectionModel()->setCurrentIndex(m_subscriptionsView->model()->index(0, 0),
@@ -602,7 +759,7 @@ void MainWindow::onUpdated()
     for (int i = 0; i < m_gauges.size(); ++i) {
         QProgressBar *bar = m_gauges.at(i);
         bar->setValue(std::min(values[i], bar->maximum()));
-        bar->setFormat(u"%1 / %2"_s.arg(values[i]).arg(bar->maximum()));
+        bar->setFormat(tr(Limits[i].shortLabel) + u" %1 / %2"_s.arg(values[i]).arg(bar->maximum()));
         const double used = static_cast<double>(values[i]) / bar->maximum();
         // The bar turns amber from 70 % and red from 90 % of the server's limit.
         QPalette pal = palette();
@@ -612,7 +769,11 @@ void MainWindow::onUpdated()
         else if (used >= 0.7)
             pal.setColor(QPalette::Highlight, dark ? QColor(0xf0, 0xc0, 0x4a) : QColor(0xa8, 0x64, 0x00));
         bar->setPalette(pal);
-        bar->setToolTip(used >= 0.9 ? tr("Near the server's limit") : QString());
+        bar->setToolTip(tr("%1: %2 of the server's limit of %3 per IP address%4")
+                            .arg(tr(Limits[i].label))
+                            .arg(values[i])
+                            .arg(bar->maximum())
+                            .arg(used >= 0.9 ? tr(" — near the limit") : QString()));
     }
     updateWidgets();
 }
@@ -649,9 +810,10 @@ QList<int> MainWindow::selectedConnections() const
 QList<Hl::Subscription> MainWindow::selectedSubscriptions() const
 {
     QList<Hl::Subscription> out;
+    SubscriptionsModel *model = m_controller->subscriptions();
     for (const QModelIndex &i : m_subscriptionsView->selectionModel()->selectedRows()) {
-        const QModelIndex src = m_subscriptionsProxy->mapToSource(i);
-        if (const SubscriptionStatus *s = m_controller->subscriptions()->statusAt(src.row()))
+        // By key: while paused the table's rows are not the model's rows.
+        if (const SubscriptionStatus *s = model->statusAt(model->rowOf(i.data(KeyRole).toByteArray())))
             out.append(s->subscription);
     }
     return out;
@@ -758,15 +920,150 @@ bool MainWindow::importSession(const QString &path, QString *error)
 
 void MainWindow::showConnectionSubscriptions(int connection)
 {
-    m_filter->clear();
-    m_subscriptionsProxy->setFilterKeyColumn(SubscriptionsModel::Connection);
-    m_subscriptionsProxy->setFilterRegularExpression(u"^%1$"_s.arg(connection));
+    // The filter box shows it: clear or edit it to show the others.
+    m_filter->setText(u"conn:%1"_s.arg(connection));
     statusBar()->showMessage(
-        tr("Showing the channels of connection %1 — type in the filter box to show all").arg(connection),
-        6000);
-    connect(
-        m_filter, &QLineEdit::textEdited, this, [this] { m_subscriptionsProxy->setFilterKeyColumn(-1); },
-        Qt::SingleShotConnection);
+        tr("Showing the channels of connection %1 — clear the filter box to show all").arg(connection), 6000);
+}
+
+void MainWindow::updateHealth()
+{
+    const PoolSnapshot &snap = m_controller->lastSnapshot();
+    const PoolSummary s = summarize(snap);
+    // Connections the user disconnected are not a problem; the status bar says POOL DISCONNECTED.
+    const bool connected = m_controller->engine().poolConnected();
+    const int down = connected ? s.connectionsTotal - s.connectionsUp : 0;
+    QStringList bad, warn;
+    if (down > 0)
+        bad.append(Format::plural(s.connectionsTotal, tr("%1 of 1 connection down").arg(down),
+                                  tr("%1 of %2 connections down").arg(down).arg(u"%1"_s)));
+    if (s.subscriptionsProblem > 0)
+        bad.append(Format::plural(s.subscriptionsProblem, tr("1 channel with problems"),
+                                  tr("%1 channels with problems")));
+    if (s.connectionsSilent > 0)
+        warn.append(
+            Format::plural(s.connectionsSilent, tr("1 connection silent"), tr("%1 connections silent")));
+    if (s.subscriptionsStale > 0)
+        warn.append(Format::plural(s.subscriptionsStale, tr("1 channel late"), tr("%1 channels late")));
+    const QStringList all = bad + warn;
+    const bool dark = palette().color(QPalette::Window).lightnessF() < 0.5;
+    const QColor red = dark ? QColor(0xff, 0x7b, 0x72) : QColor(0xcf, 0x22, 0x2e);
+    const QColor amber = dark ? QColor(0xf0, 0xc0, 0x4a) : QColor(0xa8, 0x64, 0x00);
+    const QString paused =
+        m_pauseUpdates && m_pauseUpdates->isChecked() ? tr(" (display paused)") : QString();
+    if (all.isEmpty()) {
+        m_problemsButton->setVisible(false);
+        setWindowTitle(tr("FeedScope") + paused);
+        m_summary->setPalette(palette());
+        m_summary->setFont(font());
+        return;
+    }
+    const QString text = u"⚠ "_s + all.join(u" · "_s);
+    m_problemsButton->setText(text);
+    m_problemsButton->setToolTip(tr("%1 — click to select them in the tables").arg(all.join(u", "_s)));
+    QPalette p = m_problemsButton->palette();
+    const QColor fill = bad.isEmpty() ? amber : red;
+    p.setColor(QPalette::Button, fill);
+    p.setColor(QPalette::Window, fill);
+    p.setColor(QPalette::ButtonText, dark ? QColor(Qt::black) : QColor(Qt::white));
+    m_problemsButton->setPalette(p);
+    {
+        QFont f = m_problemsButton->font();
+        f.setBold(true);
+        m_problemsButton->setFont(f);
+    }
+    m_problemsButton->setVisible(true);
+    QPalette sp = palette();
+    sp.setColor(QPalette::WindowText, fill);
+    m_summary->setPalette(sp);
+    setWindowTitle(u"⚠ "_s + tr("FeedScope — %1").arg(all.join(u", "_s)) + paused);
+}
+
+void MainWindow::selectProblems()
+{
+    // Every problem row visible and on top, then selected; the first scrolled to.
+    m_filter->clear();
+    m_problemsFirst->setChecked(true);
+    auto select = [](QTableView *v, bool warnings) {
+        QItemSelection sel;
+        QAbstractItemModel *m = v->model();
+        QModelIndex first;
+        for (int r = 0; r < m->rowCount(); ++r) {
+            const QModelIndex i = m->index(r, 0);
+            const auto sev = i.data(RowSeverityRole).value<Severity>();
+            if (sev == Severity::Bad || (warnings && sev == Severity::Warning)) {
+                sel.select(i, m->index(r, m->columnCount() - 1));
+                if (!first.isValid())
+                    first = i;
+            }
+        }
+        v->selectionModel()->select(sel, QItemSelectionModel::ClearAndSelect | QItemSelectionModel::Rows);
+        if (first.isValid()) {
+            v->selectionModel()->setCurrentIndex(first, QItemSelectionModel::NoUpdate);
+            v->scrollTo(first);
+        }
+        return static_cast<int>(sel.size());
+    };
+    const int channels = select(m_subscriptionsView, true);
+    const int connections = select(m_connectionsView, true);
+    m_subscriptionsView->setFocus(Qt::OtherFocusReason);
+    statusBar()->showMessage(Format::plural(channels, tr("Selected 1 channel"), tr("Selected %1 channels")) +
+                                 u" and "_s +
+                                 Format::plural(connections, tr("1 connection"), tr("%1 connections")) +
+                                 tr(" with problems or warnings"),
+                             6000);
+}
+
+void MainWindow::updateChannelCount()
+{
+    const int shown = m_subscriptionsProxy->rowCount();
+    const int total = m_controller->subscriptions()->rowCount();
+    m_channelCount->setText(m_subscriptionsProxy->isFiltering()
+                                ? Format::plural(total, tr("%1 of 1 channel").arg(shown),
+                                                 tr("%1 of %2 channels").arg(shown).arg(u"%1"_s))
+                                : Format::plural(total, tr("1 channel"), tr("%1 channels")));
+    auto *v = static_cast<LiveTableView *>(m_subscriptionsView);
+    if (m_pauseUpdates && m_pauseUpdates->isChecked() && total == 0 && shown == 0)
+        v->setEmptyText(tr("No channels (display paused)."));
+    else if (m_controller->subscriptions()->rowCount() == 0)
+        v->setEmptyText(tr("No subscriptions yet: File → Add subscriptions… (Ctrl+N)."));
+    else
+        v->setEmptyText(tr("No channel matches “%1”. Clear the filter to see all %2.")
+                            .arg(m_filter->text().trimmed())
+                            .arg(total));
+}
+
+QString MainWindow::channelCountText() const
+{
+    return m_channelCount->text();
+}
+
+void MainWindow::setUpdatesPaused(bool paused)
+{
+    // The selection and the current row stay on the same rows across the freeze and the thaw.
+    struct Kept
+    {
+        LiveTableView *view;
+        QList<QVariant> keys;
+        QVariant current;
+    };
+    QList<Kept> kept;
+    for (LiveTableView *v : tables())
+        kept.append({v, v->selectedKeys(), v->currentKey()});
+    for (FreezeProxy *f : std::as_const(m_freezers))
+        f->setFrozen(paused);
+    for (const Kept &k : std::as_const(kept))
+        if (!k.keys.isEmpty() || k.current.isValid())
+            if (k.view->selectedKeys() != k.keys || k.view->currentKey() != k.current)
+                k.view->selectKeys(k.keys, k.current);
+    m_pausedLabel->setVisible(paused);
+    m_pauseUpdates->setText(paused ? tr("Resume &updates") : tr("&Pause updates"));
+    statusBar()->showMessage(
+        paused ? tr("Display paused: the tables keep what they show, the pool keeps running")
+               : tr("Display resumed"),
+        4000);
+    updateChannelCount();
+    updateHealth();
 }
 
 void MainWindow::updateWidgets()
@@ -782,9 +1079,13 @@ void MainWindow::closeEvent(QCloseEvent *event)
     QSettings settings;
     settings.setValue(settingsKey("geometry"), saveGeometry());
     settings.setValue(settingsKey("state"), saveState());
-    for (QTableView *v :
-         {m_connectionsView, m_subscriptionsView, m_reconnectsView, m_dispatcherView, m_eventsView})
-        settings.setValue(settingsKey("columns/") + v->objectName(), v->horizontalHeader()->saveState());
+    for (LiveTableView *v : tables()) {
+        const QByteArray columns = v->saveColumns();
+        if (columns.isEmpty())
+            settings.remove(settingsKey("columns-v2/") + v->objectName());
+        else
+            settings.setValue(settingsKey("columns-v2/") + v->objectName(), columns);
+    }
     for (QSplitter *s : findChildren<QSplitter *>())
         settings.setValue(settingsKey("splitters/") + s->objectName(), s->saveState());
     settings.setValue(settingsKey("tab"), m_tabs->currentIndex());

@@ -16,10 +16,14 @@ class QPlainTextEdit;
 class QProgressBar;
 class QTableView;
 class QTabWidget;
+class QToolButton;
 
 namespace FeedScope {
 
+class FreezeProxy;
+class LiveTableView;
 class SeriesChart;
+class TableProxy;
 
 /// The session events view's filter: the text filter, and the once-a-second statistics events
 /// hidden unless asked for (they would bury everything else).
@@ -79,6 +83,22 @@ public:
     QPlainTextEdit *inspectorText() const { return m_inspector->text(); }
     QProgressBar *budgetGauge(int i) const { return m_gauges.value(i); }
     QString summaryText() const;
+    /// Pause updates: the tables keep what they show, the engine keeps running.
+    QAction *pauseUpdatesAction() const { return m_pauseUpdates; }
+    /// Problems first: rows with problems, then warnings, on top of Channels and Connections.
+    QAction *problemsFirstAction() const { return m_problemsFirst; }
+    QAction *findChannelAction() const { return m_findChannel; }
+    QAction *settingsAction() const { return m_settings; }
+    /// The status bar's problems summary (hidden while all is well); a click selects them.
+    QToolButton *problemsButton() const { return m_problemsButton; }
+    /// "12 of 49 channels" beside the filter box.
+    QString channelCountText() const;
+    TableProxy *channelsProxy() const { return m_subscriptionsProxy; }
+    TableProxy *connectionsProxy() const { return m_connectionsProxy; }
+    /// What a connection's *Show its subscriptions* does: the filter box says conn:N.
+    void showConnectionSubscriptions(int connection);
+    /// Selects the channels (and connections) with problems, as the problems button does.
+    void selectProblems();
 
     /// Connection ids selected in the connections table.
     QList<int> selectedConnections() const;
@@ -100,6 +120,8 @@ Q_SIGNALS:
 
 protected:
     void closeEvent(QCloseEvent *event) override;
+    /// Line edits would eat the window's shortcuts (Ctrl+E ends the line): they are let through.
+    bool eventFilter(QObject *watched, QEvent *event) override;
 
 private:
     void buildActions();
@@ -107,8 +129,12 @@ private:
     void updateWidgets();
     void onUpdated();
     void onSeriesUpdated();
-    QTableView *makeTable(QAbstractItemModel *model, bool sortable);
-    void showConnectionSubscriptions(int connection);
+    LiveTableView *makeTable(QAbstractItemModel *model, bool sortable);
+    TableProxy *proxyFor(QAbstractItemModel *model);
+    void setUpdatesPaused(bool paused);
+    void updateHealth();
+    void updateChannelCount();
+    QList<LiveTableView *> tables() const;
     void copySelectedJson();
 
     PoolController *m_controller;
@@ -117,7 +143,17 @@ private:
     QTableView *m_reconnectsView = nullptr;
     QTableView *m_dispatcherView = nullptr;
     QTableView *m_eventsView = nullptr;
-    QSortFilterProxyModel *m_subscriptionsProxy = nullptr;
+    TableProxy *m_subscriptionsProxy = nullptr;
+    TableProxy *m_connectionsProxy = nullptr;
+    QList<FreezeProxy *> m_freezers;
+    QAction *m_pauseUpdates = nullptr;
+    QAction *m_problemsFirst = nullptr;
+    QAction *m_findChannel = nullptr;
+    QAction *m_settings = nullptr;
+    QToolButton *m_problemsButton = nullptr;
+    QLabel *m_channelCount = nullptr;
+    QLabel *m_pausedLabel = nullptr;
+    QList<std::pair<QKeySequence, QAction *>> m_windowShortcuts; ///< with Ctrl, let through line edits
     EventsProxy *m_eventsProxy = nullptr;
     QLineEdit *m_filter = nullptr;
     QLineEdit *m_eventsFilter = nullptr;

@@ -13,7 +13,6 @@
 #include <QIcon>
 #include <QStatusBar>
 #include <QTabWidget>
-#include <QTableView>
 #include <QTimer>
 
 #include <cstdio>
@@ -141,9 +140,7 @@ int runGui(const Options &o)
 
     if (!o.screenshotFile.isEmpty()) {
         QTimer::singleShot(std::chrono::milliseconds(o.screenshotDelayMs), &window, [&window, &o] {
-            for (QTableView *v : {window.connectionsView(), window.subscriptionsView(),
-                                  window.reconnectsView(), window.dispatcherView(), window.eventsView()})
-                v->resizeColumnsToContents();
+            // The tables size their columns themselves (once, capped, keeping the user's widths).
             QApplication::processEvents();
             // The main picture with the first tab, then one per other tab (FILE-2.png, …).
             QTabWidget *tabs = window.tabs();

@@ -413,10 +413,23 @@ void tst_MainWindow::addAndRemoveThroughTheDialogPath()
     QCOMPARE(dialog.result().size(), 2);
     QCOMPARE(dialog.result().constFirst().canonical(),
              QByteArray(R"({"coin":"AAA","nSigFigs":5,"type":"l2Book"})"));
+    m_window->findChild<QLineEdit *>(u"channelFilter"_s)->setText(u"type:bbo"_s); // would hide them
     m_window->addSubscriptions(dialog.result());
     QVERIFY(waitUntil([this] {
         return m_sim->subscriptionCount() == 11 && m_controller->summary().subscriptionsActive == 11;
     }));
+    // The new rows are selected (the filter that would hide them was cleared), the first current.
+    {
+        QTableView *view = m_window->subscriptionsView();
+        QVERIFY(m_window->findChild<QLineEdit *>(u"channelFilter"_s)->text().isEmpty());
+        QVERIFY(waitUntil([view] { return view->selectionModel()->selectedRows().size() == 2; }));
+        QSet<QByteArray> selected;
+        for (const QModelIndex &i : view->selectionModel()->selectedRows())
+            selected.insert(i.data(KeyRole).toByteArray());
+        QCOMPARE(selected,
+                 (QSet<QByteArray>{dialog.result().at(0).canonical(), dialog.result().at(1).canonical()}));
+        QVERIFY(selected.contains(view->currentIndex().data(KeyRole).toByteArray()));
+    }
     // The "user" consumer shows in the table.
     m_window->findChild<QLineEdit *>(u"channelFilter"_s)->setText(u"AAA"_s);
     QTableView *v = m_window->subscriptionsView();

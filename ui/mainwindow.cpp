@@ -4,6 +4,7 @@
 #include "budget.h"
 #include "freezeproxy.h"
 #include "livetableview.h"
+#include "rowselection.h"
 #include "serieschart.h"
 #include "settingsdialog.h"
 #include "severitydelegate.h"
@@ -16,14 +17,11 @@
 #include <QCloseEvent>
 #include <QFileDialog>
 #include <QFileInfo>
-#include <QFontDatabase>
 #include <QGroupBox>
 #include <QHBoxLayout>
 #include <QHeaderView>
-#include <QJsonDocument>
 #include <QLabel>
 #include <QLineEdit>
-#include <QListWidget>
 #include <QMenu>
 #include <QMenuBar>
 #include <QPlainTextEdit>
@@ -823,6 +821,14 @@ void MainWindow::addSubscriptions(const QList<Hl::Subscription> &subscriptions)
 {
     if (subscriptions.isEmpty())
         return;
+    // The new rows are selected and scrolled to as they arrive (a filter that would hide them is
+    // cleared first, or they could not be shown).
+    QSet<QByteArray> keys;
+    for (const Hl::Subscription &sub : subscriptions)
+        keys.insert(sub.canonical());
+    if (!m_filter->text().isEmpty())
+        m_filter->clear();
+    PendingRowSelection::start(m_subscriptionsView, keys, KeyRole);
     m_controller->subscribe(subscriptions, u"user"_s);
     m_controller->engine().noteManual(u"subscribe"_s, {{u"count"_s, static_cast<int>(subscriptions.size())}});
     statusBar()->showMessage(tr("Subscribing %n channel(s)", nullptr, static_cast<int>(subscriptions.size())),

@@ -577,6 +577,13 @@ void Connection::onPongTimer()
             p.deadlineNs = lastFrameNs + timeoutNs;
             continue;
         }
+        // A timer this late means this thread was busy (a flood on another connection, a slow
+        // machine): what the socket holds may not have been read yet. Read it first.
+        if (now - p.deadlineNs > 1000000000 && !p.lateChecked) {
+            p.lateChecked = true;
+            p.deadlineNs = now + 250000000;
+            continue;
+        }
         const qint64 waitedMs = (now - p.sentNs) / 1000000;
         if (p.probe) {
             const qint64 silentMs = monotonicMs() - m_lastFrameMs.load(std::memory_order_relaxed);
@@ -607,13 +614,16 @@ void Connection::onLivenessTick()
     const qint64 frames = m_messagesIn.load(std::memory_order_relaxed);
     const qint64 age = now - m_lastFrameMs.load(std::memory_order_relaxed);
     const qint64 silenceMs = m_frameRate > 0 ? silenceThresholdMs() : -1;
+    // A tick far later than its interval means this thread was busy: the silence may be frames
+    // waiting to be read, and the rate was not what this tick would measure. Neither counts.
+    const bool late = now - m_tickAtMs > 4 * m_livenessTimer.interval();
     const bool silent = silenceMs > 0 && age >= silenceMs;
     if (now - m_openedMs < 2000) {
         // The first seconds carry the subscriptions' snapshots, a burst that says nothing of the
         // usual rate: learning starts after them.
         m_learnFromMs = now;
         m_learnFromFrames = frames;
-    } else if (!silent) {
+    } else if (!silent && !late) {
         const qint64 learnt = now - m_learnFromMs;
         const qint64 dt = now - m_tickAtMs;
         if (learnt < 10000) {
@@ -635,7 +645,7 @@ void Connection::onLivenessTick()
         m_statusSilenceMs = threshold;
         m_status.usualGapMs = threshold > 0 ? qRound64(1000.0 / m_frameRate) : -1;
     }
-    if (threshold > 0 && age >= threshold && !m_probed) {
+    if (threshold > 0 && age >= threshold && !m_probed && !late) {
         m_probed = true;
         qCInfo(lcNet) << "connection" << m_id << "silent for" << age << "ms: probing with a ping";
         m_ping.push_back({Hl::encodePing(), {}, true});

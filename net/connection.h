@@ -96,6 +96,7 @@ private:
         qint64 sentNs = 0;
         qint64 deadlineNs = 0;
         bool probe = false;
+        bool lateChecked = false; ///< its timer fired late once: the socket was read before judging
     };
 
     const int m_id;

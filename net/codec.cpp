@@ -10,6 +10,9 @@
 #include <zlib.h>
 
 #include <cstring>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -405,6 +408,39 @@ QByteArray encodeSubscribe(const Subscription &s)
 QByteArray encodeUnsubscribe(const Subscription &s)
 {
     return encodeWithSubscription("unsubscribe", s);
+}
+
+QByteArray frameBytes(const QString &text)
+{
+    const qsizetype n = text.size();
+    const char16_t *src = QStringView(text).utf16();
+    QByteArray out(n, Qt::Uninitialized);
+    char *dst = out.data();
+    qsizetype i = 0;
+    bool ascii = true;
+#if defined(__SSE2__)
+    // 16 characters a step: narrowed with saturation (a non-ASCII character is caught below and
+    // the whole frame redone), their bits OR-ed to see whether any is beyond ASCII.
+    __m128i seen = _mm_setzero_si128();
+    for (; i + 16 <= n; i += 16) {
+        const __m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i *>(src + i));
+        const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i *>(src + i + 8));
+        seen = _mm_or_si128(seen, _mm_or_si128(a, b));
+        _mm_storeu_si128(reinterpret_cast<__m128i *>(dst + i), _mm_packus_epi16(a, b));
+    }
+    const __m128i high = _mm_and_si128(seen, _mm_set1_epi16(static_cast<short>(0xff80)));
+    ascii = _mm_movemask_epi8(_mm_cmpeq_epi16(high, _mm_setzero_si128())) == 0xffff;
+#endif
+    char16_t tail = 0;
+    for (; i < n; ++i) {
+        tail |= src[i];
+        dst[i] = static_cast<char>(src[i]);
+    }
+    if (ascii && tail < 0x80)
+        return out;
+    out = text.toUtf8();
+    out.squeeze();
+    return out;
 }
 
 QByteArray encodePing()

@@ -110,6 +110,12 @@ QByteArray encodeUnsubscribe(const Subscription &s);
 QByteArray encodePing();
 QByteArray encodePost(quint64 id, PostType type, const QJsonObject &payload);
 
+/// A received text frame's UTF-8, in an allocation of its exact size (frames are kept: inspector
+/// history, queues, batches; QString::toUtf8() reserves three bytes per character). ASCII, which
+/// market data is, is narrowed and checked in one vectorised pass; anything else goes through
+/// toUtf8().
+QByteArray frameBytes(const QString &text);
+
 /// fastAssetCtxs data: base64 of raw DEFLATE (RFC 1951) JSON. Returns the JSON text, or nullopt
 /// with @p error set. Output is capped at @p maxBytes.
 std::optional<QByteArray> inflateFastAssetCtxs(QByteArrayView base64, QString *error = nullptr,

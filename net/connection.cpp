@@ -362,29 +362,11 @@ qint64 Connection::backoffDelayMs()
     return static_cast<qint64>(m_rng.bounded(static_cast<quint32>(ceiling) + 1));
 }
 
-namespace {
-
-/// The frame's UTF-8 in an allocation of its exact size. Frames are kept (inspector history,
-/// queues, batches), and toUtf8() reserves three bytes per character, so it was followed by a
-/// squeeze: two allocations and a copy per frame. Market data is ASCII, for which UTF-8 and
-/// Latin-1 are the same bytes: toUtf8() only for a frame that is not.
-QByteArray toUtf8Exact(const QString &text)
-{
-    // Both Qt routines are vectorised; toLatin1() allocates exactly one byte per character.
-    if (QtPrivate::isAscii(QStringView(text)))
-        return text.toLatin1();
-    QByteArray out = text.toUtf8();
-    out.squeeze();
-    return out;
-}
-
-} // namespace
-
 void Connection::onText(const QString &text)
 {
     const qint64 nowNs = monotonicNs();
     m_lastFrameMs.store(nowNs / 1000000, std::memory_order_relaxed);
-    QByteArray utf8 = toUtf8Exact(text);
+    QByteArray utf8 = Hl::frameBytes(text);
     m_messagesIn.fetch_add(1, std::memory_order_relaxed);
     m_bytesIn.fetch_add(utf8.size(), std::memory_order_relaxed);
     Hl::Envelope env = m_decoder.decode(utf8);

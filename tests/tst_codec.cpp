@@ -140,6 +140,9 @@ private Q_SLOTS:
     void garbage();
     void randomBytesNeverCrash();
     void encoders();
+    void frameBytesExactAndFaithful_data();
+    void frameBytesExactAndFaithful();
+    void routeKeysShared();
 
 private:
     FrameDecoder m_decoder;
@@ -657,6 +660,59 @@ void tst_Codec::fuzzRegressions()
     QCOMPARE(canonicalJson(QJsonValue(1.5e23)), QByteArray("1.5e+23"));
     QCOMPARE(canonicalJson(QJsonValue(-9.5e15)), QByteArray("-9500000000000000"));
     QCOMPARE(canonicalJson(QJsonValue(42.0)), QByteArray("42"));
+}
+
+void tst_Codec::frameBytesExactAndFaithful_data()
+{
+    QTest::addColumn<QString>("text");
+    QTest::newRow("empty") << QString();
+    QTest::newRow("one") << u"x"_s;
+    for (int n : {15, 16, 17, 31, 32, 33, 350}) {
+        QString ascii;
+        for (int i = 0; i < n; ++i)
+            ascii.append(QChar(u'!' + i % 90));
+        QTest::addRow("ascii %d", n) << ascii;
+        // One character beyond ASCII at the start, in the vectorised part, at the very end.
+        for (int at : {0, n / 2, n - 1}) {
+            QString t = ascii;
+            t[at] = QChar(0xe9); // é: Latin-1, but two bytes in UTF-8
+            QTest::addRow("latin1 %d at %d", n, at) << t;
+            t[at] = QChar(0x4e2d); // 中
+            QTest::addRow("cjk %d at %d", n, at) << t;
+            t[at] = QChar(0x80);
+            QTest::addRow("0x80 %d at %d", n, at) << t;
+        }
+    }
+    QTest::newRow("surrogate pair") << QString::fromUtf8("{\"coin\":\"\xf0\x9f\x9a\x80\"}");
+}
+
+void tst_Codec::frameBytesExactAndFaithful()
+{
+    QFETCH(QString, text);
+    const QByteArray bytes = frameBytes(text);
+    QCOMPARE(bytes, text.toUtf8());
+    QVERIFY(bytes.capacity() <= bytes.size() + 16); // no three bytes a character kept
+}
+
+void tst_Codec::routeKeysShared()
+{
+    // Route keys are interned: frames of one subscription share one key, with its exact bytes.
+    FrameDecoder d;
+    const QByteArray a = R"({"channel":"trades","data":[{"coin":"BTC","px":"1"}]})";
+    const QByteArray b = R"({"channel":"trades","data":[{"coin":"BTC","px":"2"}]})";
+    const QByteArray c = R"({"channel":"trades","data":[{"coin":"ETH","px":"2"}]})";
+    const Envelope ea = d.decode(a), eb = d.decode(b), ec = d.decode(c);
+    QCOMPARE(ea.kind, FrameKind::Data);
+    QCOMPARE(ea.routeKey, eb.routeKey);
+    QCOMPARE(ea.routeKey.constData(), eb.routeKey.constData()); // one allocation for both
+    QVERIFY(ea.routeKey != ec.routeKey);
+    // Many distinct keys (a server inventing coins) keep the table bounded and the keys right.
+    for (int i = 0; i < 10000; ++i) {
+        const Envelope e =
+            d.decode(R"({"channel":"trades","data":[{"coin":"C)" + QByteArray::number(i) + R"("}]})");
+        QCOMPARE(e.routeKey, QByteArray("trades|C" + QByteArray::number(i)));
+    }
+    QCOMPARE(d.decode(a).routeKey, ea.routeKey);
 }
 
 QTEST_GUILESS_MAIN(tst_Codec)

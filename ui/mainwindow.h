@@ -1,6 +1,7 @@
 #pragma once
 
 #include "poolcontroller.h"
+#include "sessioneventsview.h"
 #include "sessionexport.h"
 
 #include <QMainWindow>
@@ -19,23 +20,6 @@ class QTabWidget;
 namespace FeedScope {
 
 class SeriesChart;
-
-/// The session events view's filter: the text filter, and the once-a-second statistics events
-/// hidden unless asked for (they would bury everything else).
-class EventsProxy final : public QSortFilterProxyModel
-{
-    Q_OBJECT
-
-public:
-    using QSortFilterProxyModel::QSortFilterProxyModel;
-    void setShowStatistics(bool show);
-
-protected:
-    bool filterAcceptsRow(int row, const QModelIndex &parent) const override;
-
-private:
-    bool m_showStatistics = false;
-};
 
 /// What the Chaos menu asks the demo feed to do.
 enum class ChaosAction : quint8 { KillConnection, KillAll, StallConnection, Garbage, Flood, RestartServer };
@@ -64,6 +48,7 @@ public:
     QTableView *reconnectsView() const { return m_reconnectsView; }
     QTableView *dispatcherView() const { return m_dispatcherView; }
     QTableView *eventsView() const { return m_eventsView; }
+    SessionEventsView *eventsPage() const { return m_eventsPage; }
     QTabWidget *tabs() const { return m_tabs; }
     QList<SeriesChart *> charts() const { return m_charts; }
     QAction *reconnectSelectedAction() const { return m_reconnectSelected; }
@@ -86,7 +71,8 @@ public:
     void addSubscriptions(const QList<Hl::Subscription> &subscriptions);
     /// Exports the session log off the GUI thread with a progress dialog; exportFinished() tells.
     void exportSession(const QString &path, ExportFormat format);
-    /// Shows an exported JSONL session in the events view (and says so in the status bar).
+    /// Shows an exported JSONL session in the events view as a file view (a banner, live events
+    /// kept apart, Back to live), and says so in the status bar.
     bool importSession(const QString &path, QString *error);
     /// Refreshes the inspector from the selected channel now.
     void refreshInspector();
@@ -116,9 +102,8 @@ private:
     QTableView *m_dispatcherView = nullptr;
     QTableView *m_eventsView = nullptr;
     QSortFilterProxyModel *m_subscriptionsProxy = nullptr;
-    EventsProxy *m_eventsProxy = nullptr;
+    SessionEventsView *m_eventsPage = nullptr;
     QLineEdit *m_filter = nullptr;
-    QLineEdit *m_eventsFilter = nullptr;
     QTabWidget *m_tabs = nullptr;
     QList<SeriesChart *> m_charts;
     SeriesChart *m_reconnectChart = nullptr;

@@ -50,6 +50,8 @@ private Q_SLOTS:
     void dispatcherChartsSeeAFlood();
 
 private:
+    /// With FEEDSCOPE_SHOT_DIR set, saves the window as NAME.png there (to look at, not asserted).
+    void shot(const QString &name) const;
     QList<SessionEvent> manualEvents() const;
     ExportResult exportNow(const QString &path, ExportFormat format);
 
@@ -100,6 +102,13 @@ void tst_WindowExports::cleanup()
     m_controller->shutdown(1s);
     m_controller.reset();
     m_sim.reset();
+}
+
+void tst_WindowExports::shot(const QString &name) const
+{
+    const QString dir = qEnvironmentVariable("FEEDSCOPE_SHOT_DIR");
+    if (!dir.isEmpty())
+        m_window->grab().save(dir + u'/' + name + u".png"_s);
 }
 
 QList<SessionEvent> tst_WindowExports::manualEvents() const
@@ -156,6 +165,7 @@ void tst_WindowExports::openedSessionIsAFileView()
     QCOMPARE(view->rowCount(), fileRows);
     for (int row = 0; row < view->rowCount(); ++row)
         QVERIFY(view->index(row, SessionEventsModel::Seq).data(RawValueRole).toLongLong() <= newestInFile);
+    shot(u"file-view"_s);
 
     // Back to live: the live view with the new event, the banner gone.
     QSignalSpy changed(page, &SessionEventsView::showingFileChanged);
@@ -183,10 +193,13 @@ void tst_WindowExports::harHoldsBothDirections()
 {
     // The subscribes went out before any data came back; a ping goes out on demand (reconnect).
     QVERIFY(waitUntil([this] {
-        return !m_controller->engine()
+        for (int i = 0; i < 9; ++i) // data on every subscription, so on every connection
+            if (m_controller->engine()
                     .inspector()
-                    .messages(sub(R"({"type":"bbo","coin":"C0"})").canonical())
-                    .isEmpty();
+                    .messages(sub(R"({"type":"bbo","coin":"C)" + QByteArray::number(i) + "\"}").canonical())
+                    .isEmpty())
+                return false;
+        return true;
     }));
     QVERIFY(m_controller->engine().sentFrames().size() >= 9);
     const QString path = m_dir.filePath(u"both.har"_s);
@@ -260,6 +273,7 @@ void tst_WindowExports::chartsHaveNiceTicksAndALogScale()
             QVERIFY(p.y() >= logAxis->min());
     }
     // Only that chart changed; and back.
+    shot(u"throughput-log"_s);
     QVERIFY(!m_window->charts().at(1)->logScale());
     QTest::mouseClick(log, Qt::LeftButton);
     QVERIFY(qobject_cast<QValueAxis *>(throughput->valueAxis()));
@@ -299,6 +313,7 @@ void tst_WindowExports::reconnectChartShowsEveryReconnect()
         return xs.size() == 3 && xs[1] - xs[0] >= spacingS * 0.99 && xs[2] - xs[1] >= spacingS * 0.99;
     };
     QVERIFY(waitUntil(apart, 5000));
+    shot(u"reconnects"_s);
     QList<double> gaps, ys;
     for (const ReconnectRecord &r : m_controller->lastSnapshot().reconnects)
         gaps.append(static_cast<double>(r.dataGapMs >= 0 ? r.dataGapMs : r.durationMs) / 1000.0);
@@ -345,6 +360,7 @@ void tst_WindowExports::dispatcherChartsSeeAFlood()
             return false;
         },
         5000));
+    shot(u"flood"_s);
 }
 
 QTEST_MAIN(tst_WindowExports)

@@ -33,7 +33,10 @@ SeriesChart::SeriesChart(const QString &title, const QString &prefix, const QStr
     m_x = new QValueAxis;
     m_x->setLabelFormat(u"%.0f"_s);
     m_x->setTitleText(tr("seconds ago"));
-    m_x->setTickCount(7);
+    m_x->setTickType(QValueAxis::TicksDynamic);
+    m_x->setTickAnchor(0);
+    m_x->setTickInterval(50);
+    m_x->setRange(-300, 0);
     m_y = new QValueAxis;
     m_y->setTitleText(unit);
     m_y->setTickType(QValueAxis::TicksDynamic);
@@ -225,7 +228,17 @@ void SeriesChart::refresh(const TimeSeriesSet &series, qint64 nowMs)
         if (s->type() == QAbstractSeries::SeriesTypeScatter)
             pending.append({static_cast<QXYSeries *>(s), take(m_markers.value(s->name()))});
 
-    m_x->setRange(-static_cast<double>(m_windowMs) / 1000.0, 0);
+    // As many nice x ticks as fit (about 60 px each), so narrow charts do not elide their labels.
+    const double windowS = static_cast<double>(m_windowMs) / 1000.0;
+    const NiceScale xs = niceScale(windowS, std::max(2, static_cast<int>(c->plotArea().width() / 60)));
+    m_x->setTickAnchor(0);
+    if (xs.step >= m_x->tickInterval()) {
+        m_x->setTickInterval(xs.step);
+        m_x->setRange(-windowS, 0);
+    } else {
+        m_x->setRange(-windowS, 0);
+        m_x->setTickInterval(xs.step);
+    }
     if (m_log) {
         const LogScale s = FeedScope::logScale(minPositive, maxY);
         m_logY->setRange(s.min, s.max);
@@ -236,7 +249,9 @@ void SeriesChart::refresh(const TimeSeriesSet &series, qint64 nowMs)
     } else {
         // Each change redraws the ticks: never pass through a state of a fine step over a wide
         // range (hundreds of thousands of tick items), so the larger step goes in first.
-        const NiceScale s = niceScale(maxY);
+        // A little headroom, so that the highest point is not cut by the plot's edge.
+        const NiceScale s = niceScale(maxY * 1.08);
+        m_y->setLabelFormat(u"%.%1f"_s.arg(s.decimals)); // before the range: labels follow it
         if (s.step >= m_y->tickInterval()) {
             m_y->setTickInterval(s.step);
             m_y->setRange(0, s.max);
@@ -244,7 +259,6 @@ void SeriesChart::refresh(const TimeSeriesSet &series, qint64 nowMs)
             m_y->setRange(0, s.max);
             m_y->setTickInterval(s.step);
         }
-        m_y->setLabelFormat(u"%.%1f"_s.arg(s.decimals));
     }
     for (const Pending &p : std::as_const(pending))
         p.series->replace(p.points);

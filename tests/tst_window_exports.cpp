@@ -2,6 +2,7 @@
 // real pool and simulator.
 #include "mainwindow.h"
 #include "poolcontroller.h"
+#include "recording.h"
 #include "serieschart.h"
 #include "sessioneventsview.h"
 #include "simulator.h"
@@ -45,6 +46,7 @@ private Q_SLOTS:
     void openedSessionIsAFileView();
     void harHoldsBothDirections();
     void exportIsLoggedAsOkTrue();
+    void recordingHoldsSentFrames();
     void chartsHaveNiceTicksAndALogScale();
     void reconnectChartShowsEveryReconnect();
     void dispatcherChartsSeeAFlood();
@@ -239,6 +241,43 @@ void tst_WindowExports::exportIsLoggedAsOkTrue()
     QVERIFY2(summarizeEvent(ok).contains(u"ok=true"_s), qPrintable(summarizeEvent(ok)));
     QVERIFY(!exportNow(m_dir.filePath(u"missing/log.csv"_s), ExportFormat::Csv).ok);
     QVERIFY(summarizeEvent(manualEvents().constLast()).contains(u"ok=false"_s));
+}
+
+void tst_WindowExports::recordingHoldsSentFrames()
+{
+    // File → Record raw frames: the subscribe that goes out is a "dir":"send" line beside the
+    // data lines; both parse, and only the data lines are what a replay serves.
+    const QString path = m_dir.filePath(u"frames.jsonl"_s);
+    QVERIFY(m_window->startRecording(path));
+    QVERIFY(waitUntil([this] { return m_controller->engine().dispatcherStats().at(2).received >= 5; }));
+    const auto extra = sub(R"({"type":"trades","coin":"REC"})");
+    m_controller->subscribe({extra});
+    QVERIFY(waitUntil([this] { return m_controller->summary().subscriptionsActive == 10; }));
+    m_window->recordAction()->trigger(); // stop
+    QVERIFY(waitUntil([this] { return m_controller->engine().recording() == Engine::Recording::Off; }));
+    QFile f(path);
+    QVERIFY(f.open(QIODevice::ReadOnly));
+    qint64 data = 0;
+    QList<RecordedFrame> sent;
+    while (!f.atEnd()) {
+        const QByteArray line = f.readLine().trimmed();
+        QString why;
+        const auto frame = parseRecordedLine(line, &why);
+        QVERIFY2(frame, qPrintable(why));
+        if (frame->sent)
+            sent.append(*frame);
+        else
+            ++data;
+    }
+    QCOMPARE(data, m_controller->engine().recorder()->written());
+    QCOMPARE(static_cast<qint64>(sent.size()), m_controller->engine().recorder()->sentWritten());
+    QVERIFY(std::any_of(sent.cbegin(), sent.cend(), [](const RecordedFrame &r) {
+        return r.payload.contains("\"subscribe\"") && r.payload.contains("REC");
+    }));
+    // The session log says how many of each were written.
+    const SessionEvent stopped = manualEvents().constLast();
+    QCOMPARE(stopped.data[u"action"_s].toString(), u"recording stopped"_s);
+    QCOMPARE(static_cast<qint64>(stopped.data[u"sentFrames"_s].toDouble()), static_cast<qint64>(sent.size()));
 }
 
 void tst_WindowExports::chartsHaveNiceTicksAndALogScale()

@@ -29,6 +29,7 @@ Engine::Engine(const EngineConfig &config, QObject *parent)
             [this](const Hl::Subscription &s) { m_inspector.remove(s.canonical()); });
     connect(pool(), &ConnectionPool::warning, this, &Engine::warning);
     connect(pool(), &ConnectionPool::snapshotPublished, this, &Engine::onSnapshot);
+    connect(pool(), &ConnectionPool::frameSent, this, &Engine::onFrameSent);
     m_log.follow(pool());
     connect(&m_log, &SessionLog::fileFailed, this, &Engine::warning);
     m_secondTimer.setInterval(std::chrono::seconds(1));
@@ -103,6 +104,29 @@ void Engine::countType(const DataFrame &f)
     }
     if (*it >= 0 && *it < m_typeCount)
         m_byType[static_cast<size_t>(*it)].fetch_add(1, std::memory_order_relaxed);
+}
+
+void Engine::onFrameSent(int connection, const QByteArray &frame, qint64 sentNs)
+{
+    // Queued from the pool's thread: the wall time is now less the time the signal waited.
+    const qint64 waitedMs = std::max<qint64>(0, (monotonicNs() - sentNs) / 1000000);
+    const RecordedFrame f{
+        QDateTime::currentDateTimeUtc().addMSecs(-waitedMs), sentNs, connection, frame, false, true};
+    m_sent.push_back(f);
+    while (static_cast<qsizetype>(m_sent.size()) > std::max(0, m_cfg.sentRing))
+        m_sent.pop_front();
+    if (m_recording == Recording::On && m_recorder && recordsSentFrames())
+        m_recorder->recordSent(f.connection, f.payload, f.monotonicNs, f.wallTime);
+}
+
+QList<RecordedFrame> Engine::sentFrames() const
+{
+    return QList<RecordedFrame>(m_sent.cbegin(), m_sent.cend());
+}
+
+bool Engine::recordsSentFrames() const
+{
+    return m_cfg.recordSentFrames.value_or(m_cfg.recordingSwitchable);
 }
 
 QList<qint64> Engine::messagesByType() const
@@ -189,6 +213,8 @@ void Engine::finishRecording()
     const qint64 frames = m_recorder->written();
     m_recording = Recording::Off;
     QJsonObject detail{{u"file"_s, path}, {u"frames"_s, static_cast<double>(frames)}};
+    if (recordsSentFrames())
+        detail.insert(u"sentFrames"_s, static_cast<double>(m_recorder->sentWritten()));
     if (left > 0)
         detail.insert(u"notWritten"_s, static_cast<double>(left));
     if (!ok) {

@@ -4,6 +4,7 @@
 #include "dispatcher.h"
 #include "inspector.h"
 #include "recorder.h"
+#include "recording.h"
 #include "registry.h"
 #include "report.h"
 #include "sessionlog.h"
@@ -12,7 +13,9 @@
 #include <QTimer>
 
 #include <atomic>
+#include <deque>
 #include <memory>
+#include <optional>
 
 namespace FeedScope {
 
@@ -27,8 +30,13 @@ struct EngineConfig
     /// Keep a recorder consumer (off unless recordFile is set) so recording can be switched on
     /// and off while running (the GUI); otherwise the recorder exists only with recordFile.
     bool recordingSwitchable = false;
-    QString sessionLogFile;                                  ///< empty: the session log stays in memory
-    int sessionRing = 10000;                                 ///< session events kept in memory
+    /// Also record the client's own frames (subscribe, unsubscribe, ping, post) as "dir":"send"
+    /// lines. Unset: on for the GUI (recordingSwitchable), off for the headless agent, whose
+    /// --record file keeps one line per data message (scripts and tst_headless count them).
+    std::optional<bool> recordSentFrames;
+    int sentRing = 2000;     ///< frames the client sent, kept in memory for the HAR export
+    QString sessionLogFile;  ///< empty: the session log stays in memory
+    int sessionRing = 10000; ///< session events kept in memory
     int sessionStatsRing = SessionLog::DefaultStatsCapacity; ///< of them statistics snapshots
     std::chrono::milliseconds publishInterval{100};          ///< snapshots to the owner (10 Hz)
 };
@@ -90,6 +98,10 @@ public:
     MessageInspector &inspector() { return m_inspector; }
     const MessageInspector &inspector() const { return m_inspector; }
     FrameRecorder *recorder() const { return m_recorder.get(); }
+    /// The last EngineConfig::sentRing frames the client sent, oldest first (`sent` set; wall
+    /// and monotonic send times).
+    QList<RecordedFrame> sentFrames() const;
+    bool recordsSentFrames() const;
     QList<ConsumerStats> dispatcherStats() const { return m_dispatcher.stats(); }
     /// The report's dispatcher figures: the inspector consumer (it sees every frame) on top,
     /// every consumer in the detail.
@@ -123,6 +135,7 @@ private:
     void onSnapshot(PoolSnapshot s);
     void everySecond();
     void countType(const DataFrame &f);
+    void onFrameSent(int connection, const QByteArray &frame, qint64 sentNs);
 
     EngineConfig m_cfg;
     std::unique_ptr<PoolHost> m_host;
@@ -131,6 +144,7 @@ private:
     SessionLog m_log;
     MessageInspector m_inspector;
     std::unique_ptr<FrameRecorder> m_recorder;
+    std::deque<RecordedFrame> m_sent;
     int m_inspectorConsumer = -1;
     int m_recorderConsumer = -1;
     struct ExtraConsumer

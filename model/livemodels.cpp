@@ -1,5 +1,6 @@
 #include "livemodels.h"
 
+#include "eventwords.h"
 #include "poolmodels.h"
 
 #include <QJsonArray>
@@ -125,8 +126,10 @@ QVariant SessionEventsModel::data(const QModelIndex &index, int role) const
             return QVariant::fromValue(Severity::Good);
         return {};
     }
-    if (role == Qt::ToolTipRole && index.column() == Summary)
+    if (role == Qt::ToolTipRole && index.column() == Summary) // the raw names, for experts
         return QString::fromUtf8(QJsonDocument(e.data).toJson(QJsonDocument::Indented));
+    if (role == Qt::ToolTipRole && index.column() == Type)
+        return tr("%1 (recorded as \"%2\")").arg(Words::eventType(e.type), e.type);
     const bool raw = role == RawValueRole;
     if (!raw && role != Qt::DisplayRole)
         return {};

@@ -42,7 +42,9 @@ void PoolController::onSnapshot(const PoolSnapshot &s)
     m_subscriptions.applySnapshot(s);
     m_reconnects.applySnapshot(s);
     const qint64 now = s.at.toMSecsSinceEpoch();
-    m_dispatcher.applyStats(m_engine->dispatcherStats(), monotonicMs());
+    const QList<ConsumerStats> stats = m_engine->dispatcherStats();
+    m_dispatcher.applyStats(stats, monotonicMs());
+    m_dispatcherSampler.observe(stats);
     m_events.flush();
     if (m_lastSampleMs < 0 || now - m_lastSampleMs >= 1000)
         sample(now);
@@ -60,14 +62,15 @@ void PoolController::sample(qint64 nowMs)
         if (c->rttMs >= 0)
             m_series.add(seriesName(u"conn"_s, id, u"rtt"_s), nowMs, c->rttMs);
     }
-    for (int row = 0; row < m_dispatcher.rowCount(); ++row) {
-        const ConsumerStats *d = m_dispatcher.statsAt(row);
-        if (d->inlineConsumer)
+    // Peaks and totals over the whole second, not the value at the sampling instant: a flood
+    // fills and empties a queue well within a second.
+    for (const DispatcherSampler::Sample &d :
+         m_dispatcherSampler.take(m_engine->dispatcherStats(), monotonicMs())) {
+        if (d.inlineConsumer)
             continue;
-        m_series.add(seriesName(u"disp"_s, d->name, u"queue"_s), nowMs, static_cast<double>(d->queued));
-        m_series.add(seriesName(u"disp"_s, d->name, u"drops"_s), nowMs, m_dispatcher.dropsPerSecond(row));
-        m_series.add(seriesName(u"disp"_s, d->name, u"lagP99"_s), nowMs,
-                     d->lagP99Us < 0 ? 0.0 : static_cast<double>(d->lagP99Us) / 1000.0);
+        m_series.add(seriesName(u"disp"_s, d.name, u"queue"_s), nowMs, d.peakQueue);
+        m_series.add(seriesName(u"disp"_s, d.name, u"drops"_s), nowMs, d.dropsPerSecond);
+        m_series.add(seriesName(u"disp"_s, d.name, u"lagP99"_s), nowMs, d.lagP99Ms);
     }
     m_series.prune(nowMs);
     Q_EMIT seriesUpdated();

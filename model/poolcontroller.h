@@ -1,5 +1,6 @@
 #pragma once
 
+#include "chartdata.h"
 #include "engine.h"
 #include "livemodels.h"
 #include "poolmodels.h"
@@ -41,8 +42,9 @@ public:
     /// Closes the connections and stops the pool's threads; returns the final snapshot.
     PoolSnapshot shutdown(std::chrono::milliseconds timeout);
 
-    /// Chart series names: "conn/<id>/msgs", "conn/<id>/rtt", "disp/<consumer>/queue",
-    /// "disp/<consumer>/drops", "disp/<consumer>/lagP99".
+    /// Chart series names: "conn/<id>/msgs", "conn/<id>/rtt", "disp/<consumer>/queue" (the
+    /// deepest queue since the previous sample), "disp/<consumer>/drops" (frames dropped since the
+    /// previous sample, per second), "disp/<consumer>/lagP99".
     static QString seriesName(const QString &group, const QString &id, const QString &what);
 
 public Q_SLOTS:
@@ -70,6 +72,7 @@ private:
     SessionEventsModel m_events;
     DispatcherModel m_dispatcher;
     TimeSeriesSet m_series;
+    DispatcherSampler m_dispatcherSampler; ///< peaks and totals between the once-a-second samples
     qint64 m_lastSampleMs = -1;
 };
 

@@ -33,6 +33,7 @@ bool FrameRecorder::open(const QString &path, QString *error)
     }
     m_active = true;
     m_written = 0;
+    m_sentWritten = 0;
     m_lost = 0;
     m_error.clear();
     m_failedReported = false;
@@ -50,6 +51,12 @@ qint64 FrameRecorder::written() const
 {
     std::lock_guard lock(m_mutex);
     return m_written;
+}
+
+qint64 FrameRecorder::sentWritten() const
+{
+    std::lock_guard lock(m_mutex);
+    return m_sentWritten;
 }
 
 qint64 FrameRecorder::lost() const
@@ -72,6 +79,20 @@ void FrameRecorder::record(const QList<DataFrame> &frames)
     m_written += frames.size();
     if (m_buffer.size() > 4 * 1024 * 1024)
         flushLocked();
+}
+
+void FrameRecorder::recordSent(int connection, const QByteArray &frame, qint64 sentNs,
+                               const QDateTime &wallTime)
+{
+    std::lock_guard lock(m_mutex);
+    if (!m_file.isOpen()) {
+        if (m_active)
+            ++m_lost;
+        return;
+    }
+    RecordedFrame f{wallTime, sentNs, connection, frame, false, true};
+    m_buffer += toJsonLine(f);
+    ++m_sentWritten;
 }
 
 void FrameRecorder::flush()

@@ -10,7 +10,8 @@
 
 namespace FeedScope {
 
-/// Writes received data frames as JSONL (net/recording.h format), replayable by feedscope-sim.
+/// Writes received data frames as JSONL (net/recording.h format), replayable by feedscope-sim,
+/// and, when asked to, the client's own frames as `"dir":"send"` lines (the replay skips them).
 /// Lines are buffered and flushed at least every second, whole lines only, so a crash loses at
 /// most the last second. A write error stops recording and is reported, never silently dropped.
 class FrameRecorder final : public QObject
@@ -27,9 +28,13 @@ public:
     bool open(const QString &path, QString *error);
     QString fileName() const;
     void record(const QList<DataFrame> &frames);
+    /// A frame the client sent on @p connection at @p sentNs (monotonic) and @p wallTime.
+    void recordSent(int connection, const QByteArray &frame, qint64 sentNs, const QDateTime &wallTime);
     /// Flushes and closes; false (with @p error) if anything could not be written.
     bool close(QString *error);
+    /// Data frames written (sent frames are counted apart: sentWritten()).
     qint64 written() const;
+    qint64 sentWritten() const;
     qint64 lost() const;
 
 Q_SIGNALS:
@@ -44,6 +49,7 @@ private:
     QByteArray m_buffer;
     QTimer m_flushTimer{this};
     qint64 m_written = 0;
+    qint64 m_sentWritten = 0;
     qint64 m_lost = 0;
     QString m_error;
     bool m_failedReported = false;

@@ -1,11 +1,16 @@
 #include "sessionexport.h"
 
 #include <QFile>
+#include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QMap>
+#include <QRegularExpression>
 #include <QSaveFile>
+
+#include <algorithm>
+#include <cmath>
 
 using namespace Qt::StringLiterals;
 
@@ -18,6 +23,60 @@ QByteArray csvField(const QString &value)
         return v;
     v.replace("\"", "\"\"");
     return '"' + v + '"';
+}
+
+namespace {
+std::optional<ExportFormat> formatOfSuffix(QStringView suffix)
+{
+    if (suffix.compare(u"jsonl", Qt::CaseInsensitive) == 0)
+        return ExportFormat::Jsonl;
+    if (suffix.compare(u"csv", Qt::CaseInsensitive) == 0)
+        return ExportFormat::Csv;
+    if (suffix.compare(u"har", Qt::CaseInsensitive) == 0)
+        return ExportFormat::Har;
+    return std::nullopt;
+}
+
+std::optional<ExportFormat> formatOfPath(const QString &path)
+{
+    const QString name = QFileInfo(path).fileName();
+    const qsizetype dot = name.lastIndexOf(u'.');
+    if (dot <= 0) // no dot, or a hidden file's leading one
+        return std::nullopt;
+    return formatOfSuffix(QStringView(name).mid(dot + 1));
+}
+} // namespace
+
+ExportFormat exportFormatFor(const QString &path, const QString &filter)
+{
+    if (const auto f = formatOfPath(path))
+        return *f;
+    // "HAR 1.2, for Chrome DevTools (*.har)": the patterns in the parentheses.
+    static const QRegularExpression pattern(u"\\*\\.([A-Za-z0-9]+)"_s);
+    for (auto it = pattern.globalMatch(filter); it.hasNext();)
+        if (const auto f = formatOfSuffix(it.next().capturedView(1)))
+            return *f;
+    return ExportFormat::Jsonl;
+}
+
+QString extensionOf(ExportFormat format)
+{
+    switch (format) {
+    case ExportFormat::Csv:
+        return u"csv"_s;
+    case ExportFormat::Har:
+        return u"har"_s;
+    case ExportFormat::Jsonl:
+        break;
+    }
+    return u"jsonl"_s;
+}
+
+QString withExportExtension(const QString &path, ExportFormat format)
+{
+    if (path.isEmpty() || formatOfPath(path))
+        return path;
+    return path + u'.' + extensionOf(format);
 }
 
 namespace {
@@ -111,18 +170,44 @@ ExportResult exportSession(const QList<SessionEvent> &events, const QList<Record
                 return cancelled();
         }
     } else {
-        // HAR 1.2: one WebSocket entry per connection, its frames as _webSocketMessages.
+        // HAR 1.2: one WebSocket entry per connection, its frames as _webSocketMessages, both
+        // directions in time order (as DevTools shows them).
+        // With monotonic times on every frame (sent and received share that clock) they order
+        // the frames, and the wall times are laid on that clock from the first frame, so that a
+        // reply within the millisecond of its request still comes after it.
+        QList<const RecordedFrame *> ordered;
+        ordered.reserve(frames.size());
+        bool monotonic = true;
+        for (const RecordedFrame &f : frames) {
+            ordered.append(&f);
+            monotonic = monotonic && f.monotonicNs > 0;
+        }
+        std::stable_sort(ordered.begin(), ordered.end(),
+                         [monotonic](const RecordedFrame *a, const RecordedFrame *b) {
+                             return monotonic ? a->monotonicNs < b->monotonicNs : a->wallTime < b->wallTime;
+                         });
+        const double anchorMs =
+            ordered.isEmpty() ? 0 : static_cast<double>(ordered.constFirst()->wallTime.toMSecsSinceEpoch());
+        const qint64 anchorNs = ordered.isEmpty() ? 0 : ordered.constFirst()->monotonicNs;
+        auto secondsOf = [&](const RecordedFrame &f) {
+            if (!monotonic)
+                return static_cast<double>(f.wallTime.toMSecsSinceEpoch()) / 1000.0;
+            return (anchorMs + static_cast<double>(f.monotonicNs - anchorNs) / 1e6) / 1000.0;
+        };
         QMap<int, QJsonArray> messages;
         QMap<int, QDateTime> firstAt;
-        for (const RecordedFrame &f : frames) {
-            QJsonObject m{{u"type"_s, u"receive"_s},
-                          {u"time"_s, static_cast<double>(f.wallTime.toMSecsSinceEpoch()) / 1000.0},
+        for (const RecordedFrame *p : std::as_const(ordered)) {
+            const RecordedFrame &f = *p;
+            QJsonObject m{{u"type"_s, f.sent ? u"send"_s : u"receive"_s},
+                          {u"time"_s, secondsOf(f)},
                           {u"opcode"_s, f.binary ? 2 : 1},
                           {u"data"_s, f.binary ? QString::fromLatin1(f.payload.toBase64())
                                                : QString::fromUtf8(f.payload)}};
             messages[f.connection].append(m);
             if (!firstAt.contains(f.connection))
-                firstAt.insert(f.connection, f.wallTime);
+                firstAt.insert(f.connection,
+                               QDateTime::fromMSecsSinceEpoch(
+                                   static_cast<qint64>(std::llround(secondsOf(f) * 1000)), Qt::UTC));
             if (!w.step(++r.items, total))
                 return cancelled();
         }

@@ -28,10 +28,21 @@ struct ExportResult
     qint64 items = 0;
 };
 
+/// The format of an export to @p path: its extension first (.jsonl, .csv, .har, any case), the
+/// file dialog's selected @p filter (e.g. "CSV (*.csv)") only when the name has none of those,
+/// JSONL when neither says.
+ExportFormat exportFormatFor(const QString &path, const QString &filter = {});
+/// The file name extension of @p format, without the dot: "jsonl", "csv", "har".
+QString extensionOf(ExportFormat format);
+/// @p path as it is when it ends in one of the three extensions, else with @p format's added
+/// ("session" → "session.har", "notes.txt" → "notes.txt.jsonl").
+QString withExportExtension(const QString &path, ExportFormat format);
+
 /// Called with (done, total); return false to cancel.
 using ExportProgress = std::function<bool(qint64 done, qint64 total)>;
 
-/// Writes @p events (and, for HAR, the recorded @p frames of the connections to @p url) to
+/// Writes @p events (and, for HAR, the @p frames of the connections to @p url: received ones as
+/// "receive" and those with `sent` set as "send" messages, in time order per connection) to
 /// @p path. Runs on any thread (the GUI runs it off its own). The file is written to a temporary
 /// name and renamed at the end: on an error (full or read-only disk) or a cancel, nothing is left
 /// under @p path and the result says why.

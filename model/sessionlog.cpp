@@ -1,5 +1,6 @@
 #include "sessionlog.h"
 
+#include "eventwords.h"
 #include "poolmodels.h"
 
 #include "connectionpool.h"
@@ -203,6 +204,8 @@ void SessionLog::statisticsSnapshot(const PoolSnapshot &s, const QList<ConsumerS
 
 QString summarizeEvent(const SessionEvent &e)
 {
+    // Human words first (Words::); the raw names stay in the data, which the view's tooltip and
+    // every export carry.
     const QJsonObject &d = e.data;
     auto str = [&d](const char *k) { return d.value(QLatin1StringView(k)).toString(); };
     auto num = [&d](const char *k) { // imported files may hold anything: no out-of-range cast
@@ -210,41 +213,47 @@ QString summarizeEvent(const SessionEvent &e)
         return std::abs(v) < 9.0e18 ? static_cast<qint64>(v) : qint64(0);
     };
     if (e.type == u"connection"_s) {
-        QString t = u"#%1 %2 → %3 (%4)"_s.arg(num("connection")).arg(str("from"), str("to"), str("cause"));
+        QString t =
+            u"Connection #%1: %2 → %3 (%4"_s.arg(num("connection"))
+                .arg(Words::connState(str("from")), Words::connState(str("to")), Words::cause(str("cause")));
         if (!str("detail").isEmpty())
             t += u": "_s + str("detail");
-        return t;
+        return t + u')';
     }
     if (e.type == u"reconnect"_s) {
-        QString t = u"#%1 %2reconnect after %3: outage %4"_s.arg(num("connection"))
-                        .arg(d.value(u"manual"_s).toBool() ? u"manual "_s : QString(), str("cause"),
-                             Format::duration(num("outageMs")));
-        if (d.contains(u"dataGapMs"_s))
-            t += u", data gap "_s + Format::duration(num("dataGapMs"));
-        return t + u", %1/%2 restored"_s.arg(num("restored")).arg(num("total"));
+        QString t =
+            u"Connection #%1 reconnected (%2)"_s.arg(num("connection"))
+                .arg(d.value(u"manual"_s).toBool() ? Words::cause(u"manual"_s) : Words::cause(str("cause")));
+        if (d.contains(u"dataGapMs"_s) && num("dataGapMs") >= 0)
+            t += u"; data lost for "_s + Format::duration(num("dataGapMs"));
+        if (d.contains(u"outageMs"_s) && num("outageMs") >= 0)
+            t += u"; outage "_s + Format::duration(num("outageMs"));
+        return t + u"; %1 of %2 subscriptions restored"_s.arg(num("restored")).arg(num("total"));
     }
     if (e.type == u"subscription"_s) {
-        QString t = str("subscription") + u" → "_s + str("state");
+        QString t = str("subscription") + u" → "_s + Words::subState(str("state"));
         if (d.contains(u"connection"_s) && num("connection") >= 0)
-            t += u" on #%1"_s.arg(num("connection"));
+            t += u" on connection #%1"_s.arg(num("connection"));
         if (!str("error").isEmpty())
             t += u": "_s + str("error");
         return t;
     }
     if (e.type == u"serverError"_s)
-        return u"#%1 %2: %3"_s.arg(num("connection")).arg(str("kind"), str("text"));
+        return u"The server on connection #%1 said (%2): %3"_s.arg(num("connection"))
+            .arg(Words::serverErrorKind(str("kind")), str("text"));
     if (e.type == u"overflow"_s) {
         if (str("phase") == u"start"_s)
-            return u"%1 (%2) queue overflowing: %3 dropped, %4 synchronous so far, peak %5"_s
-                .arg(str("consumer"), str("policy"))
-                .arg(num("dropped"))
-                .arg(num("syncFallbacks"))
-                .arg(num("peakDepth"));
-        return u"%1 (%2) overflow over after %3: %4 dropped, %5 synchronous, peak %6"_s
-            .arg(str("consumer"), str("policy"), Format::duration(num("durationMs")))
-            .arg(num("dropped"))
-            .arg(num("syncFallbacks"))
-            .arg(num("peakDepth"));
+            return u"%1 queue (%2) overflowing: %3 dropped, %4 delivered synchronously so far, peak %5 "
+                   u"queued"_s.arg(str("consumer"), Words::policy(str("policy")))
+                       .arg(num("dropped"))
+                       .arg(num("syncFallbacks"))
+                       .arg(num("peakDepth"));
+        return u"%1 queue (%2) overflow over after %3: %4 dropped, %5 delivered synchronously, peak %6 "
+               u"queued"_s
+                   .arg(str("consumer"), Words::policy(str("policy")), Format::duration(num("durationMs")))
+                   .arg(num("dropped"))
+                   .arg(num("syncFallbacks"))
+                   .arg(num("peakDepth"));
     }
     if (e.type == StatsEventType)
         return u"%1/%2 subscriptions active, %3 messages, %4 frames out in the last minute"_s
@@ -253,16 +262,16 @@ QString summarizeEvent(const SessionEvent &e)
             .arg(num("messages"))
             .arg(num("outgoingUsed"));
     if (e.type == u"manual"_s) {
-        QString t = str("action");
+        QString t = u"You: "_s + Words::action(str("action"));
         for (auto it = d.begin(); it != d.end(); ++it)
             if (it.key() != u"action"_s)
-                t +=
-                    u" %1=%2"_s.arg(it.key(), it.value().isString() ? it.value().toString()
-                                                                    : QString::number(it.value().toDouble()));
+                t += u" %1=%2"_s.arg(it.key(), Words::value(it.value()));
         return t;
     }
     if (e.type == u"warning"_s)
         return str("text");
+    if (e.type == u"shutdown"_s)
+        return u"FeedScope stopped after %1 messages"_s.arg(num("received"));
     return QString::fromUtf8(QJsonDocument(d).toJson(QJsonDocument::Compact));
 }
 

@@ -21,6 +21,8 @@ QByteArray toJsonLine(const RecordedFrame &frame)
         o.insert(u"binary"_s, QString::fromLatin1(frame.payload.toBase64()));
     else
         o.insert(u"text"_s, QString::fromUtf8(frame.payload));
+    if (frame.sent)
+        o.insert(u"dir"_s, u"send"_s);
     return QJsonDocument(o).toJson(QJsonDocument::Compact) + '\n';
 }
 
@@ -43,6 +45,12 @@ std::optional<RecordedFrame> parseRecordedLine(QByteArrayView line, QString *err
     if (f.monotonicNs < 0)
         return fail(u"missing or invalid \"ns\""_s);
     f.connection = o.value(u"conn"_s).toInt();
+    if (const QJsonValue dir = o.value(u"dir"_s); !dir.isUndefined()) {
+        if (dir.toString() == u"send"_s)
+            f.sent = true;
+        else if (dir.toString() != u"receive"_s)
+            return fail(u"invalid \"dir\" (send or receive)"_s);
+    }
     if (o.value(u"text"_s).isString()) {
         f.payload = o.value(u"text"_s).toString().toUtf8();
     } else if (o.value(u"binary"_s).isString()) {

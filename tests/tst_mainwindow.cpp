@@ -702,6 +702,13 @@ void tst_MainWindow::pauseUpdatesFreezesTheTables()
     const qint64 frozen = shownTotal();
     QVERIFY(waitUntil([&] { return modelTotal() > frozen + 20; })); // the engine keeps running
     QCOMPARE(shownTotal(), frozen);
+    // The session events are frozen too: a new event is recorded, not shown until resumed.
+    QTableView *events = m_window->eventsView();
+    const int eventsShown = events->model()->rowCount();
+    const int eventsKept = m_controller->sessionEvents()->rowCount();
+    m_controller->engine().noteManual(u"marker"_s, {});
+    QVERIFY(waitUntil([&] { return m_controller->sessionEvents()->rowCount() > eventsKept; }));
+    QCOMPARE(events->model()->rowCount(), eventsShown);
     // What the selection acts on is the real subscription, though the rows are frozen.
     QCOMPARE(m_window->selectedSubscriptions().size(), 1);
     QCOMPARE(m_window->selectedSubscriptions().constFirst().canonical(), selected);
@@ -710,6 +717,15 @@ void tst_MainWindow::pauseUpdatesFreezesTheTables()
     QCOMPARE(m_window->windowTitle(), u"FeedScope"_s);
     QVERIFY(waitUntil([&] { return shownTotal() > frozen; }));
     QCOMPARE(m_window->selectedSubscriptions().constFirst().canonical(), selected); // still selected
+    QVERIFY(waitUntil([&] { return events->model()->rowCount() > eventsShown; }));
+    // The events filter takes words in any order, like the channels' filter.
+    auto *eventsFilter = m_window->findChild<QLineEdit *>(u"eventsFilter"_s);
+    eventsFilter->setText(u"marker you"_s);
+    QCOMPARE(events->model()->rowCount(), 1);
+    eventsFilter->setText(u"you marker"_s);
+    QCOMPARE(events->model()->rowCount(), 1);
+    QVERIFY(m_window->findChild<QLabel *>(u"eventsCount"_s)->text().startsWith(u"1 of "_s));
+    eventsFilter->clear();
 }
 
 void tst_MainWindow::rowsHoldStillUnderThePointer()

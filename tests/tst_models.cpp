@@ -497,7 +497,7 @@ void tst_Models::sessionEventsBatchedAndEvicted()
     QCOMPARE(m.eventAt(0)->seq, 31);
     QCOMPARE(m.eventAt(99)->seq, 130);
     QCOMPARE(m.index(99, SessionEventsModel::Summary).data().toString(),
-             u"#2 open → backoff (pongTimeout)"_s);
+             u"Connection #2: open → waiting to retry (no answer to a ping)"_s);
     QCOMPARE(m.index(99, SessionEventsModel::Type).data(SeverityRole).value<Severity>(), Severity::Warning);
     // A flood of more than the ring in one tick keeps only the newest.
     for (int i = 0; i < 250; ++i)
@@ -521,15 +521,17 @@ void tst_Models::sessionEventsBatchedAndEvicted()
                                      {u"restored"_s, 7},
                                      {u"total"_s, 7}}));
     m.flush();
-    QCOMPARE(m.index(98, SessionEventsModel::Summary).data().toString(),
-             u"inspector (drop-newest) overflow over after 2.5 s: 1234 dropped, 0 synchronous, peak 100"_s);
+    QCOMPARE(
+        m.index(98, SessionEventsModel::Summary).data().toString(),
+        u"inspector queue (drops the newest) overflow over after 2.5 s: 1234 dropped, 0 delivered synchronously, peak 100 queued"_s);
     QCOMPARE(m.index(98, SessionEventsModel::Type).data(SeverityRole).value<Severity>(), Severity::Bad);
-    QCOMPARE(m.index(99, SessionEventsModel::Summary).data().toString(),
-             u"#3 manual reconnect after manual: outage 42 ms, data gap 50 ms, 7/7 restored"_s);
+    QCOMPARE(
+        m.index(99, SessionEventsModel::Summary).data().toString(),
+        u"Connection #3 reconnected (you asked); data lost for 50 ms; outage 42 ms; 7 of 7 subscriptions restored"_s);
     // Reset (an imported session).
     m.reset({event(u"manual"_s, {{u"action"_s, u"reconnectAll"_s}})});
     QCOMPARE(m.rowCount(), 1);
-    QCOMPARE(m.index(0, SessionEventsModel::Summary).data().toString(), u"reconnectAll"_s);
+    QCOMPARE(m.index(0, SessionEventsModel::Summary).data().toString(), u"You: reconnect all"_s);
 }
 
 void tst_Models::sessionEventsBoundStatsSnapshots()

@@ -99,6 +99,10 @@ private Q_SLOTS:
     void readOnlyLocation();
     void diskFullLeavesNoHalfFile();
     void importRejectsOtherFiles();
+    void formatFollowsTheTypedExtension_data();
+    void formatFollowsTheTypedExtension();
+    void harHasBothDirectionsInTimeOrder();
+    void recordingLinesKeepTheirDirection();
 
 private:
     QTemporaryDir m_dir;
@@ -147,8 +151,12 @@ void tst_SessionExport::csvParsesBack()
         // The data column holds the event's data exactly, commas, quotes and newlines included.
         QCOMPARE(QJsonDocument::fromJson(rows[i][5].toUtf8()).object(), events[i - 1].data);
     }
-    QCOMPARE(rows[1][4], u"#1 open → backoff (closeFrame): close code 1000: \"bye\", see you\nlater"_s);
-    QCOMPARE(rows[3][4], u"#2 reconnect after stale: outage 42 ms, 12/12 restored"_s);
+    // Human words in the summary; the raw names stay in the data column.
+    QCOMPARE(rows[1][4], u"Connection #1: open → waiting to retry (the server closed it: close code 1000: "
+                         u"\"bye\", see you\nlater)"_s);
+    QCOMPARE(rows[3][4], u"Connection #2 reconnected (went silent); outage 42 ms; 12 of 12 subscriptions "
+                         u"restored"_s);
+    QVERIFY(rows[1][5].contains(u"\"closeFrame\""_s));
     QCOMPARE(csvField(u"a,b"_s), QByteArray("\"a,b\""));
     QCOMPARE(csvField(u"say \"hi\""_s), QByteArray("\"say \"\"hi\"\"\""));
     QCOMPARE(csvField(u"plain"_s), QByteArray("plain"));
@@ -244,6 +252,158 @@ void tst_SessionExport::importRejectsOtherFiles()
     QVERIFY2(error.contains(u"not a FeedScope session"_s), qPrintable(error));
     QVERIFY(!importSessionJsonl(m_dir.filePath(u"missing.jsonl"_s), &error));
     QVERIFY(error.startsWith(u"cannot read"_s));
+}
+
+void tst_SessionExport::formatFollowsTheTypedExtension_data()
+{
+    QTest::addColumn<QString>("typed");
+    QTest::addColumn<QString>("filter");
+    QTest::addColumn<ExportFormat>("format");
+    QTest::addColumn<QString>("written");
+    const QString jsonl = u"JSONL, lossless (*.jsonl)"_s;
+    const QString csv = u"CSV, one row per event (*.csv)"_s;
+    const QString har = u"HAR 1.2, for Chrome DevTools (*.har)"_s;
+    QTest::addRow("har typed, jsonl filter")
+        << u"/tmp/x/s.har"_s << jsonl << ExportFormat::Har << u"/tmp/x/s.har"_s;
+    QTest::addRow("csv typed, har filter")
+        << u"/tmp/x/s.csv"_s << har << ExportFormat::Csv << u"/tmp/x/s.csv"_s;
+    QTest::addRow("jsonl typed, csv filter")
+        << u"/tmp/x/s.jsonl"_s << csv << ExportFormat::Jsonl << u"/tmp/x/s.jsonl"_s;
+    QTest::addRow("upper-case extension")
+        << u"/tmp/x/S.HAR"_s << csv << ExportFormat::Har << u"/tmp/x/S.HAR"_s;
+    QTest::addRow("none typed: the filter, extension added")
+        << u"/tmp/x/session"_s << har << ExportFormat::Har << u"/tmp/x/session.har"_s;
+    QTest::addRow("none typed, csv filter")
+        << u"/tmp/x/session"_s << csv << ExportFormat::Csv << u"/tmp/x/session.csv"_s;
+    QTest::addRow("unknown extension: the filter's added")
+        << u"/tmp/x/notes.txt"_s << csv << ExportFormat::Csv << u"/tmp/x/notes.txt.csv"_s;
+    QTest::addRow("dotted directory, no extension")
+        << u"/tmp/x.har/session"_s << jsonl << ExportFormat::Jsonl << u"/tmp/x.har/session.jsonl"_s;
+    QTest::addRow("neither says: JSONL")
+        << u"/tmp/x/session"_s << QString() << ExportFormat::Jsonl << u"/tmp/x/session.jsonl"_s;
+    QTest::addRow("hidden file without extension")
+        << u"/tmp/x/.har"_s << csv << ExportFormat::Csv << u"/tmp/x/.har.csv"_s;
+}
+
+void tst_SessionExport::formatFollowsTheTypedExtension()
+{
+    QFETCH(QString, typed);
+    QFETCH(QString, filter);
+    QFETCH(ExportFormat, format);
+    QFETCH(QString, written);
+    QCOMPARE(exportFormatFor(typed, filter), format);
+    QCOMPARE(withExportExtension(typed, format), written);
+    // And the file really is in that format: a ".har" typed under the JSONL filter is HAR.
+    if (QTest::currentDataTag() == QByteArrayView("har typed, jsonl filter")) {
+        const QString path = m_dir.filePath(u"typed.har"_s);
+        const ExportFormat f = exportFormatFor(path, filter);
+        QVERIFY(exportSession(sampleEvents(3), {}, {}, f, withExportExtension(path, f)).ok);
+        QFile file(path);
+        QVERIFY(file.open(QIODevice::ReadOnly));
+        QCOMPARE(QJsonDocument::fromJson(file.readAll())[u"log"_s][u"version"_s].toString(), u"1.2"_s);
+    }
+}
+
+void tst_SessionExport::harHasBothDirectionsInTimeOrder()
+{
+    // What DevTools shows: the subscribe that went out, then the data, then a ping and its pong,
+    // then the unsubscribe, per connection, whatever order the caller passes them in.
+    const QDateTime t0 = QDateTime::fromMSecsSinceEpoch(1790000000000, Qt::UTC);
+    const QByteArray subscribe = R"({"method":"subscribe","subscription":{"type":"bbo","coin":"BTC"}})";
+    const QByteArray data = R"({"channel":"bbo","data":{"coin":"BTC"}})";
+    const QByteArray ping = R"({"method":"ping"})";
+    const QByteArray pong = R"({"channel":"pong"})";
+    const QByteArray unsubscribe = R"({"method":"unsubscribe","subscription":{"type":"bbo","coin":"BTC"}})";
+    QList<RecordedFrame> received{{t0.addMSecs(10), 10, 1, data, false, false},
+                                  {t0.addMSecs(20), 20, 1, data, false, false},
+                                  {t0.addMSecs(40), 40, 1, pong, false, false},
+                                  {t0.addMSecs(15), 15, 2, data, false, false}};
+    QList<RecordedFrame> sent{{t0, 0, 1, subscribe, false, true},
+                              {t0.addMSecs(30), 30, 1, ping, false, true},
+                              {t0.addMSecs(50), 50, 1, unsubscribe, false, true},
+                              {t0.addMSecs(5), 5, 2, subscribe, false, true}};
+    const QString path = m_dir.filePath(u"both.har"_s);
+    QVERIFY(
+        exportSession({}, received + sent, QUrl(u"wss://api.hyperliquid.xyz/ws"_s), ExportFormat::Har, path)
+            .ok);
+    QFile f(path);
+    QVERIFY(f.open(QIODevice::ReadOnly));
+    const QJsonArray entries = QJsonDocument::fromJson(f.readAll())[u"log"_s][u"entries"_s].toArray();
+    QCOMPARE(entries.size(), 2);
+    auto messagesOf = [&entries](int connection) {
+        for (const QJsonValue &e : entries)
+            if (e[u"_connection"_s].toInt() == connection)
+                return e[u"_webSocketMessages"_s].toArray();
+        return QJsonArray();
+    };
+    const QJsonArray one = messagesOf(1);
+    QCOMPARE(one.size(), 6);
+    QStringList types, payloads;
+    double previous = 0;
+    for (const QJsonValue &m : one) {
+        types.append(m[u"type"_s].toString());
+        payloads.append(m[u"data"_s].toString());
+        QVERIFY(m[u"time"_s].toDouble() >= previous);
+        previous = m[u"time"_s].toDouble();
+    }
+    QCOMPARE(types, (QStringList{u"send"_s, u"receive"_s, u"receive"_s, u"send"_s, u"receive"_s, u"send"_s}));
+    QCOMPARE(payloads.constFirst(), QString::fromUtf8(subscribe));
+    QCOMPARE(payloads.at(3), QString::fromUtf8(ping));
+    QCOMPARE(payloads.constLast(), QString::fromUtf8(unsubscribe));
+    QCOMPARE(one[0][u"time"_s].toDouble(), 1790000000.0);
+    const QJsonArray two = messagesOf(2);
+    QCOMPARE(two.size(), 2);
+    QCOMPARE(two[0][u"type"_s].toString(), u"send"_s);
+    QCOMPARE(two[1][u"type"_s].toString(), u"receive"_s);
+    // The entry starts at its first message, the subscribe.
+    QCOMPARE(entries[0][u"startedDateTime"_s].toString(), u"2026-09-21T14:13:20.000Z"_s);
+
+    // Wall times taken on different threads can disagree by a millisecond; the monotonic clock
+    // that every frame carries decides: the reply comes after its request.
+    const QList<RecordedFrame> skewed{{t0.addMSecs(4), 2000000, 1, pong, false, false},
+                                      {t0.addMSecs(5), 1500000, 1, ping, false, true}};
+    const QString path2 = m_dir.filePath(u"skewed.har"_s);
+    QVERIFY(exportSession({}, skewed, {}, ExportFormat::Har, path2).ok);
+    QFile f2(path2);
+    QVERIFY(f2.open(QIODevice::ReadOnly));
+    const QJsonArray msgs =
+        QJsonDocument::fromJson(f2.readAll())[u"log"_s][u"entries"_s][0][u"_webSocketMessages"_s].toArray();
+    QCOMPARE(msgs.size(), 2);
+    QCOMPARE(msgs[0][u"type"_s].toString(), u"send"_s);
+    QCOMPARE(msgs[1][u"type"_s].toString(), u"receive"_s);
+    QCOMPARE(msgs[0][u"time"_s].toDouble(), 1790000000.005);
+    QCOMPARE(msgs[1][u"time"_s].toDouble(), 1790000000.0055); // half a millisecond later
+}
+
+void tst_SessionExport::recordingLinesKeepTheirDirection()
+{
+    const QDateTime t = QDateTime::fromMSecsSinceEpoch(1790000000123, Qt::UTC);
+    // A sent frame carries "dir":"send"; a received one has no "dir" (as every older recording).
+    const QByteArray sentLine = toJsonLine({t, 7, 3, R"({"method":"ping"})", false, true});
+    const QByteArray receivedLine = toJsonLine({t, 8, 3, R"({"channel":"pong"})", false, false});
+    QVERIFY(sentLine.contains(R"("dir":"send")"));
+    QVERIFY(!receivedLine.contains("dir"));
+    const auto sent = parseRecordedLine(sentLine.trimmed());
+    QVERIFY(sent);
+    QVERIFY(sent->sent);
+    QCOMPARE(sent->payload, QByteArray(R"({"method":"ping"})"));
+    QCOMPARE(sent->monotonicNs, 7);
+    QCOMPARE(sent->connection, 3);
+    const auto received = parseRecordedLine(receivedLine.trimmed());
+    QVERIFY(received);
+    QVERIFY(!received->sent);
+    // A line written before the field existed parses as a received frame.
+    const auto old =
+        parseRecordedLine(R"({"t":"2026-11-21T04:12:33.123Z","ns":123456789,"conn":3,"text":"{}"})");
+    QVERIFY(old);
+    QVERIFY(!old->sent);
+    QVERIFY(
+        parseRecordedLine(R"({"t":"2026-11-21T04:12:33.123Z","ns":1,"conn":3,"text":"{}","dir":"receive"})")
+            .has_value());
+    QString why;
+    QVERIFY(!parseRecordedLine(R"({"t":"2026-11-21T04:12:33.123Z","ns":1,"conn":3,"text":"{}","dir":"up"})",
+                               &why));
+    QVERIFY2(why.contains(u"dir"_s), qPrintable(why));
 }
 
 QTEST_GUILESS_MAIN(tst_SessionExport)

@@ -1,4 +1,5 @@
 // The session log: ring, JSONL file with whole lines flushed every second, rotation, full disk.
+#include "eventwords.h"
 #include "sessionlog.h"
 
 #include <QFile>
@@ -41,6 +42,9 @@ private Q_SLOTS:
     void reopenForRotation();
     void fullDiskIsReportedAndCounted();
     void unwritablePathIsAnError();
+    void summaryRendersBooleansAndNumbers();
+    void summaryUsesHumanWords_data();
+    void summaryUsesHumanWords();
 
 private:
     QTemporaryDir m_dir;
@@ -167,6 +171,105 @@ void tst_SessionLog::unwritablePathIsAnError()
     QString error;
     QVERIFY(!log.openFile(u"/proc/feedscope/none.jsonl"_s, &error));
     QVERIFY(error.startsWith(u"cannot write the session log"_s));
+}
+
+void tst_SessionLog::summaryRendersBooleansAndNumbers()
+{
+    // A successful export is logged as ok=true, not ok=1 or ok=0; counts stay whole numbers.
+    SessionLog log;
+    log.append(u"manual"_s, QJsonObject{{u"action"_s, u"export"_s},
+                                        {u"path"_s, u"/tmp/s.har"_s},
+                                        {u"ok"_s, true},
+                                        {u"items"_s, 1234567.0}});
+    log.append(u"manual"_s, QJsonObject{{u"action"_s, u"export"_s}, {u"ok"_s, false}, {u"ratio"_s, 0.25}});
+    log.append(u"manual"_s, QJsonObject{{u"action"_s, u"reconnectAll"_s}});
+    const QList<SessionEvent> e = log.events();
+    QCOMPARE(summarizeEvent(e[0]), u"You: export items=1234567 ok=true path=/tmp/s.har"_s);
+    QCOMPARE(summarizeEvent(e[1]), u"You: export ok=false ratio=0.25"_s);
+    QCOMPARE(summarizeEvent(e[2]), u"You: reconnect all"_s);
+    QCOMPARE(Words::value(QJsonValue(true)), u"true"_s);
+    QCOMPARE(Words::value(QJsonValue(false)), u"false"_s);
+    QCOMPARE(Words::value(QJsonValue(3.0)), u"3"_s);
+}
+
+void tst_SessionLog::summaryUsesHumanWords_data()
+{
+    QTest::addColumn<QString>("type");
+    QTest::addColumn<QJsonObject>("data");
+    QTest::addColumn<QString>("summary");
+    QTest::addColumn<QString>("raw"); ///< the internal name that must not show
+    QTest::addRow("socket error to backoff")
+        << u"connection"_s
+        << QJsonObject{{u"connection"_s, 2},
+                       {u"from"_s, u"open"_s},
+                       {u"to"_s, u"backoff"_s},
+                       {u"cause"_s, u"socketError"_s},
+                       {u"detail"_s, QString()}}
+        << u"Connection #2: open → waiting to retry (network error)"_s << u"socketError"_s;
+    QTest::addRow("pong timeout") << u"connection"_s
+                                  << QJsonObject{{u"connection"_s, 1},
+                                                 {u"from"_s, u"open"_s},
+                                                 {u"to"_s, u"closing"_s},
+                                                 {u"cause"_s, u"pongTimeout"_s},
+                                                 {u"detail"_s, u"no pong in 10 s"_s}}
+                                  << u"Connection #1: open → closing (no answer to a ping: no pong in 10 s)"_s
+                                  << u"pongTimeout"_s;
+    QTest::addRow("paused, nothing after it")
+        << u"connection"_s
+        << QJsonObject{{u"connection"_s, 3},
+                       {u"from"_s, u"open"_s},
+                       {u"to"_s, u"stopped"_s},
+                       {u"cause"_s, u"paused"_s},
+                       {u"detail"_s, QString()}}
+        << u"Connection #3: open → stopped (you disconnected the pool)"_s << u"paused:"_s;
+    QTest::addRow("stale reconnect") << u"reconnect"_s
+                                     << QJsonObject{{u"connection"_s, 1},    {u"cause"_s, u"stale"_s},
+                                                    {u"manual"_s, false},    {u"outageMs"_s, 2},
+                                                    {u"dataGapMs"_s, 24000}, {u"restored"_s, 3},
+                                                    {u"total"_s, 3}}
+                                     << u"Connection #1 reconnected (went silent); data lost for 24.0 s; "
+                                        u"outage 2 ms; 3 of 3 subscriptions "
+                                        u"restored"_s
+                                     << u"stale"_s;
+    QTest::addRow("manual reconnect")
+        << u"reconnect"_s << QJsonObject{{u"connection"_s, 4}, {u"cause"_s, u"manual"_s}, {u"manual"_s, true},
+                                         {u"outageMs"_s, 5},   {u"restored"_s, 1},        {u"total"_s, 1}}
+        << u"Connection #4 reconnected (you asked); outage 5 ms; 1 of 1 subscriptions restored"_s
+        << u"manual reconnect"_s;
+    QTest::addRow("unplaceable subscription")
+        << u"subscription"_s
+        << QJsonObject{{u"subscription"_s, uR"({"coin":"BTC","type":"bbo"})"_s},
+                       {u"state"_s, u"unplaceable"_s},
+                       {u"connection"_s, -1}}
+        << uR"({"coin":"BTC","type":"bbo"} → no room on any connection)"_s << u"unplaceable"_s;
+    QTest::addRow("server error kind")
+        << u"serverError"_s
+        << QJsonObject{{u"connection"_s, 2},
+                       {u"kind"_s, u"tooManyChannels"_s},
+                       {u"text"_s, u"Cannot subscribe to more than 1000 channels."_s}}
+        << u"The server on connection #2 said (too many channels): Cannot subscribe to more than 1000 channels."_s
+        << u"tooManyChannels"_s;
+    QTest::addRow("overflow policy") << u"overflow"_s << QJsonObject{{u"consumer"_s, u"inspector"_s},
+                                                                     {u"policy"_s, u"drop-oldest"_s},
+                                                                     {u"phase"_s, u"start"_s},
+                                                                     {u"dropped"_s, 25538},
+                                                                     {u"syncFallbacks"_s, 0},
+                                                                     {u"peakDepth"_s, 2000}}
+                                     << u"inspector queue (drops the oldest) overflowing: 25538 dropped, 0 "
+                                        u"delivered synchronously so far, "
+                                        u"peak 2000 queued"_s
+                                     << u"drop-oldest"_s;
+}
+
+void tst_SessionLog::summaryUsesHumanWords()
+{
+    QFETCH(QString, type);
+    QFETCH(QJsonObject, data);
+    QFETCH(QString, summary);
+    QFETCH(QString, raw);
+    const SessionEvent e{1, QDateTime::currentDateTimeUtc(), type, data};
+    QCOMPARE(summarizeEvent(e), summary);
+    QVERIFY(!summarizeEvent(e).contains(raw));
 }
 
 QTEST_GUILESS_MAIN(tst_SessionLog)

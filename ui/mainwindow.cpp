@@ -2,6 +2,8 @@
 
 #include "addsubscriptiondialog.h"
 #include "budget.h"
+#include "chartdata.h"
+#include "eventwords.h"
 #include "freezeproxy.h"
 #include "livetableview.h"
 #include "rowselection.h"
@@ -46,20 +48,6 @@
 using namespace Qt::StringLiterals;
 
 namespace FeedScope {
-
-void EventsProxy::setShowStatistics(bool show)
-{
-    m_showStatistics = show;
-    invalidateFilter();
-}
-
-bool EventsProxy::filterAcceptsRow(int row, const QModelIndex &parent) const
-{
-    if (!m_showStatistics &&
-        sourceModel()->index(row, SessionEventsModel::Type, parent).data().toString() == StatsEventType)
-        return false;
-    return QSortFilterProxyModel::filterAcceptsRow(row, parent);
-}
 
 namespace {
 constexpr auto SettingsPrefix = "UI/v1/";
@@ -268,10 +256,10 @@ void MainWindow::buildActions()
                                          &filter);
         if (path.isEmpty())
             return;
-        const ExportFormat f = filter.contains(u"*.csv"_s)   ? ExportFormat::Csv
-                               : filter.contains(u"*.har"_s) ? ExportFormat::Har
-                                                             : ExportFormat::Jsonl;
-        exportSession(path, f);
+        // The extension typed decides (a ".har" is HAR whatever the filter); the filter only
+        // when there is none, and then its extension is added.
+        const ExportFormat f = exportFormatFor(path, filter);
+        exportSession(withExportExtension(path, f), f);
     });
     auto *importAct = new QAction(tr("&Open exported session…"), this);
     importAct->setShortcut(QKeySequence::Open);
@@ -485,14 +473,6 @@ void MainWindow::buildViews()
     m_reconnectsView->sortByColumn(ReconnectsModel::Time, Qt::DescendingOrder);
     m_dispatcherView = makeTable(proxyFor(m_controller->dispatcher()), false);
     m_dispatcherView->setObjectName(u"dispatcher"_s);
-    m_eventsProxy = new EventsProxy(this);
-    m_eventsProxy->setSourceModel(m_controller->sessionEvents());
-    m_eventsProxy->setSortRole(RawValueRole);
-    m_eventsProxy->setFilterKeyColumn(-1);
-    m_eventsProxy->setFilterCaseSensitivity(Qt::CaseInsensitive);
-    m_eventsView = makeTable(m_eventsProxy, true);
-    m_eventsView->setObjectName(u"events"_s);
-    m_eventsView->sortByColumn(SessionEventsModel::Seq, Qt::DescendingOrder);
 
     m_filter = new QLineEdit(this);
     m_filter->setObjectName(u"channelFilter"_s);
@@ -524,12 +504,6 @@ void MainWindow::buildViews()
     cbl->addWidget(m_filter, 1);
     cbl->addWidget(m_channelCount);
     cbl->addWidget(problemsFirstBox);
-    m_eventsFilter = new QLineEdit(this);
-    m_eventsFilter->setObjectName(u"eventsFilter"_s);
-    m_eventsFilter->setPlaceholderText(tr("Filter events (type, connection, subscription, cause…)"));
-    m_eventsFilter->setClearButtonEnabled(true);
-    connect(m_eventsFilter, &QLineEdit::textChanged, m_eventsProxy,
-            &QSortFilterProxyModel::setFilterFixedString);
 
     auto box = [this](const QString &title, QWidget *inner, QWidget *top = nullptr) {
         auto *g = new QGroupBox(title, this);
@@ -590,8 +564,10 @@ void MainWindow::buildViews()
                chart(tr("Drops/s per consumer"), u"disp/"_s, u"/drops"_s, tr("frames/s")),
                chart(tr("Dispatch lag p99 per consumer"), u"disp/"_s, u"/lagP99"_s, tr("ms"))},
               Qt::Horizontal, u"pressureSplitter"_s);
-    m_reconnectChart =
-        chart(tr("Reconnects: outage per reconnect (last 5 minutes)"), u"none/"_s, u"/none"_s, tr("ms"));
+    // One point per reconnect: the seconds of data lost (last frame → every subscription back),
+    // simultaneous ones side by side, one in progress growing (onSeriesUpdated).
+    m_reconnectChart = chart(tr("Reconnects: data lost per reconnect (last 5 minutes)"), u"none/"_s,
+                             u"/none"_s, tr("seconds of data lost"));
 
     m_tabs = new QTabWidget(this);
     QSplitter *timeline = stack({m_reconnectsView, m_reconnectChart}, Qt::Horizontal, u"reconnectSplitter"_s);
@@ -611,21 +587,10 @@ void MainWindow::buildViews()
                                        4 * m_dispatcherView->verticalHeader()->defaultSectionSize() + 4);
     m_tabs->addTab(scrollable(stack({m_dispatcherView, pressure}, Qt::Vertical, u"dispatcherSplitter"_s)),
                    tr("&Dispatcher"));
-    auto *eventsPage = new QWidget(this);
-    auto *el = new QVBoxLayout(eventsPage);
-    el->setContentsMargins(2, 2, 2, 2);
-    auto *eventsBar = new QHBoxLayout;
-    eventsBar->addWidget(m_eventsFilter);
-    auto *showStats = new QCheckBox(tr("Show statistics snapshots"), eventsPage);
-    showStats->setObjectName(u"showStats"_s);
-    showStats->setToolTip(tr("The once-a-second statistics events: the last %1 are kept here and in an "
-                             "export, a session log file (--session-log) keeps all")
-                              .arg(m_controller->sessionEvents()->statsCapacity()));
-    connect(showStats, &QCheckBox::toggled, m_eventsProxy, &EventsProxy::setShowStatistics);
-    eventsBar->addWidget(showStats);
-    el->addLayout(eventsBar);
-    el->addWidget(m_eventsView);
-    m_tabs->addTab(eventsPage, tr("Session &events"));
+    // Session events: live, or an opened export on its own (SessionEventsView).
+    m_eventsPage = new SessionEventsView(m_controller->sessionEvents(), this);
+    m_eventsView = m_eventsPage->table();
+    m_tabs->addTab(m_eventsPage, tr("Session &events"));
 
     auto *top = stack({box(tr("Connections"), m_connectionsView), box(tr("Server limits (per IP)"), budget)},
                       Qt::Horizontal, u"topSplitter"_s);
@@ -654,7 +619,7 @@ void MainWindow::buildViews()
         m_recordingLabel->setPalette(p);
     }
     m_recordingLabel->setVisible(false);
-    m_pausedLabel = new QLabel(tr("⏸ Display paused"), this);
+    m_pausedLabel = new QLabel(tr("Display paused"), this);
     m_pausedLabel->setObjectName(u"pausedLabel"_s);
     m_pausedLabel->setToolTip(tr("The tables are frozen; the pool keeps running. View → Pause updates "
                                  "(Ctrl+Shift+P) to resume"));
@@ -779,18 +744,36 @@ void MainWindow::onUpdated()
 void MainWindow::onSeriesUpdated()
 {
     const qint64 now = QDateTime::currentMSecsSinceEpoch();
-    // Reconnect markers: outage per reconnect within the window, manual ones apart.
-    QList<QPointF> automatic, manual;
-    const qint64 oldest = now - std::chrono::milliseconds(m_controller->series().window()).count();
-    for (const ReconnectRecord &r : m_controller->lastSnapshot().reconnects) {
-        if (r.durationMs < 0 || r.startedAt.toMSecsSinceEpoch() < oldest)
-            continue;
-        (r.manual ? manual : automatic)
-            .append(QPointF(static_cast<double>(r.startedAt.toMSecsSinceEpoch()),
-                            static_cast<double>(r.durationMs)));
+    // Reconnect markers: the data lost per reconnect within the window (so far, for one still in
+    // progress), manual ones apart, simultaneous ones spread so each shows.
+    QList<QPointF> automatic, manual, pending;
+    QStringList automaticTips, manualTips, pendingTips;
+    const qint64 window = std::chrono::milliseconds(m_controller->series().window()).count();
+    for (const ReconnectPoint &p : reconnectPoints(m_controller->lastSnapshot().reconnects, now, window,
+                                                   m_reconnectChart->markerSpacingMs())) {
+        const QString when = QDateTime::fromMSecsSinceEpoch(static_cast<qint64>(p.startedMs))
+                                 .toLocalTime()
+                                 .toString(u"HH:mm:ss"_s);
+        const QString lost = Format::duration(static_cast<qint64>(p.gapSeconds * 1000));
+        QString tip;
+        if (p.inProgress)
+            tip = tr("Connection #%1 at %2: %3, still reconnecting\nData lost so far: %4")
+                      .arg(p.connection)
+                      .arg(when, Words::cause(p.cause), lost);
+        else
+            tip = tr("Connection #%1 at %2: %3\nData lost: %4 (outage %5)")
+                      .arg(p.connection)
+                      .arg(when, p.manual ? Words::cause(u"manual"_s) : Words::cause(p.cause), lost,
+                           Format::duration(static_cast<qint64>(p.outageMs)));
+        QList<QPointF> &points = p.inProgress ? pending : p.manual ? manual : automatic;
+        QStringList &tips = p.inProgress ? pendingTips : p.manual ? manualTips : automaticTips;
+        points.append(QPointF(p.xMs, p.gapSeconds));
+        tips.append(tip);
     }
-    m_reconnectChart->setMarkers(tr("automatic"), automatic);
-    m_reconnectChart->setMarkers(tr("manual"), manual);
+    m_reconnectChart->setMarkers(tr("automatic"), automatic, automaticTips);
+    m_reconnectChart->setMarkers(tr("manual"), manual, manualTips, QScatterSeries::MarkerShapeRectangle);
+    m_reconnectChart->setMarkers(tr("in progress"), pending, pendingTips,
+                                 QScatterSeries::MarkerShapeTriangle);
     for (SeriesChart *c : std::as_const(m_charts))
         c->refresh(m_controller->series(), now);
     if (m_followInspector->isChecked())
@@ -868,7 +851,8 @@ void MainWindow::exportSession(const QString &path, ExportFormat format)
     if (format == ExportFormat::Har) {
         for (const SubscriptionStatus &s : m_controller->lastSnapshot().subscriptions)
             for (const MessageInspector::Message &m : engine.inspector().messages(s.subscription.canonical()))
-                frames.append(RecordedFrame{m.at, 0, m.connection, m.raw, false});
+                frames.append(RecordedFrame{m.at, m.receivedNs, m.connection, m.raw, false, false});
+        frames.append(engine.sentFrames()); // subscribe, unsubscribe, ping, post: "send" messages
         std::stable_sort(frames.begin(), frames.end(), [](const RecordedFrame &a, const RecordedFrame &b) {
             return a.wallTime < b.wallTime;
         });
@@ -915,10 +899,11 @@ bool MainWindow::importSession(const QString &path, QString *error)
     const auto events = importSessionJsonl(path, error);
     if (!events)
         return false;
-    m_controller->sessionEvents()->reset(*events);
-    m_tabs->setCurrentIndex(3);
-    statusBar()->showMessage(tr("Showing %n event(s) from %1; new live events are added below them", nullptr,
-                                static_cast<int>(events->size()))
+    m_eventsPage->showFile(path, *events);
+    m_tabs->setCurrentWidget(m_eventsPage);
+    statusBar()->showMessage(tr("Showing %n event(s) from %1; “Back to live” above the table returns to "
+                                "the live session",
+                                nullptr, static_cast<int>(events->size()))
                                  .arg(path),
                              10000);
     return true;
@@ -1058,6 +1043,7 @@ void MainWindow::setUpdatesPaused(bool paused)
         kept.append({v, v->selectedKeys(), v->currentKey()});
     for (FreezeProxy *f : std::as_const(m_freezers))
         f->setFrozen(paused);
+    m_eventsPage->setFrozen(paused);
     for (const Kept &k : std::as_const(kept))
         if (!k.keys.isEmpty() || k.current.isValid())
             if (k.view->selectedKeys() != k.keys || k.view->currentKey() != k.current)

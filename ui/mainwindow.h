@@ -2,6 +2,7 @@
 
 #include "inspectorview.h"
 #include "poolcontroller.h"
+#include "sessioneventsview.h"
 #include "sessionexport.h"
 
 #include <QMainWindow>
@@ -24,23 +25,6 @@ class FreezeProxy;
 class LiveTableView;
 class SeriesChart;
 class TableProxy;
-
-/// The session events view's filter: the text filter, and the once-a-second statistics events
-/// hidden unless asked for (they would bury everything else).
-class EventsProxy final : public QSortFilterProxyModel
-{
-    Q_OBJECT
-
-public:
-    using QSortFilterProxyModel::QSortFilterProxyModel;
-    void setShowStatistics(bool show);
-
-protected:
-    bool filterAcceptsRow(int row, const QModelIndex &parent) const override;
-
-private:
-    bool m_showStatistics = false;
-};
 
 /// What the Chaos menu asks the demo feed to do.
 enum class ChaosAction : quint8 { KillConnection, KillAll, StallConnection, Garbage, Flood, RestartServer };
@@ -69,6 +53,7 @@ public:
     QTableView *reconnectsView() const { return m_reconnectsView; }
     QTableView *dispatcherView() const { return m_dispatcherView; }
     QTableView *eventsView() const { return m_eventsView; }
+    SessionEventsView *eventsPage() const { return m_eventsPage; }
     QTabWidget *tabs() const { return m_tabs; }
     QList<SeriesChart *> charts() const { return m_charts; }
     QAction *reconnectSelectedAction() const { return m_reconnectSelected; }
@@ -108,7 +93,8 @@ public:
     void addSubscriptions(const QList<Hl::Subscription> &subscriptions);
     /// Exports the session log off the GUI thread with a progress dialog; exportFinished() tells.
     void exportSession(const QString &path, ExportFormat format);
-    /// Shows an exported JSONL session in the events view (and says so in the status bar).
+    /// Shows an exported JSONL session in the events view as a file view (a banner, live events
+    /// kept apart, Back to live), and says so in the status bar.
     bool importSession(const QString &path, QString *error);
     /// Adds the messages that arrived since the last refresh to the inspector (with Follow on);
     /// the inspector follows the selected channel by itself.
@@ -154,9 +140,8 @@ private:
     QLabel *m_channelCount = nullptr;
     QLabel *m_pausedLabel = nullptr;
     QList<std::pair<QKeySequence, QAction *>> m_windowShortcuts; ///< with Ctrl, let through line edits
-    EventsProxy *m_eventsProxy = nullptr;
+    SessionEventsView *m_eventsPage = nullptr;
     QLineEdit *m_filter = nullptr;
-    QLineEdit *m_eventsFilter = nullptr;
     QTabWidget *m_tabs = nullptr;
     QList<SeriesChart *> m_charts;
     SeriesChart *m_reconnectChart = nullptr;

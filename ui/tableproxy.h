@@ -14,7 +14,7 @@ namespace FeedScope {
 /// cell of that column instead (`conn:3`). Problems first: rows whose RowSeverityRole is Bad come
 /// first, then Warning, whatever the sort column and order. Held: data changes neither re-sort
 /// nor re-filter; released, the rows are sorted and filtered again at once.
-class TableProxy final : public QSortFilterProxyModel
+class TableProxy : public QSortFilterProxyModel
 {
     Q_OBJECT
 

@@ -437,6 +437,9 @@ QVariant ConnectionsModel::data(const QModelIndex &index, int role) const
     case Url:
         return redactedUrl(s.url);
     case Rtt:
+        if (!raw && s.state == ConnState::Open && s.pingOutstandingMs >= AwaitingPongShownAfterMs)
+            return tr("> %1 (waiting)")
+                .arg(Format::duration(s.pingOutstandingMs)); // the last RTT is not news
         return raw ? QVariant(rtt) : QVariant(rtt < 0 ? none : QString::number(rtt, 'f', 1) + u" ms"_s);
     case MsgsPerSec:
         return raw ? QVariant(r.msgs.perSecond()) : QVariant(Format::rate(r.msgs.perSecond()));
@@ -576,6 +579,8 @@ Severity SubscriptionsModel::rowSeverity(const Row &r) const
     const Severity sev = severityOf(r.status.state);
     if (r.status.state == SubState::Active && (r.status.stale || r.connectionSilent))
         return Severity::Warning;
+    if (m_paused && r.status.state == SubState::Restoring)
+        return Severity::Neutral; // held on purpose: the user disconnected the pool
     return sev;
 }
 
@@ -636,6 +641,10 @@ QVariant SubscriptionsModel::data(const QModelIndex &index, int role) const
             return tr("%1 · data late").arg(Format::subState(s.state));
         if (late)
             return tr("%1 · connection silent").arg(Format::subState(s.state));
+        if (s.state == SubState::Restoring && m_paused)
+            return tr("held (pool disconnected)");
+        if ((s.state == SubState::Restoring || s.state == SubState::Pending) && row.connectionDown)
+            return tr("%1 · connection down").arg(Format::subState(s.state));
         return Format::subState(s.state);
     case MsgsPerSec:
         return raw ? QVariant(s.rate1s) : QVariant(Format::rate(s.rate1s));
@@ -662,10 +671,14 @@ QVariant SubscriptionsModel::data(const QModelIndex &index, int role) const
 void SubscriptionsModel::applySnapshot(const PoolSnapshot &snapshot)
 {
     m_at = snapshot.at;
-    QSet<int> silent;
-    for (const ConnectionStatus &c : snapshot.connections)
+    m_paused = snapshot.paused;
+    QSet<int> silent, down;
+    for (const ConnectionStatus &c : snapshot.connections) {
         if (isSilent(c))
             silent.insert(c.id);
+        if (c.state != ConnState::Open)
+            down.insert(c.id);
+    }
     QList<const SubscriptionStatus *> added;
     QSet<QByteArray> present;
     present.reserve(snapshot.subscriptions.size());
@@ -680,6 +693,7 @@ void SubscriptionsModel::applySnapshot(const PoolSnapshot &snapshot)
         Row &r = m_rows[*it];
         r.status = s;
         r.connectionSilent = silent.contains(s.connection);
+        r.connectionDown = down.contains(s.connection);
     }
     bool removed = false;
     for (int row = static_cast<int>(m_rows.size()) - 1; row >= 0; --row) {
@@ -694,7 +708,7 @@ void SubscriptionsModel::applySnapshot(const PoolSnapshot &snapshot)
         const int first = static_cast<int>(m_rows.size());
         beginInsertRows({}, first, first + static_cast<int>(added.size()) - 1);
         for (const SubscriptionStatus *s : added)
-            m_rows.append(Row{*s, silent.contains(s->connection)});
+            m_rows.append(Row{*s, silent.contains(s->connection), down.contains(s->connection)});
         endInsertRows();
     }
     if (removed || !added.isEmpty()) {

@@ -162,10 +162,12 @@ private:
     {
         SubscriptionStatus status;
         bool connectionSilent = false; ///< its connection is open but silent
+        bool connectionDown = false;   ///< its connection is not open
     };
     Severity rowSeverity(const Row &r) const;
     QList<Row> m_rows;
     QHash<QByteArray, int> m_index; ///< canonical key → row
+    bool m_paused = false;          ///< the user disconnected the pool
     QDateTime m_at;
 };
 

@@ -242,6 +242,7 @@ void Connection::onConnected()
     m_learnFromFrames = m_tickFrames;
     m_frameRate = -1;
     m_probed = false;
+    m_carriedData = false;
     if (m_cfg.silenceFactor > 0)
         m_livenessTimer.start();
     // One ping at once: the RTT is known from the first second, not after a whole interval.
@@ -338,8 +339,13 @@ void Connection::onDisconnected()
         return;
     }
     const qint64 now = monotonicMs();
-    if (wasOpen && now - m_openedMs >= m_cfg.stableAfter.count())
-        m_failures = 0; // it was stable: start the backoff over
+    // It was stable: start the backoff over. Stable is open for stableAfter, or for 10 s carrying
+    // data (it restored and served its subscriptions): a stall after that is a new incident, whose
+    // first retry is immediate, not a continuation of the last one's backoff.
+    if (wasOpen &&
+        (now - m_openedMs >= m_cfg.stableAfter.count() ||
+         (m_carriedData && now - m_openedMs >= std::min<qint64>(10000, m_cfg.stableAfter.count()))))
+        m_failures = 0;
     qint64 delay = 0;
     if (m_reconnectNow) {
         m_reconnectNow = false;
@@ -373,6 +379,7 @@ void Connection::onText(const QString &text)
     switch (env.kind) {
     case Hl::FrameKind::Data:
         m_probed = false; // data flows: the next silence may be probed again
+        m_carriedData = true;
         m_batch.append(DataFrame{m_id, env.routeKey, utf8, nowNs, env.isSnapshot});
         if (!m_batchScheduled) {
             m_batchScheduled = true;

@@ -140,8 +140,9 @@ private:
     qint64 m_tickFrames = 0;
     qint64 m_learnFromMs = 0; ///< learning of the rate starts after the opening snapshots
     qint64 m_learnFromFrames = 0;
-    double m_frameRate = -1; ///< frames per second, -1 until learnt
-    bool m_probed = false;   ///< a probe went out in this silence; re-armed by the next data frame
+    double m_frameRate = -1;    ///< frames per second, -1 until learnt
+    bool m_probed = false;      ///< a probe went out in this silence; re-armed by the next data frame
+    bool m_carriedData = false; ///< a data frame arrived since the socket opened
     std::deque<Out> m_ping, m_normal, m_restore;
     QList<DataFrame> m_batch;
     bool m_batchScheduled = false;

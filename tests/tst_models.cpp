@@ -441,6 +441,27 @@ void tst_Models::channelsLateAndProblems()
     QCOMPARE(p.subscriptionsProblem, 1);
     for (int c = 0; c < m.columnCount(); ++c)
         QVERIFY(!m.headerData(c, Qt::Horizontal, Qt::ToolTipRole).toString().isEmpty());
+    // Connection 3 goes down: what it carried says so, not just "restoring"; a pool the user
+    // disconnected holds its subscriptions, which is no problem.
+    s.connections[2] = conn(3, ConnState::Backoff);
+    s.subscriptions[2].state = SubState::Restoring; // status(2) is on connection 3
+    s.subscriptions[2].error.clear();
+    m.applySnapshot(s);
+    QCOMPARE(cell(2, SubscriptionsModel::State).toString(), u"restoring · connection down"_s);
+    QCOMPARE(cell(2, 0, RowSeverityRole).value<Severity>(), Severity::Warning);
+    s.paused = true;
+    m.applySnapshot(s);
+    QCOMPARE(cell(2, SubscriptionsModel::State).toString(), u"held (pool disconnected)"_s);
+    QCOMPARE(cell(2, 0, RowSeverityRole).value<Severity>(), Severity::Neutral);
+    // A ping waiting for its pong: the last RTT is not shown as the current one.
+    ConnectionsModel cm;
+    ConnectionStatus waiting = conn(1);
+    waiting.rttMs = 3.4;
+    waiting.pingOutstandingMs = 2100;
+    PoolSnapshot cs;
+    cs.connections = {waiting};
+    cm.applySnapshot(cs);
+    QCOMPARE(cm.index(0, ConnectionsModel::Rtt).data().toString(), u"> 2.1 s (waiting)"_s);
 }
 
 void tst_Models::reconnectCausesInWords()

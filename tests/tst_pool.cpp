@@ -88,6 +88,7 @@ private Q_SLOTS:
     void quietPauseIsProbedOnceNotReconnected();
     void failedAttemptsCountedAndRttNotKept();
     void latePongBehindDataIsNotDeath();
+    void backoffStartsOverAfterServingData();
     void backoffAndConnectionLimit();
 
 private:
@@ -1011,6 +1012,43 @@ void tst_Pool::latePongBehindDataIsNotDeath()
     stream.stop();
     QVERIFY(waitUntil([&] { return !snap().reconnects.isEmpty(); }, 5000));
     QCOMPARE(snap().reconnects.constFirst().cause, Cause::PongTimeout);
+}
+
+void tst_Pool::backoffStartsOverAfterServingData()
+{
+    // A restart piles up failed attempts; a connection that then restored and served data for
+    // 10 s starts its backoff over, so the next drop is retried at once, not after the backoff
+    // the restart had reached (it took up to 30 s before, stableAfter being 60 s).
+    SimulatorConfig sc;
+    sc.rateScale = 10;
+    startSim(sc);
+    PoolConfig cfg = config();
+    cfg.backoffInitial = 2000ms;
+    cfg.backoffMax = 5000ms;
+    cfg.stableAfter = 60s;
+    PoolHost &host = startPool(cfg);
+    host.subscribe(sub(R"({"type":"bbo","coin":"BTC"})"));
+    QVERIFY(waitActive(1));
+    Fault restart = Fault::make(FaultKind::Restart);
+    restart.amount = 1500;
+    QVERIFY(m_sim->apply(restart));
+    QVERIFY(waitUntil([&] { return snap().connections.constFirst().consecutiveFailures >= 1; }, 10000));
+    QVERIFY(waitActive(1, 20000));
+    QTest::qWait(10500); // serving data, well short of stableAfter
+    QList<ConnectionEvent> events;
+    QObject context;
+    connect(host.pool(), &ConnectionPool::connectionEvent, &context,
+            [&](const ConnectionEvent &e) { events.append(e); });
+    QVERIFY(m_sim->apply(Fault::make(FaultKind::Abort, simIdOf(1))));
+    QVERIFY(waitUntil([&] {
+        return std::any_of(events.cbegin(), events.cend(),
+                           [](const ConnectionEvent &e) { return e.to == ConnState::Backoff; });
+    }));
+    const auto backoff = std::find_if(events.cbegin(), events.cend(),
+                                      [](const ConnectionEvent &e) { return e.to == ConnState::Backoff; });
+    QVERIFY2(backoff->at.msecsTo(backoff->nextAttemptAt) < 50,
+             qPrintable(QString::number(backoff->at.msecsTo(backoff->nextAttemptAt))));
+    QVERIFY(waitActive(1));
 }
 
 void tst_Pool::backoffAndConnectionLimit()

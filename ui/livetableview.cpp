@@ -148,6 +148,21 @@ void LiveTableView::maybeSize()
     });
 }
 
+void LiveTableView::setWidestText(int column, const QString &text)
+{
+    m_widest.insert(column, text);
+}
+
+int LiveTableView::widestTextWidth(int column) const
+{
+    const auto it = m_widest.constFind(column);
+    if (it == m_widest.constEnd())
+        return 0;
+    // The text, the cell's margins and a severity icon's room.
+    return fontMetrics().horizontalAdvance(*it) + 4 * fontMetrics().horizontalAdvance(QLatin1Char('0')) +
+           style()->pixelMetric(QStyle::PM_SmallIconSize, nullptr, this);
+}
+
 void LiveTableView::sizeColumnsToContents()
 {
     if (!model())
@@ -170,7 +185,8 @@ void LiveTableView::sizeColumnsToContents()
                            (h->sortIndicatorSection() == c ? arrow : 0);
         // Numbers grow ("107 ms" → "1:02:03"): right-aligned columns get room for a few more digits.
         const bool numeric = (model()->index(0, c).data(Qt::TextAlignmentRole).toInt() & Qt::AlignRight) != 0;
-        const int wanted = std::max(sizeHintForColumn(c) + (numeric ? 3 * pad : pad), header);
+        const int wanted =
+            std::max({sizeHintForColumn(c) + (numeric ? 3 * pad : pad), header, widestTextWidth(c)});
         h->resizeSection(c, std::clamp(wanted, h->minimumSectionSize(), MaxAutoColumnWidth));
     }
     m_sizing = false;
@@ -187,6 +203,9 @@ bool LiveTableView::restoreColumns(const QByteArray &state)
     if (ok) {
         m_sized = true;
         m_sizePending = false;
+        for (auto it = m_widest.constBegin(); it != m_widest.constEnd(); ++it)
+            if (horizontalHeader()->sectionSize(it.key()) < widestTextWidth(it.key()))
+                horizontalHeader()->resizeSection(it.key(), widestTextWidth(it.key()));
     }
     return ok;
 }

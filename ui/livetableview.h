@@ -1,5 +1,6 @@
 #pragma once
 
+#include <QHash>
 #include <QTableView>
 
 class QLabel;
@@ -39,6 +40,9 @@ public:
     bool restoreColumns(const QByteArray &state);
     /// The header's state when the columns were sized, else empty (sized next time instead).
     QByteArray saveColumns() const;
+    /// Column @p column is never sized (nor restored) narrower than @p text needs: for columns whose
+    /// longest texts come later than the first rows (a state that turns into "open · silent 7 s").
+    void setWidestText(int column, const QString &text);
     /// Sizes the columns to their contents now (what happens once when rows first appear).
     void sizeColumnsToContents();
 
@@ -61,6 +65,8 @@ private:
     void updateEmpty();
     void maybeSize();
 
+    int widestTextWidth(int column) const;
+    QHash<int, QString> m_widest;
     QLabel *m_empty = nullptr;
     bool m_sized = false;
     bool m_sizing = false;

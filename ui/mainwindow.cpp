@@ -428,6 +428,8 @@ void MainWindow::buildViews()
     static_cast<LiveTableView *>(m_connectionsView)
         ->setEmptyText(tr("No connections yet: they open as soon as there are subscriptions."));
     m_connectionsView->setObjectName(u"connections"_s);
+    static_cast<LiveTableView *>(m_connectionsView)
+        ->setWidestText(ConnectionsModel::State, tr("open · awaiting pong 99.9 s"));
     m_connectionsView->sortByColumn(ConnectionsModel::Id, Qt::AscendingOrder);
     m_connectionsView->setContextMenuPolicy(Qt::CustomContextMenu);
     connect(m_connectionsView, &QWidget::customContextMenuRequested, this, [this](const QPoint &pos) {
@@ -450,6 +452,8 @@ void MainWindow::buildViews()
     m_subscriptionsProxy->addFilterKey(u"type"_s, SubscriptionsModel::Type);
     m_subscriptionsView = makeTable(m_subscriptionsProxy, true);
     m_subscriptionsView->setObjectName(u"channels"_s);
+    static_cast<LiveTableView *>(m_subscriptionsView)
+        ->setWidestText(SubscriptionsModel::State, tr("restoring · connection down"));
     m_subscriptionsView->sortByColumn(SubscriptionsModel::Type, Qt::AscendingOrder);
     m_subscriptionsView->setContextMenuPolicy(Qt::CustomContextMenu);
     connect(m_subscriptionsView, &QWidget::customContextMenuRequested, this, [this](const QPoint &pos) {

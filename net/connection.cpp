@@ -644,9 +644,10 @@ void Connection::onLivenessTick()
 
 qint64 Connection::silenceThresholdMs() const
 {
-    // Known only for a connection that usually carries at least a frame every 2 s; a quieter
-    // one is covered by the regular ping and the stale timeout.
-    if (m_cfg.silenceFactor <= 0 || m_frameRate < 0.5)
+    // Only for a busy connection, at least 5 frames a second: a quieter one's feeds come in
+    // irregular bursts (asset contexts every few seconds), whose gaps would read as silence; it
+    // is covered by the regular ping and the stale timeout.
+    if (m_cfg.silenceFactor <= 0 || m_frameRate < 5)
         return -1;
     return std::max<qint64>(m_cfg.silenceMinimum.count(),
                             qRound64(m_cfg.silenceFactor * 1000.0 / m_frameRate));

@@ -73,9 +73,10 @@ struct PoolConfig
     std::chrono::milliseconds idleClose{
         0}; ///< optional (seed 004): close a connection left without subscriptions
     int ioThreads = 1;
-    /// Fast stall detection (issue 15): a connection whose usual gap between frames is known and
-    /// that stays silent for silenceFactor of those gaps (at least silenceMinimum) is probed with a
-    /// ping at once; no pong within probeTimeout reconnects it (cause PongTimeout). 0 = off.
+    /// Fast stall detection (issue 15): a busy connection (at least 5 frames a second) whose usual
+    /// gap between frames is known and that stays silent for silenceFactor of those gaps (at least
+    /// silenceMinimum) is probed with a ping at once; no pong within probeTimeout reconnects it (cause
+    /// PongTimeout). 0 = off.
     double silenceFactor = 5;
     std::chrono::milliseconds silenceMinimum{1000};
     std::chrono::milliseconds probeTimeout{2000};

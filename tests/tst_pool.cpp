@@ -972,11 +972,13 @@ void tst_Pool::latePongBehindDataIsNotDeath()
     // by silence is what kills it.
     QWebSocketServer server(u"no-pong"_s, QWebSocketServer::NonSecureMode);
     QVERIFY(server.listen(QHostAddress::LocalHost, 0));
+    QObject peers; // owns the server side of every connection (the test's, not the pool's)
     QPointer<QWebSocket> peer;
     QTimer stream;
     stream.setInterval(20);
     connect(&server, &QWebSocketServer::newConnection, this, [&] {
         peer = server.nextPendingConnection();
+        peer->setParent(&peers);
         connect(peer, &QWebSocket::textMessageReceived, peer, [&](const QString &text) {
             const QJsonObject req = QJsonDocument::fromJson(text.toUtf8()).object();
             if (req.value(u"method"_s).toString() != u"subscribe"_s)

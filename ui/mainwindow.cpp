@@ -429,7 +429,7 @@ void MainWindow::buildViews()
         ->setEmptyText(tr("No connections yet: they open as soon as there are subscriptions."));
     m_connectionsView->setObjectName(u"connections"_s);
     static_cast<LiveTableView *>(m_connectionsView)
-        ->setWidestText(ConnectionsModel::State, tr("open · awaiting pong 9.9 s"));
+        ->setWidestText(ConnectionsModel::State, tr("open · silent 99 s"));
     m_connectionsView->sortByColumn(ConnectionsModel::Id, Qt::AscendingOrder);
     m_connectionsView->setContextMenuPolicy(Qt::CustomContextMenu);
     connect(m_connectionsView, &QWidget::customContextMenuRequested, this, [this](const QPoint &pos) {

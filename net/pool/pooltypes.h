@@ -141,6 +141,34 @@ struct ConnectionStatus
     qint64 oversized = 0;
 };
 
+/// Data latency of one subscription (issue 17): receipt time minus the venue's event time, from
+/// fixed-bucket histograms (no allocation per frame). -1: no sample in the window. Frames without
+/// an event time (candles, allMids, ...) give no sample.
+struct LatencyFigures
+{
+    qint64 samples10s = 0; ///< samples in the last 10 s
+    double p50Ms = -1;     ///< last 10 s
+    double p99Ms = -1;
+    double maxMs = -1;
+    qint64 samples5m = 0; ///< samples in the last 5 min
+    double p50Ms5m = -1;
+    double p99Ms5m = -1;
+    double maxMs5m = -1;
+};
+
+/// Integrity violations of one subscription over the run (issue 17): crossed or locked books
+/// (best bid >= best ask, or an empty side), its event time going backwards, the same trade
+/// (`tid`) twice for a coin, frames whose fields contradict the subscription (another coin,
+/// user or interval than the one subscribed).
+struct IntegrityCounts
+{
+    qint64 crossedBook = 0;
+    qint64 timeBackwards = 0;
+    qint64 duplicateTrade = 0;
+    qint64 contradicts = 0;
+    qint64 total() const { return crossedBook + timeBackwards + duplicateTrade + contradicts; }
+};
+
 struct SubscriptionStatus
 {
     Hl::Subscription subscription;
@@ -161,7 +189,9 @@ struct SubscriptionStatus
     /// of a type with a cadence, and silent for more than PoolConfig::dataStaleFactor expected
     /// intervals.
     bool stale = false;
-    QStringList consumers; ///< who asked for it (filled by the model layer's registry)
+    QStringList consumers;     ///< who asked for it (filled by the model layer's registry)
+    LatencyFigures latency;    ///< filled by the pool, on receipt
+    IntegrityCounts integrity; ///< filled by the model layer's integrity checker
 };
 
 /// How long @p s may stay silent before its data counts as stale: @p factor expected intervals of

@@ -1,0 +1,115 @@
+#pragma once
+
+#include "pooltypes.h"
+#include "report.h"
+
+#include <QDateTime>
+#include <QJsonObject>
+#include <QList>
+#include <QObject>
+#include <QString>
+
+#include <memory>
+
+namespace FeedScope {
+
+/// What an alert rule watches (issue 17). Every kind reads what the engine already knows: the
+/// published PoolSnapshot and the dispatcher's figures.
+enum class AlertKind : quint8 {
+    SubscriptionStale,     ///< a subscription's data stale for `forSeconds`        (subject: subscription)
+    SubscriptionNotActive, ///< pending/restoring/unplaceable for `forSeconds`       (subject: subscription)
+    SubscriptionRejected,  ///< rejected or failed (threshold unused)                (subject: subscription)
+    ConnectionDown,        ///< not open for `forSeconds`                            (subject: connection)
+    ReconnectStorm,    ///< more than `threshold` reconnects in `windowMinutes`  (subject: pool or connection)
+    Drops,             ///< dispatcher drops in the last `windowMinutes` > threshold (subject: consumer)
+    LatencyP99,        ///< data-latency p99 (10 s) above `threshold` ms         (subject: subscription)
+    Integrity,         ///< integrity violations in `windowMinutes` > threshold  (subject: subscription)
+    BudgetUse,         ///< outgoing or new-connection budget above `threshold` % (subject: budget)
+    GatewaySlowClient, ///< a gateway client cut off as slow (the gateway, issue 14)
+};
+inline constexpr int AlertKindCount = 10;
+
+enum class AlertSeverity : quint8 { Warning, Critical };
+
+/// One rule. Fires once when its condition has held for `forSeconds`, resolves once when the
+/// condition has been false for `clearSeconds` (hysteresis: a flapping value does not re-fire).
+struct AlertRule
+{
+    QString id; ///< stable, unique: profile key, metric label (`feedscope_alerts_firing{rule}`)
+    AlertKind kind = AlertKind::SubscriptionStale;
+    bool enabled = true;
+    AlertSeverity severity = AlertSeverity::Warning;
+    double threshold = 0;  ///< meaning depends on kind (count, ms, percent)
+    int forSeconds = 0;    ///< the condition must hold this long before firing
+    int clearSeconds = 10; ///< ... and be false this long before resolving
+    int windowMinutes = 5; ///< for counting kinds (reconnects, drops, integrity)
+    /// Human sentence for the Settings dialog and the Alerts panel, e.g. "A connection down for
+    /// more than 30 s".
+    QString describe() const;
+    QJsonObject toJson() const;
+    /// False with @p error for unknown kinds, negative values, missing id.
+    static bool fromJson(const QJsonObject &o, AlertRule *rule, QString *error);
+};
+
+/// The rules FeedScope ships with, one per kind, enabled (GatewaySlowClient too: it can only
+/// fire once a gateway runs).
+QList<AlertRule> defaultAlertRules();
+
+/// One firing of one rule on one subject.
+struct Alert
+{
+    quint64 seq = 0; ///< increasing over the run
+    QString ruleId;
+    AlertKind kind = AlertKind::SubscriptionStale;
+    AlertSeverity severity = AlertSeverity::Warning;
+    QString subject;  ///< canonical subscription key, "connection 3", consumer name, ...
+    QString text;     ///< one human line: "ETH l2Book stale for 42 s"
+    double value = 0; ///< the value that fired it (and its latest while firing)
+    double threshold = 0;
+    QDateTime firedAt;    ///< wall clock
+    QDateTime resolvedAt; ///< invalid while firing
+    bool firing() const { return !resolvedAt.isValid(); }
+    QJsonObject toJson() const; ///< what --alert-command gets on stdin and the session log keeps
+};
+
+/// Evaluates the rules against every published snapshot on its owner's thread (the engine's).
+/// Never one signal per frame: at most one fired/resolved per rule and subject per evaluation.
+class AlertEngine final : public QObject
+{
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(AlertEngine)
+
+public:
+    explicit AlertEngine(QObject *parent = nullptr);
+    ~AlertEngine() override;
+
+    void setRules(const QList<AlertRule> &rules); ///< firing alerts of removed/disabled rules resolve
+    const QList<AlertRule> &rules() const { return m_rules; }
+
+    /// @p nowMs a monotonic clock in ms (tests pass their own), @p wallNow for the alert times.
+    void evaluate(const PoolSnapshot &snapshot, const DispatcherFigures &dispatcher, qint64 nowMs,
+                  const QDateTime &wallNow);
+    /// A gateway client cut off as slow (called by the gateway; fires GatewaySlowClient rules).
+    void noteSlowClientCut(const QString &client, qint64 nowMs, const QDateTime &wallNow);
+
+    QList<Alert> firing() const;  ///< newest first
+    QList<Alert> history() const; ///< resolved ones, newest first, bounded (historyCapacity)
+    int firingCount() const;
+    int firingCount(const QString &ruleId) const;
+    void setHistoryCapacity(int n);
+
+Q_SIGNALS:
+    void fired(const FeedScope::Alert &alert);
+    void resolved(const FeedScope::Alert &alert);
+    /// A firing alert's value changed (the Alerts panel refreshes it); at most once per evaluation.
+    void updated(const FeedScope::Alert &alert);
+
+private:
+    struct Private;
+    QList<AlertRule> m_rules;
+    std::unique_ptr<Private> d;
+};
+
+} // namespace FeedScope
+
+Q_DECLARE_METATYPE(FeedScope::Alert)

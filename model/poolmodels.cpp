@@ -160,6 +160,8 @@ QString cause(Cause c)
         return QObject::tr("retrying");
     case Cause::Paused:
         return QObject::tr("paused by you");
+    case Cause::ConnectionBudget:
+        return QObject::tr("waiting for the new-connection budget");
     }
     return QString(nameOf(c));
 }
@@ -192,10 +194,23 @@ QString seconds(qint64 ms, int decimals)
 }
 } // namespace
 
-QString connectionState(const ConnectionStatus &c)
+QString budgetWait(qint64 ms)
+{
+    // Whole seconds, rounded up: "next in 0 s" would read as "now" while it still waits.
+    const qint64 sec = (std::max<qint64>(0, ms) + 999) / 1000;
+    return sec >= 60 ? duration(sec * 1000) : QObject::tr("%1 s").arg(sec);
+}
+
+QString connectionState(const ConnectionStatus &c, const QDateTime &at)
 {
     if (c.state == ConnState::Stopped && c.lastCause == Cause::Paused)
         return QObject::tr("disconnected by you");
+    if (c.state == ConnState::Backoff && c.waitingForBudget) {
+        QString text = QObject::tr("waiting for the new-connection budget");
+        if (at.isValid() && c.nextAttemptAt.isValid())
+            text += QObject::tr(" (next in %1)").arg(budgetWait(at.msecsTo(c.nextAttemptAt)));
+        return text;
+    }
     QString text = connState(c.state);
     if (c.state == ConnState::Open) {
         if (c.silent && c.lastFrameAgeMs >= 0)
@@ -431,7 +446,7 @@ QVariant ConnectionsModel::data(const QModelIndex &index, int role) const
     case Id:
         return s.id;
     case State:
-        return raw ? QVariant(static_cast<int>(s.state)) : QVariant(Format::connectionState(s));
+        return raw ? QVariant(static_cast<int>(s.state)) : QVariant(Format::connectionState(s, m_at));
     case LastFrame:
         return raw ? QVariant(lastFrame) : QVariant(lastFrame < 0 ? none : Format::duration(lastFrame));
     case Url:
@@ -643,6 +658,8 @@ QVariant SubscriptionsModel::data(const QModelIndex &index, int role) const
             return tr("%1 · connection silent").arg(Format::subState(s.state));
         if (s.state == SubState::Restoring && m_paused)
             return tr("held (pool disconnected)");
+        if ((s.state == SubState::Restoring || s.state == SubState::Pending) && row.connectionWaitingBudget)
+            return tr("%1 · waiting for the new-connection budget").arg(Format::subState(s.state));
         if ((s.state == SubState::Restoring || s.state == SubState::Pending) && row.connectionDown)
             return tr("%1 · connection down").arg(Format::subState(s.state));
         return Format::subState(s.state);
@@ -672,10 +689,12 @@ void SubscriptionsModel::applySnapshot(const PoolSnapshot &snapshot)
 {
     m_at = snapshot.at;
     m_paused = snapshot.paused;
-    QSet<int> silent, down;
+    QSet<int> silent, down, budget;
     for (const ConnectionStatus &c : snapshot.connections) {
         if (isSilent(c))
             silent.insert(c.id);
+        if (c.state == ConnState::Backoff && c.waitingForBudget)
+            budget.insert(c.id);
         if (c.state != ConnState::Open)
             down.insert(c.id);
     }
@@ -694,6 +713,7 @@ void SubscriptionsModel::applySnapshot(const PoolSnapshot &snapshot)
         r.status = s;
         r.connectionSilent = silent.contains(s.connection);
         r.connectionDown = down.contains(s.connection);
+        r.connectionWaitingBudget = budget.contains(s.connection);
     }
     bool removed = false;
     for (int row = static_cast<int>(m_rows.size()) - 1; row >= 0; --row) {
@@ -708,7 +728,8 @@ void SubscriptionsModel::applySnapshot(const PoolSnapshot &snapshot)
         const int first = static_cast<int>(m_rows.size());
         beginInsertRows({}, first, first + static_cast<int>(added.size()) - 1);
         for (const SubscriptionStatus *s : added)
-            m_rows.append(Row{*s, silent.contains(s->connection), down.contains(s->connection)});
+            m_rows.append(Row{*s, silent.contains(s->connection), down.contains(s->connection),
+                              budget.contains(s->connection)});
         endInsertRows();
     }
     if (removed || !added.isEmpty()) {

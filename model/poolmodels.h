@@ -66,7 +66,10 @@ QString cause(Cause c);
 QString subState(SubState s);
 /// A connection's state as the State cell shows it: "open", "open · silent 7.0 s",
 /// "open · awaiting pong 3.2 s", "waiting to retry (3 failed)".
-QString connectionState(const ConnectionStatus &c);
+/// @p at the snapshot's time, for countdowns ("next in 12 s"); invalid: none.
+QString connectionState(const ConnectionStatus &c, const QDateTime &at = {});
+/// A countdown in whole seconds, rounded up.
+QString budgetWait(qint64 ms);
 /// The reconnects cell: "2", "0 (5 failed)".
 QString reconnects(const ConnectionStatus &c);
 } // namespace Format
@@ -161,8 +164,9 @@ private:
     struct Row
     {
         SubscriptionStatus status;
-        bool connectionSilent = false; ///< its connection is open but silent
-        bool connectionDown = false;   ///< its connection is not open
+        bool connectionSilent = false;        ///< its connection is open but silent
+        bool connectionDown = false;          ///< its connection is not open
+        bool connectionWaitingBudget = false; ///< ... because it waits for the new-connection budget
     };
     Severity rowSeverity(const Row &r) const;
     QList<Row> m_rows;

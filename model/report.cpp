@@ -17,6 +17,29 @@ QJsonValue isoOrNull(const QDateTime &t)
     return t.isValid() ? QJsonValue(isoUtcMs(t)) : QJsonValue(QJsonValue::Null);
 }
 
+/// One limit in force and where it comes from: the venue's own value, FeedScope's default (under
+/// the venue's), or a value the configuration set.
+QJsonObject limitJson(int value, int venue, int fallback)
+{
+    const QString source = value == venue ? u"venue"_s : value == fallback ? u"default"_s : u"configured"_s;
+    return QJsonObject{{u"value"_s, value}, {u"venue"_s, venue}, {u"source"_s, source}};
+}
+
+QJsonObject limitsJson(const PoolLimits &l)
+{
+    const PoolLimits d = PoolLimits::of(PoolConfig{});
+    return QJsonObject{
+        {u"subscriptions"_s, limitJson(l.subscriptions, VenueLimits::subscriptions, d.subscriptions)},
+        {u"users"_s, limitJson(l.users, VenueLimits::users, d.users)},
+        {u"connections"_s, limitJson(l.connections, VenueLimits::connections, d.connections)},
+        {u"newConnectionsPerMinute"_s,
+         limitJson(l.newConnectionsPerMinute, VenueLimits::newConnectionsPerMinute,
+                   d.newConnectionsPerMinute)},
+        {u"messagesPerMinute"_s,
+         limitJson(l.messagesPerMinute, VenueLimits::messagesPerMinute, d.messagesPerMinute)},
+    };
+}
+
 } // namespace
 
 QJsonObject buildReport(const PoolSnapshot &snapshot, const DispatcherFigures &dispatcher,
@@ -52,6 +75,11 @@ QJsonObject buildReport(const PoolSnapshot &snapshot, const DispatcherFigures &d
             {u"reconnects"_s, c.reconnects},
             {u"rttMs"_s, c.rttMs >= 0 ? QJsonValue(c.rttMs) : QJsonValue(QJsonValue::Null)},
             {u"lastCause"_s, QString(nameOf(c.lastCause))},
+            {u"waitingFor"_s, c.state == ConnState::Backoff && c.waitingForBudget
+                                  ? QJsonValue(u"new-connection budget"_s)
+                                  : QJsonValue(QJsonValue::Null)},
+            {u"nextAttemptAt"_s,
+             c.state == ConnState::Backoff ? isoOrNull(c.nextAttemptAt) : QJsonValue(QJsonValue::Null)},
         });
     }
     QJsonArray reconnects;
@@ -77,8 +105,17 @@ QJsonObject buildReport(const PoolSnapshot &snapshot, const DispatcherFigures &d
     for (auto it = snapshot.counters.serverErrorsByKind.cbegin();
          it != snapshot.counters.serverErrorsByKind.cend(); ++it)
         byKind.insert(it.key(), static_cast<double>(it.value()));
+    const QJsonObject limits = limitsJson(snapshot.limits);
+    QJsonObject waiting{{u"connections"_s, snapshot.counters.waitingForConnectionBudget},
+                        {u"nextSlotAt"_s, isoOrNull(snapshot.counters.nextConnectionSlotAt)}};
+    if (snapshot.counters.waitingForConnectionBudget > 0 && snapshot.counters.nextConnectionSlotAt.isValid())
+        waiting.insert(u"nextSlotInMs"_s,
+                       static_cast<double>(
+                           std::max<qint64>(0, snapshot.at.msecsTo(snapshot.counters.nextConnectionSlotAt))));
     return QJsonObject{
         {u"schema"_s, u"feedscope.report/1"_s},
+        {u"limits"_s, limits},
+        {u"waitingForConnectionBudget"_s, waiting},
         {u"version"_s, QStringLiteral(FEEDSCOPE_VERSION)},
         {u"url"_s, meta.url},
         {u"startedAt"_s, isoOrNull(meta.startedAt)},

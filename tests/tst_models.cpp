@@ -3,9 +3,12 @@
 #include "inspector.h"
 #include "livemodels.h"
 #include "poolmodels.h"
+#include "recording.h"
+#include "report.h"
 #include "testutil.h"
 
 #include <QAbstractItemModelTester>
+#include <QJsonArray>
 #include <QSignalSpy>
 #include <QTest>
 #include <QTimeZone>
@@ -69,6 +72,7 @@ private Q_SLOTS:
     void connectionLiveness();
     void channelsLateAndProblems();
     void reconnectCausesInWords();
+    void waitingForConnectionBudget();
 };
 
 void tst_Models::subscriptionsBurstsAndRemovals()
@@ -395,6 +399,63 @@ void tst_Models::connectionLiveness()
     // Every header has a tooltip.
     for (int c = 0; c < m.columnCount(); ++c)
         QVERIFY(!m.headerData(c, Qt::Horizontal, Qt::ToolTipRole).toString().isEmpty());
+}
+
+void tst_Models::waitingForConnectionBudget()
+{
+    // Issue 16: a connection held back by the new-connection budget says so and when it will try,
+    // its subscriptions say why they wait, and the report names it with the limits in force.
+    ConnectionsModel conns;
+    SubscriptionsModel subs;
+    QAbstractItemModelTester t1(&conns, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    QAbstractItemModelTester t2(&subs, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    PoolSnapshot s;
+    s.at = QDateTime::fromMSecsSinceEpoch(1700000000000, Qt::UTC);
+    ConnectionStatus waiting = conn(1, ConnState::Backoff);
+    waiting.waitingForBudget = true;
+    waiting.nextAttemptAt = s.at.addMSecs(11200);
+    waiting.lastCause = Cause::CloseFrame; // the real cause is kept
+    ConnectionStatus retrying = conn(2, ConnState::Backoff);
+    retrying.nextAttemptAt = s.at.addMSecs(500);
+    s.connections = {waiting, retrying};
+    SubscriptionStatus pending = status(0, SubState::Pending);
+    pending.connection = 1;
+    SubscriptionStatus restoring = status(1, SubState::Restoring);
+    restoring.connection = 2;
+    s.subscriptions = {pending, restoring};
+    s.counters.waitingForConnectionBudget = 1;
+    s.counters.nextConnectionSlotAt = waiting.nextAttemptAt;
+    PoolConfig raised;
+    raised.maxConnections = 100;
+    raised.newConnectionsPerMinute = 300;
+    s.limits = PoolLimits::of(raised);
+    conns.applySnapshot(s);
+    subs.applySnapshot(s);
+
+    QCOMPARE(conns.index(0, ConnectionsModel::State).data().toString(),
+             u"waiting for the new-connection budget (next in 12 s)"_s);
+    QCOMPARE(conns.index(0, ConnectionsModel::State).data(SeverityRole).value<Severity>(), Severity::Warning);
+    QCOMPARE(conns.index(0, ConnectionsModel::LastCause).data().toString(), u"closed by the server"_s);
+    QCOMPARE(conns.index(1, ConnectionsModel::State).data().toString(), u"waiting to retry"_s);
+    QCOMPARE(subs.index(0, SubscriptionsModel::State).data().toString(),
+             u"pending · waiting for the new-connection budget"_s);
+    QCOMPARE(subs.index(1, SubscriptionsModel::State).data().toString(), u"restoring · connection down"_s);
+
+    const QJsonObject report = buildReport(s, DispatcherFigures{}, ReportMeta{});
+    const QJsonObject c0 = report[u"connections"_s].toArray().at(0).toObject();
+    QCOMPARE(c0[u"waitingFor"_s].toString(), u"new-connection budget"_s);
+    QCOMPARE(c0[u"nextAttemptAt"_s].toString(), isoUtcMs(waiting.nextAttemptAt));
+    QVERIFY(report[u"connections"_s].toArray().at(1).toObject()[u"waitingFor"_s].isNull());
+    const QJsonObject w = report[u"waitingForConnectionBudget"_s].toObject();
+    QCOMPARE(w[u"connections"_s].toInt(), 1);
+    QCOMPARE(w[u"nextSlotInMs"_s].toInt(), 11200);
+    const QJsonObject limits = report[u"limits"_s].toObject();
+    QCOMPARE(limits[u"subscriptions"_s].toObject()[u"value"_s].toInt(), 10000);
+    QCOMPARE(limits[u"subscriptions"_s].toObject()[u"source"_s].toString(), u"configured"_s);
+    QCOMPARE(limits[u"newConnectionsPerMinute"_s].toObject()[u"value"_s].toInt(), 300);
+    QCOMPARE(limits[u"users"_s].toObject()[u"source"_s].toString(), u"venue"_s);
+    QCOMPARE(limits[u"messagesPerMinute"_s].toObject()[u"source"_s].toString(), u"default"_s);
+    QCOMPARE(limits[u"messagesPerMinute"_s].toObject()[u"venue"_s].toInt(), 2000);
 }
 
 void tst_Models::channelsLateAndProblems()

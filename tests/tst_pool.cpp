@@ -1077,9 +1077,24 @@ void tst_Pool::backoffAndConnectionLimit()
     });
     QCOMPARE(limited, 2);
     for (const ConnectionEvent &e : events)
-        if (e.to == ConnState::Backoff)
+        if (e.to == ConnState::Backoff) {
             QVERIFY(e.nextAttemptAt.isValid() &&
                     e.nextAttemptAt > e.at.addSecs(30)); // the window frees in ~60 s
+            QCOMPARE(e.cause, Cause::ConnectionBudget);
+        }
+    // Waiting is visible in the snapshot: which connections, and when the next may try.
+    QCOMPARE(s.counters.waitingForConnectionBudget, 2);
+    QVERIFY(s.counters.nextConnectionSlotAt > s.at.addSecs(30));
+    QCOMPARE(s.limits.newConnectionsPerMinute, 3);
+    QCOMPARE(s.limits.subscriptions, cfg.maxConnections);
+    int waiting = 0;
+    for (const ConnectionStatus &c : s.connections)
+        if (c.waitingForBudget) {
+            ++waiting;
+            QCOMPARE(c.state, ConnState::Backoff);
+            QVERIFY(c.lastCause != Cause::ConnectionBudget); // not a failure: the last cause is kept
+        }
+    QCOMPARE(waiting, 2);
 }
 
 QTEST_GUILESS_MAIN(tst_Pool)

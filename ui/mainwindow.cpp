@@ -57,7 +57,7 @@ QString settingsKey(const char *name)
     return QLatin1StringView(SettingsPrefix) + QLatin1StringView(name);
 }
 
-/// The real server's per-IP limits (PROTOCOL.md §3), what the budget gauges measure against.
+/// The venue's per-IP limits (PROTOCOL.md §3); the gauges measure against the limits in force.
 struct ServerLimit
 {
     const char *label;
@@ -543,7 +543,8 @@ void MainWindow::buildViews()
         m_gauges.append(bar);
     }
     bl->addStretch();
-    budget->setToolTip(tr("The real server's limits per IP address, shared by every connection of the pool"));
+    budget->setToolTip(tr("The limits the pool works within, shared by every connection: the venue's per-IP "
+                          "limits unless the settings or the profile change them"));
 
     // Inspector of the selected channel.
     m_inspector = new InspectorView(&m_controller->engine().inspector(), this);
@@ -596,7 +597,7 @@ void MainWindow::buildViews()
     m_eventsView = m_eventsPage->table();
     m_tabs->addTab(m_eventsPage, tr("Session &events"));
 
-    auto *top = stack({box(tr("Connections"), m_connectionsView), box(tr("Server limits (per IP)"), budget)},
+    auto *top = stack({box(tr("Connections"), m_connectionsView), box(tr("Limits (per IP)"), budget)},
                       Qt::Horizontal, u"topSplitter"_s);
     top->setStretchFactor(0, 5);
     top->setStretchFactor(1, 1);
@@ -708,6 +709,15 @@ void MainWindow::onUpdated()
     // Problems are the red button beside this text (a click selects them).
     if (s.malformed > 0)
         text += tr(" · malformed %1").arg(s.malformed);
+    if (const PoolCounters &k = m_controller->lastSnapshot().counters; k.waitingForConnectionBudget > 0) {
+        const QDateTime at = m_controller->lastSnapshot().at;
+        text +=
+            tr(" · %1 waiting for the new-connection budget%2")
+                .arg(Format::plural(k.waitingForConnectionBudget, tr("1 connection"), tr("%1 connections")),
+                     k.nextConnectionSlotAt.isValid() && at.isValid()
+                         ? tr(" (next in %1)").arg(Format::budgetWait(at.msecsTo(k.nextConnectionSlotAt)))
+                         : QString());
+    }
     m_summary->setText(text);
     updateHealth();
     updateChannelCount();
@@ -723,8 +733,15 @@ void MainWindow::onUpdated()
             users.insert(x.subscription.user());
     const int values[] = {static_cast<int>(snap.subscriptions.size()), static_cast<int>(users.size()),
                           snap.counters.outgoingUsed, snap.counters.newConnectionsLastMinute};
+    // The limits in force (the pool's configuration), and whether they are the venue's own.
+    const int inForce[] = {snap.limits.subscriptions, snap.limits.users, snap.limits.messagesPerMinute,
+                           snap.limits.newConnectionsPerMinute};
+    const PoolLimits d = PoolLimits::of(PoolConfig{});
+    const int defaults[] = {d.subscriptions, d.users, d.messagesPerMinute, d.newConnectionsPerMinute};
     for (int i = 0; i < m_gauges.size(); ++i) {
         QProgressBar *bar = m_gauges.at(i);
+        if (inForce[i] > 0 && bar->maximum() != inForce[i])
+            bar->setRange(0, inForce[i]);
         bar->setValue(std::min(values[i], bar->maximum()));
         bar->setFormat(tr(Limits[i].shortLabel) + u" %1 / %2"_s.arg(values[i]).arg(bar->maximum()));
         const double used = static_cast<double>(values[i]) / bar->maximum();
@@ -736,11 +753,18 @@ void MainWindow::onUpdated()
         else if (used >= 0.7)
             pal.setColor(QPalette::Highlight, dark ? QColor(0xf0, 0xc0, 0x4a) : QColor(0xa8, 0x64, 0x00));
         bar->setPalette(pal);
-        bar->setToolTip(tr("%1: %2 of the server's limit of %3 per IP address%4")
+        const QString source =
+            bar->maximum() == Limits[i].limit ? tr("the venue's limit per IP address")
+            : bar->maximum() == defaults[i]
+                ? tr("FeedScope's default, under the venue's %1 per IP address").arg(Limits[i].limit)
+                : tr("the limit in force, set in the settings or the profile (the venue allows %1 per IP "
+                     "address)")
+                      .arg(Limits[i].limit);
+        bar->setToolTip(tr("%1: %2 of %3, %4%5")
                             .arg(tr(Limits[i].label))
                             .arg(values[i])
                             .arg(bar->maximum())
-                            .arg(used >= 0.9 ? tr(" — near the limit") : QString()));
+                            .arg(source, used >= 0.9 ? tr(" — near the limit") : QString()));
     }
     updateWidgets();
 }

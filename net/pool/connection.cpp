@@ -124,7 +124,10 @@ void Connection::setState(ConnState to, Cause cause, const QString &detail, int 
     {
         std::lock_guard lock(m_statusMutex);
         m_status.state = to;
-        if (cause != Cause::Opened && cause != Cause::Retry && cause != Cause::None) {
+        // Waiting for the new-connection budget is no failure: the last cause stays the real one.
+        m_status.waitingForBudget = cause == Cause::ConnectionBudget;
+        if (cause != Cause::Opened && cause != Cause::Retry && cause != Cause::None &&
+            cause != Cause::ConnectionBudget) {
             m_status.lastCause = cause;
             m_status.lastDetail = detail;
         }
@@ -147,7 +150,7 @@ void Connection::open()
     if (!m_newConnections->tryAcquire(true, now)) {
         const qint64 wait = m_newConnections->msUntilAvailable(true, now);
         m_backoffTimer.start(std::chrono::milliseconds(wait));
-        setState(ConnState::Backoff, Cause::Backoff,
+        setState(ConnState::Backoff, Cause::ConnectionBudget,
                  u"new-connection limit (%1 per minute): next attempt in %2 ms"_s
                      .arg(m_cfg.newConnectionsPerMinute)
                      .arg(wait));

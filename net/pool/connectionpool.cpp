@@ -669,7 +669,14 @@ PoolSnapshot ConnectionPool::snapshot() const
     s.paused = m_paused;
     s.counters.outgoingUsed = m_outgoing->used(nowMs);
     s.counters.newConnectionsLastMinute = m_newConnections->used(nowMs);
+    s.limits = PoolLimits::of(m_cfg);
     for (const ConnectionStatus &c : s.connections) {
+        if (c.state == ConnState::Backoff && c.waitingForBudget) {
+            ++s.counters.waitingForConnectionBudget;
+            if (!s.counters.nextConnectionSlotAt.isValid() ||
+                c.nextAttemptAt < s.counters.nextConnectionSlotAt)
+                s.counters.nextConnectionSlotAt = c.nextAttemptAt;
+        }
         s.counters.outgoingQueued += c.queuedOut;
         s.counters.oversizedFrames += c.oversized;
         for (qint64 n : c.malformed)

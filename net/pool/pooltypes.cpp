@@ -30,6 +30,16 @@ QLatin1StringView nameOf(SubState s)
     return lowerCamelName(s);
 }
 
+PoolLimits PoolLimits::of(const PoolConfig &config)
+{
+    PoolLimits l;
+    l.subscriptions = config.maxConnections * config.maxSubscriptionsPerConnection;
+    l.connections = config.maxConnections;
+    l.newConnectionsPerMinute = config.newConnectionsPerMinute;
+    l.messagesPerMinute = config.outgoingPerMinute;
+    return l;
+}
+
 qint64 staleAfterMs(const Hl::Subscription &s, double factor)
 {
     const Hl::TypeSpec *spec = s.spec();

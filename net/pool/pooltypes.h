@@ -36,6 +36,9 @@ enum class Cause : quint8 {
     Backoff,     ///< waiting before the next attempt
     Retry,       ///< a new attempt starts
     Paused,      ///< the user disconnected the pool (its subscriptions are kept)
+    /// Waiting for the pool's new-connection budget (PoolConfig::newConnectionsPerMinute, the
+    /// venue's 30 a minute by default): not a failure, the attempt starts when a slot frees.
+    ConnectionBudget,
 };
 Q_ENUM_NS(Cause)
 
@@ -135,7 +138,8 @@ struct ConnectionStatus
     qint64 pingOutstandingMs = -1;
     qint64 usualGapMs = -1;
     bool silent = false;
-    int queuedOut = 0;                                    ///< frames waiting for the outgoing budget
+    bool waitingForBudget = false; ///< in Backoff because of the new-connection budget (nextAttemptAt)
+    int queuedOut = 0;             ///< frames waiting for the outgoing budget
     std::array<qint64, Hl::DecodeErrorCount> malformed{}; ///< by Hl::DecodeError
     qint64 unknownChannel = 0;
     qint64 oversized = 0;
@@ -241,7 +245,33 @@ struct PoolCounters
     int outgoingCapacity = 0;
     int outgoingQueued = 0;
     int newConnectionsLastMinute = 0;
+    /// Connections waiting for the new-connection budget now, and when the next of them may try
+    /// (invalid when none waits).
+    int waitingForConnectionBudget = 0;
+    QDateTime nextConnectionSlotAt;
     QHash<QString, qint64> serverErrorsByKind;
+};
+
+/// The venue's per-IP limits (PROTOCOL.md §3).
+struct VenueLimits
+{
+    static constexpr int subscriptions = 1000;
+    static constexpr int users = 10;
+    static constexpr int connections = 10;
+    static constexpr int newConnectionsPerMinute = 30;
+    static constexpr int messagesPerMinute = 2000;
+};
+
+/// The limits the pool works within (from its PoolConfig), for gauges and reports: each with
+/// whether it is the venue's own value or one the configuration changed.
+struct PoolLimits
+{
+    int subscriptions = VenueLimits::subscriptions; ///< maxConnections x maxSubscriptionsPerConnection
+    int users = VenueLimits::users;                 ///< not configurable: the venue's
+    int connections = VenueLimits::connections;
+    int newConnectionsPerMinute = VenueLimits::newConnectionsPerMinute;
+    int messagesPerMinute = 1800; ///< the pool's outgoing budget, under the venue's 2000
+    static PoolLimits of(const PoolConfig &config);
 };
 
 struct PoolSnapshot
@@ -251,6 +281,7 @@ struct PoolSnapshot
     QList<SubscriptionStatus> subscriptions;
     QList<ReconnectRecord> reconnects;
     PoolCounters counters;
+    PoolLimits limits;
     bool paused = false; ///< the user disconnected the pool
 };
 

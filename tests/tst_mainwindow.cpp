@@ -360,8 +360,12 @@ void tst_MainWindow::everyViewAttached()
     QCOMPARE(m_window->dispatcherView()->model()->index(2, DispatcherModel::Kind).data().toString(),
              u"worker (off)"_s); // the recorder, until File → Record raw frames
     QVERIFY(waitUntil([this] { return m_window->eventsView()->model()->rowCount() >= 9 + 3; }));
-    QCOMPARE(m_window->budgetGauge(0)->value(), 9); // subscriptions of the 1000 per IP
-    QCOMPARE(m_window->budgetGauge(0)->maximum(), 1000);
+    // Subscriptions against the limit in force: 10 connections x 3 each here, not the venue's 1000.
+    QCOMPARE(m_window->budgetGauge(0)->value(), 9);
+    QCOMPARE(m_window->budgetGauge(0)->maximum(), 30);
+    QVERIFY(m_window->budgetGauge(0)->toolTip().contains(u"the venue allows 1000"_s));
+    QCOMPARE(m_window->budgetGauge(1)->maximum(), 10); // distinct users: the venue's
+    QVERIFY(m_window->budgetGauge(1)->toolTip().contains(u"the venue's limit"_s));
     QVERIFY(m_window->budgetGauge(2)->value() >= 9); // at least the subscribes went out
     QCOMPARE(m_window->charts().size(), 6);
     QVERIFY(m_window->summaryText().contains(u"Connections 3/3 up"_s));

@@ -1,5 +1,6 @@
 #include "report.h"
 
+#include "integrity.h"
 #include "recording.h"
 
 #include <QJsonArray>
@@ -15,6 +16,34 @@ namespace {
 QJsonValue isoOrNull(const QDateTime &t)
 {
     return t.isValid() ? QJsonValue(isoUtcMs(t)) : QJsonValue(QJsonValue::Null);
+}
+
+QJsonObject integrityJson(const IntegrityCounts &c)
+{
+    QJsonObject o;
+    for (IntegrityKind k : AllIntegrityKinds)
+        o.insert(QString(nameOf(k)), static_cast<double>(countOf(c, k)));
+    o.insert(u"total"_s, static_cast<double>(c.total()));
+    return o;
+}
+
+/// Integrity (issue 17): an "integrity" part in every subscription and the totals over them.
+void addIntegrity(QJsonObject &report, const PoolSnapshot &snapshot)
+{
+    QJsonArray subs = report.value(u"subscriptions"_s).toArray();
+    IntegrityCounts totals;
+    for (qsizetype i = 0; i < subs.size() && i < snapshot.subscriptions.size(); ++i) {
+        const IntegrityCounts &c = snapshot.subscriptions.at(i).integrity;
+        QJsonObject o = subs.at(i).toObject();
+        o.insert(u"integrity"_s, integrityJson(c));
+        subs.replace(i, o);
+        totals.crossedBook += c.crossedBook;
+        totals.timeBackwards += c.timeBackwards;
+        totals.duplicateTrade += c.duplicateTrade;
+        totals.contradicts += c.contradicts;
+    }
+    report.insert(u"subscriptions"_s, subs);
+    report.insert(u"integrity"_s, integrityJson(totals));
 }
 
 } // namespace
@@ -77,7 +106,7 @@ QJsonObject buildReport(const PoolSnapshot &snapshot, const DispatcherFigures &d
     for (auto it = snapshot.counters.serverErrorsByKind.cbegin();
          it != snapshot.counters.serverErrorsByKind.cend(); ++it)
         byKind.insert(it.key(), static_cast<double>(it.value()));
-    return QJsonObject{
+    QJsonObject report{
         {u"schema"_s, u"feedscope.report/1"_s},
         {u"version"_s, QStringLiteral(FEEDSCOPE_VERSION)},
         {u"url"_s, meta.url},
@@ -101,6 +130,8 @@ QJsonObject buildReport(const PoolSnapshot &snapshot, const DispatcherFigures &d
                      {u"oversizedFrames"_s, static_cast<double>(snapshot.counters.oversizedFrames)},
                      {u"unroutedFrames"_s, static_cast<double>(snapshot.counters.unroutedFrames)}}},
     };
+    addIntegrity(report, snapshot);
+    return report;
 }
 
 bool writeJsonAtomically(const QString &path, const QJsonObject &json, QString *error)

@@ -3,7 +3,9 @@
 // engine against the real simulator: each simulator fault counted exactly once on the right
 // subscription and kind, and a clean run of every type counting nothing.
 #include "engine.h"
+#include "eventwords.h"
 #include "integrity.h"
+#include "metrics.h"
 #include "simfeed.h"
 #include "simulator.h"
 #include "testutil.h"
@@ -11,6 +13,8 @@
 #include <QElapsedTimer>
 #include <QJsonArray>
 #include <QJsonDocument>
+#include <QNetworkAccessManager>
+#include <QNetworkReply>
 #include <QTest>
 
 #include <tuple>
@@ -78,6 +82,26 @@ bool zero(const IntegrityCounts &c)
     return c.total() == 0;
 }
 
+QByteArray httpGet(const QUrl &url)
+{
+    QNetworkAccessManager nam;
+    QNetworkReply *r = nam.get(QNetworkRequest(url));
+    if (!waitUntil([r] { return r->isFinished(); }, 10000))
+        return {};
+    const QByteArray body = r->readAll();
+    r->deleteLater();
+    return body;
+}
+
+/// The value of the sample line of @p series (name and labels exactly), or -1.
+double sample(const QByteArray &text, const QByteArray &series)
+{
+    for (const QByteArray &line : text.split('\n'))
+        if (line.startsWith(QByteArray(series + ' ')))
+            return line.mid(series.size() + 1).toDouble();
+    return -1;
+}
+
 } // namespace
 
 class tst_Integrity : public QObject
@@ -94,6 +118,7 @@ private Q_SLOTS:
     void memoryIsBounded();
     void eventsAreRateLimited();
     void costPerFrame();
+    void eventWords();
 
     void engineCountsEachFaultOnce();
     void cleanFeedOfEveryTypeCountsNothing();
@@ -380,6 +405,30 @@ void tst_Integrity::costPerFrame()
     }
 }
 
+void tst_Integrity::eventWords()
+{
+    QCOMPARE(Words::eventType(u"integrity"_s), u"Data integrity"_s);
+    QCOMPARE(Words::integrityKind(u"duplicateTrade"_s), u"the same trade twice"_s);
+    QCOMPARE(Words::integrityKind(u"somethingNew"_s), u"somethingNew"_s);
+    const QJsonObject first{{u"kind"_s, u"crossedBook"_s},
+                            {u"subscription"_s, u"{\"coin\":\"BTC\",\"type\":\"bbo\"}"_s},
+                            {u"connection"_s, 2},
+                            {u"detail"_s, u"best bid 2 is above best ask 1"_s},
+                            {u"count"_s, 3},
+                            {u"suppressed"_s, 2}};
+    QCOMPARE(
+        Words::integritySummary(first),
+        u"crossed or one-sided book on {\"coin\":\"BTC\",\"type\":\"bbo\"} (connection #2): best bid 2 is "
+        u"above best ask 1; 3 of this kind in all; 2 since the last report"_s);
+    QJsonObject summary = first;
+    summary.insert(u"summary"_s, true);
+    summary.insert(u"count"_s, 1e300); // an imported file may hold anything
+    QCOMPARE(
+        Words::integritySummary(summary),
+        u"crossed or one-sided book on {\"coin\":\"BTC\",\"type\":\"bbo\"}: 2 more since the last report "
+        u"(0 in all)"_s);
+}
+
 void tst_Integrity::engineCountsEachFaultOnce()
 {
     Sim::SimulatorConfig sc;
@@ -450,6 +499,35 @@ void tst_Integrity::engineCountsEachFaultOnce()
             waitUntil([&] { return stateOf(k.subscription).integrity.total() == e.total(); }),
             qPrintable(u"%1 on %2"_s.arg(nameOf(k.kind), QString::fromUtf8(k.subscription.canonical()))));
     }
+    // Metrics by kind (and per subscription where those series are on) and the report.
+    MetricsServer server(&engine);
+    server.setPerSubscriptionSeries(10);
+    QString error;
+    const quint16 port = server.listen(QHostAddress::LocalHost, 0, &error);
+    QVERIFY2(port > 0, qPrintable(error));
+    const QByteArray metrics = httpGet(QUrl(u"http://127.0.0.1:%1/metrics"_s.arg(port)));
+    QCOMPARE(sample(metrics, R"(feedscope_integrity_violations_total{kind="crossedBook"})"), 2.0);
+    QCOMPARE(sample(metrics, R"(feedscope_integrity_violations_total{kind="timeBackwards"})"), 2.0);
+    QCOMPARE(sample(metrics, R"(feedscope_integrity_violations_total{kind="duplicateTrade"})"), 1.0);
+    QCOMPARE(sample(metrics, R"(feedscope_integrity_violations_total{kind="contradicts"})"), 1.0);
+    QVERIFY(metrics.contains("# TYPE feedscope_integrity_violations_total counter"));
+    const QByteArray perSub = "feedscope_subscription_integrity_violations_total{subscription=\"" +
+                              PromWriter::escapeLabel(QString::fromUtf8(tradesSol.canonical())).toUtf8() +
+                              "\",kind=\"";
+    QCOMPARE(sample(metrics, perSub + "contradicts\"}"), 1.0);
+    QCOMPARE(sample(metrics, perSub + "timeBackwards\"}"), 1.0);
+    QCOMPARE(sample(metrics, perSub + "crossedBook\"}"), 0.0);
+    const QJsonObject report =
+        QJsonDocument::fromJson(httpGet(QUrl(u"http://127.0.0.1:%1/report"_s.arg(port)))).object();
+    QCOMPARE(report[u"integrity"_s][u"total"_s].toInt(), cases.size());
+    QCOMPARE(report[u"integrity"_s][u"crossedBook"_s].toInt(), 2);
+    for (const QJsonValue &v : report[u"subscriptions"_s].toArray()) {
+        const QJsonObject i = v[u"integrity"_s].toObject();
+        const IntegrityCounts want = expected.value(v[u"key"_s].toString().toUtf8());
+        QCOMPARE(i[u"duplicateTrade"_s].toInt(), want.duplicateTrade);
+        QCOMPARE(i[u"total"_s].toInt(), want.total());
+    }
+
     // More clean frames of every one of them, then everything checked (the shutdown drains the
     // dispatcher): nothing more was counted.
     const qint64 sentBefore = sim.totalDataFramesSent();

@@ -303,11 +303,11 @@ void Engine::fillIntegrity(PoolSnapshot &s) const
         st.integrity = m_integrity->counts(st.subscription.canonical());
 }
 
-void Engine::logIntegrityEvents()
+void Engine::logIntegrityEvents(bool all)
 {
     // Rate-limited by the checker: per subscription and kind, the first one, then at most one per
     // 10 s carrying the number of the others.
-    for (const IntegrityEvent &e : m_integrity->takeEvents(monotonicMs())) {
+    for (const IntegrityEvent &e : m_integrity->takeEvents(monotonicMs(), all)) {
         QJsonObject d{{u"subscription"_s, QString::fromUtf8(e.subscription)},
                       {u"kind"_s, QString(nameOf(e.kind))},
                       {u"connection"_s, e.connection},
@@ -365,7 +365,8 @@ Engine::Final Engine::shutdown(std::chrono::milliseconds timeout)
     }
     fillIntegrity(f.snapshot);
     f.snapshot.connections = before.connections;
-    everySecond(); // the last overflow episodes and statistics
+    everySecond();            // the last overflow episodes and statistics
+    logIntegrityEvents(true); // and the integrity violations still waiting for their summary
     f.dispatcher = dispatcherFigures();
     // Every routed frame, including those of subscriptions removed since: the inline statistics
     // consumer sees them all.

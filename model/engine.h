@@ -49,7 +49,8 @@ struct EngineConfig
 /// one signal per message.
 ///
 /// Built-in consumers: "statistics" (inline: per-type totals), "inspector" (worker: the last
-/// messages per subscription) and, with a record file, "recorder" (worker: every frame as JSONL).
+/// messages per subscription, and the integrity checks of issue 17) and, with a record file,
+/// "recorder" (worker: every frame as JSONL).
 class Engine final : public QObject
 {
     Q_OBJECT
@@ -142,7 +143,7 @@ private:
     void countType(const DataFrame &f);
     void onFrameSent(int connection, const QByteArray &frame, qint64 sentNs);
     void fillIntegrity(PoolSnapshot &s) const;
-    void logIntegrityEvents();
+    void logIntegrityEvents(bool all = false);
 
     EngineConfig m_cfg;
     std::unique_ptr<PoolHost> m_host;

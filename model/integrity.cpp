@@ -384,14 +384,14 @@ IntegrityCounts IntegrityChecker::totals() const
     return m_totals;
 }
 
-QList<IntegrityEvent> IntegrityChecker::takeEvents(qint64 nowMs)
+QList<IntegrityEvent> IntegrityChecker::takeEvents(qint64 nowMs, bool all)
 {
     std::lock_guard lock(m_mutex);
     QList<IntegrityEvent> out;
     out.swap(m_events);
     for (const auto &s : std::as_const(m_subs)) {
         for (Sub::Limiter &l : s->limiters) {
-            if (l.suppressed == 0 || nowMs - l.lastEventMs < m_limits.eventIntervalMs)
+            if (l.suppressed == 0 || (!all && nowMs - l.lastEventMs < m_limits.eventIntervalMs))
                 continue;
             IntegrityEvent e = std::move(l.pending);
             e.suppressed = l.suppressed;

@@ -81,8 +81,8 @@ public:
     /// Over the run, removed subscriptions included.
     IntegrityCounts totals() const;
     /// Events due at @p nowMs (monotonic): new ones, and summaries of suppressed ones whose
-    /// interval has passed.
-    QList<IntegrityEvent> takeEvents(qint64 nowMs);
+    /// interval has passed (with @p all, every pending summary: at shutdown).
+    QList<IntegrityEvent> takeEvents(qint64 nowMs, bool all = false);
     /// Forgets a subscription's state (it was removed).
     void remove(const QByteArray &key);
     /// Subscriptions with state (tests: bounded).

@@ -374,14 +374,25 @@ void tst_Integrity::eventsAreRateLimited()
     QCOMPARE(events[0].count, 5);
     QCOMPARE(events[0].frame, bbo("3", "2", 14));
     QVERIFY(c.takeEvents(startMs + 30000).isEmpty());
+    // At shutdown every pending summary comes out, due or not.
+    feed.ns = (startMs + 30000) * 1000000;
+    feed(bboBtc, bbo("3", "2", 20));
+    feed(bboBtc, bbo("3", "2", 21));
+    events = c.takeEvents(startMs + 30000);
+    QCOMPARE(events.size(), 1); // the first after the interval
+    QVERIFY(c.takeEvents(startMs + 30001).isEmpty());
+    events = c.takeEvents(startMs + 30001, true);
+    QCOMPARE(events.size(), 1);
+    QCOMPARE(events[0].suppressed, 1);
+    QCOMPARE(events[0].count, 7);
     // A new one after the interval gets its own event at once.
-    feed.ns = (startMs + 40000) * 1000000;
+    feed.ns = (startMs + 50000) * 1000000;
     feed(bboBtc, bbo("3", "2", 100));
-    events = c.takeEvents(startMs + 40001);
+    events = c.takeEvents(startMs + 50001);
     QCOMPARE(events.size(), 1);
     QCOMPARE(events[0].suppressed, 0);
-    QCOMPARE(events[0].count, 6);
-    QCOMPARE(c.counts(bboBtc).crossedBook, 6);
+    QCOMPARE(events[0].count, 8);
+    QCOMPARE(c.counts(bboBtc).crossedBook, 8);
 }
 
 void tst_Integrity::costPerFrame()

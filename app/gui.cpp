@@ -93,6 +93,18 @@ int runGui(const Options &o)
         window.setInsecureWarning(QObject::tr("INSECURE: TLS certificates and host names are not verified"));
     window.setEndpoint(o.demo ? QObject::tr("demo feed %1").arg(redactedUrl(cfg.url)) : redactedUrl(cfg.url));
     if (demo) {
+        // Bad-data faults (issue 17) arrive in the simulator's /control format; their errors
+        // (e.g. no connection carries that subscription yet) go to the status bar.
+        QObject::connect(&window, &MainWindow::chaosFaultRequested, &window, [&](const QJsonObject &json) {
+            QString error;
+            bool applied = false;
+            if (const std::optional<Sim::Fault> f = Sim::Fault::fromJson(json, &error))
+                QMetaObject::invokeMethod(
+                    demo->simulator(), [&] { applied = demo->simulator()->apply(*f, &error); },
+                    Qt::BlockingQueuedConnection);
+            if (!applied)
+                window.statusBar()->showMessage(QObject::tr("Chaos: %1").arg(error), 8000);
+        });
         QObject::connect(&window, &MainWindow::chaosRequested, &window, [&](ChaosAction a, int connection) {
             using Sim::Fault;
             using Sim::FaultKind;

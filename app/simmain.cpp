@@ -22,7 +22,9 @@ QString epilog()
     return u"\nFeed connections: ws://ADDR:PORT/ws (any path but /control). Control connections:\n"
            u"ws://ADDR:PORT/control take JSON commands, e.g. {\"fault\":\"abort\",\"connection\":1},\n"
            u"{\"fault\":\"stall\",\"connection\":2}, {\"fault\":\"restart\",\"amount\":2000}, "
-           u"{\"fault\":\"status\"}.\n\n"
+           u"{\"fault\":\"status\"}, "
+           u"{\"fault\":\"crossed\",\"subscription\":{\"type\":\"bbo\",\"coin\":\"BTC\"}},\n"
+           u"{\"fault\":\"delay\",\"amount\":250}, {\"fault\":\"offset\",\"ms\":-1500}.\n\n"
            u"Faults (--fault, repeatable): "_s +
            Sim::Fault::grammar() + u"\n\nSubscription types: "_s + types +
            u" (webData2 is refused like the real server does).\n\nReplay: --replay FILE serves a recording "
@@ -64,6 +66,12 @@ int main(int argc, char **argv)
         {u"idle-timeout-ms"_s,
          u"Close a connection after this long without client traffic (default 60000)."_s, u"n"_s, u"60000"_s},
         {u"fault"_s, u"Schedule a fault, AT_MS:KIND[:ARGS] (repeatable; grammar below)."_s, u"spec"_s},
+        {u"delay-ms"_s,
+         u"Stamp every frame's event time N ms before it is sent: frames arrive N ms late (default 0)."_s,
+         u"n"_s, u"0"_s},
+        {u"clock-offset-ms"_s,
+         u"Run the simulator's clock N ms ahead of this machine's (negative: behind; default 0)."_s, u"n"_s,
+         u"0"_s},
         {u"replay"_s, u"Serve this recording instead of synthetic data."_s, u"file"_s},
         {u"replay-speed"_s,
          u"Replay speed: 1 = as recorded, N = N times faster, max = as fast as possible."_s, u"x"_s, u"1"_s},
@@ -99,6 +107,12 @@ int main(int argc, char **argv)
     if (!port || !seed || !scale || !tick || !maxConn || !maxNew || !maxSubs || !maxUsers || !maxMsgs ||
         !idle)
         return Cli::usageError(error);
+    const auto delay = Cli::intOption(p, u"delay-ms"_s, 0, 0, 86400000, &error);
+    const auto offset = Cli::intOption(p, u"clock-offset-ms"_s, 0, -86400000, 86400000, &error);
+    if (!delay || !offset)
+        return Cli::usageError(error);
+    cfg.delay = std::chrono::milliseconds(*delay);
+    cfg.clockOffset = std::chrono::milliseconds(*offset);
     cfg.port = static_cast<quint16>(*port);
     cfg.seed = static_cast<quint64>(*seed);
     cfg.rateScale = *scale;

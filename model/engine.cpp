@@ -30,6 +30,18 @@ Engine::Engine(const EngineConfig &config, QObject *parent)
     connect(pool(), &ConnectionPool::warning, this, &Engine::warning);
     connect(pool(), &ConnectionPool::snapshotPublished, this, &Engine::onSnapshot);
     connect(pool(), &ConnectionPool::frameSent, this, &Engine::onFrameSent);
+    // Integrity (issue 17): an acknowledgement, seen on the pool's thread in routing order, makes
+    // the subscription's next frame start afresh (no "time went backwards" against the old feed).
+    m_integrity = std::make_unique<IntegrityChecker>();
+    connect(
+        pool(), &ConnectionPool::subscriptionChanged, pool(),
+        [c = m_integrity.get()](const SubscriptionStatus &st) {
+            if (st.state == SubState::Active)
+                c->acknowledged(st.subscription.canonical());
+        },
+        Qt::DirectConnection);
+    connect(pool(), &ConnectionPool::subscriptionRemoved, this,
+            [this](const Hl::Subscription &s) { m_integrity->remove(s.canonical()); });
     m_log.follow(pool());
     connect(&m_log, &SessionLog::fileFailed, this, &Engine::warning);
     m_secondTimer.setInterval(std::chrono::seconds(1));
@@ -64,9 +76,15 @@ bool Engine::start(QString *error)
         Q_EMIT warning(w);
     }
     m_dispatcher.addInline(u"statistics"_s, [this](const DataFrame &f) { countType(f); });
+    // The inspector's worker also runs the integrity checks (issue 17): off the I/O thread, on a
+    // consumer that sees every frame, without a consumer of their own in the dispatcher's figures.
     m_inspectorConsumer = m_dispatcher.addWorker(
-        u"inspector"_s, [this](const DataFrame &f) { m_inspector.record(f); }, m_cfg.policy,
-        m_cfg.queueCapacity);
+        u"inspector"_s,
+        [this, c = m_integrity.get()](const DataFrame &f) {
+            m_inspector.record(f);
+            c->check(f);
+        },
+        m_cfg.policy, m_cfg.queueCapacity);
     if (m_recorder) {
         m_recorderConsumer = m_dispatcher.addWorker(
             u"recorder"_s, [r = m_recorder.get()](const DataFrame &f) { r->record({f}); }, m_cfg.policy,
@@ -82,6 +100,11 @@ bool Engine::start(QString *error)
         else
             m_dispatcher.addWorker(x.name, x.callback, m_cfg.policy, m_cfg.queueCapacity);
     }
+    // Integrity: the restarts are marked before the batch is dispatched.
+    connect(
+        pool(), &ConnectionPool::routed, pool(),
+        [c = m_integrity.get()](const QList<DataFrame> &frames) { c->markRestarts(frames); },
+        Qt::DirectConnection);
     // The dispatcher runs on the pool's thread, straight from the routing (no queued hop per
     // batch); its worker consumers never block that thread.
     connect(
@@ -248,6 +271,7 @@ void Engine::onSnapshot(PoolSnapshot s)
 {
     for (SubscriptionStatus &st : s.subscriptions)
         st.consumers = m_registry.consumersOf(st.subscription.canonical());
+    fillIntegrity(s);
     m_last = std::move(s);
     Q_EMIT snapshotPublished(m_last);
 }
@@ -268,8 +292,39 @@ void Engine::everySecond()
         m_log.append(u"overflow"_s, d);
         Q_EMIT overflow(e);
     }
+    logIntegrityEvents();
     if (m_last.at.isValid())
         m_log.statisticsSnapshot(m_last, m_dispatcher.stats());
+}
+
+void Engine::fillIntegrity(PoolSnapshot &s) const
+{
+    for (SubscriptionStatus &st : s.subscriptions)
+        st.integrity = m_integrity->counts(st.subscription.canonical());
+}
+
+void Engine::logIntegrityEvents(bool all)
+{
+    // Rate-limited by the checker: per subscription and kind, the first one, then at most one per
+    // 10 s carrying the number of the others.
+    for (const IntegrityEvent &e : m_integrity->takeEvents(monotonicMs(), all)) {
+        QJsonObject d{{u"subscription"_s, QString::fromUtf8(e.subscription)},
+                      {u"kind"_s, QString(nameOf(e.kind))},
+                      {u"connection"_s, e.connection},
+                      {u"count"_s, static_cast<double>(e.count)},
+                      {u"suppressed"_s, static_cast<double>(e.suppressed)},
+                      {u"frameBytes"_s, static_cast<double>(e.frameBytes)},
+                      {u"frame"_s, QString::fromUtf8(e.frame)}};
+        if (!e.detail.isEmpty())
+            d.insert(u"detail"_s, e.detail);
+        if (e.frame.size() < e.frameBytes)
+            d.insert(u"truncated"_s, true);
+        if (e.afterRestore)
+            d.insert(u"afterRestore"_s, true);
+        if (e.summary)
+            d.insert(u"summary"_s, true);
+        m_log.append(u"integrity"_s, d);
+    }
 }
 
 DispatcherFigures Engine::dispatcherFigures() const
@@ -308,8 +363,10 @@ Engine::Final Engine::shutdown(std::chrono::milliseconds timeout)
         s.state = states.value(s.subscription.canonical(), s.state);
         s.consumers = m_registry.consumersOf(s.subscription.canonical());
     }
+    fillIntegrity(f.snapshot);
     f.snapshot.connections = before.connections;
-    everySecond(); // the last overflow episodes and statistics
+    everySecond();            // the last overflow episodes and statistics
+    logIntegrityEvents(true); // and the integrity violations still waiting for their summary
     f.dispatcher = dispatcherFigures();
     // Every routed frame, including those of subscriptions removed since: the inline statistics
     // consumer sees them all.

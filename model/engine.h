@@ -3,6 +3,7 @@
 #include "connectionpool.h"
 #include "dispatcher.h"
 #include "inspector.h"
+#include "integrity.h"
 #include "recorder.h"
 #include "recording.h"
 #include "registry.h"
@@ -48,7 +49,8 @@ struct EngineConfig
 /// one signal per message.
 ///
 /// Built-in consumers: "statistics" (inline: per-type totals), "inspector" (worker: the last
-/// messages per subscription) and, with a record file, "recorder" (worker: every frame as JSONL).
+/// messages per subscription, and the integrity checks of issue 17) and, with a record file,
+/// "recorder" (worker: every frame as JSONL).
 class Engine final : public QObject
 {
     Q_OBJECT
@@ -96,6 +98,10 @@ public:
     SubscriptionRegistry &registry() { return m_registry; }
     SessionLog &sessionLog() { return m_log; }
     MessageInspector &inspector() { return m_inspector; }
+    /// The integrity checker (issue 17): a worker consumer of every frame.
+    const IntegrityChecker &integrity() const { return *m_integrity; }
+    /// Integrity violations over the run by kind, removed subscriptions included.
+    IntegrityCounts integrityTotals() const { return m_integrity->totals(); }
     const MessageInspector &inspector() const { return m_inspector; }
     FrameRecorder *recorder() const { return m_recorder.get(); }
     /// The last EngineConfig::sentRing frames the client sent, oldest first (`sent` set; wall
@@ -136,9 +142,12 @@ private:
     void everySecond();
     void countType(const DataFrame &f);
     void onFrameSent(int connection, const QByteArray &frame, qint64 sentNs);
+    void fillIntegrity(PoolSnapshot &s) const;
+    void logIntegrityEvents(bool all = false);
 
     EngineConfig m_cfg;
     std::unique_ptr<PoolHost> m_host;
+    std::unique_ptr<IntegrityChecker> m_integrity; ///< outlives the dispatcher's workers
     Dispatcher m_dispatcher;
     SubscriptionRegistry m_registry;
     SessionLog m_log;

@@ -74,6 +74,7 @@ QString eventType(const QString &raw)
                         {"stats"_L1, QT_TRANSLATE_NOOP("FeedScope::Words", "Statistics")},
                         {"manual"_L1, QT_TRANSLATE_NOOP("FeedScope::Words", "Your action")},
                         {"overflow"_L1, QT_TRANSLATE_NOOP("FeedScope::Words", "Queue overflow")},
+                        {"integrity"_L1, QT_TRANSLATE_NOOP("FeedScope::Words", "Data integrity")},
                         {"shutdown"_L1, QT_TRANSLATE_NOOP("FeedScope::Words", "Shutdown")}});
 }
 
@@ -106,6 +107,43 @@ QString policy(const QString &raw)
                         {"drop-oldest"_L1, QT_TRANSLATE_NOOP("FeedScope::Words", "drops the oldest")},
                         {"drop-newest"_L1, QT_TRANSLATE_NOOP("FeedScope::Words", "drops the newest")},
                         {"coalesce-latest"_L1, QT_TRANSLATE_NOOP("FeedScope::Words", "keeps the latest")}});
+}
+
+QString integrityKind(const QString &raw)
+{
+    return lookup(
+        raw, {{"crossedBook"_L1, QT_TRANSLATE_NOOP("FeedScope::Words", "crossed or one-sided book")},
+              {"timeBackwards"_L1, QT_TRANSLATE_NOOP("FeedScope::Words", "time went backwards")},
+              {"duplicateTrade"_L1, QT_TRANSLATE_NOOP("FeedScope::Words", "the same trade twice")},
+              {"contradicts"_L1, QT_TRANSLATE_NOOP("FeedScope::Words", "data of another subscription")}});
+}
+
+QString integritySummary(const QJsonObject &d)
+{
+    auto num = [&d](QLatin1StringView k) { // imported files may hold anything: no out-of-range cast
+        const double v = d.value(k).toDouble();
+        return std::abs(v) < 9.0e18 ? static_cast<qint64>(v) : qint64(0);
+    };
+    const QString kind = integrityKind(d.value("kind"_L1).toString());
+    const QString where = d.value("subscription"_L1).toString();
+    const qint64 suppressed = num("suppressed"_L1);
+    if (d.value("summary"_L1).toBool())
+        return QCoreApplication::translate("FeedScope::Words",
+                                           "%1 on %2: %n more since the last report (%3 in all)", nullptr,
+                                           static_cast<int>(suppressed))
+            .arg(kind, where)
+            .arg(num("count"_L1));
+    QString t = QCoreApplication::translate("FeedScope::Words", "%1 on %2 (connection #%3)")
+                    .arg(kind, where)
+                    .arg(num("connection"_L1));
+    if (const QString detail = d.value("detail"_L1).toString(); !detail.isEmpty())
+        t += u": "_s + detail;
+    if (num("count"_L1) > 1)
+        t += QCoreApplication::translate("FeedScope::Words", "; %1 of this kind in all").arg(num("count"_L1));
+    if (suppressed > 0)
+        t += QCoreApplication::translate("FeedScope::Words", "; %n since the last report", nullptr,
+                                         static_cast<int>(suppressed));
+    return t;
 }
 
 QString value(const QJsonValue &v)

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <QJsonObject>
 #include <QJsonValue>
 #include <QString>
 
@@ -24,6 +25,10 @@ QString action(const QString &raw);
 QString serverErrorKind(const QString &raw);
 /// A dispatch policy: "drop-oldest" → "drops the oldest".
 QString policy(const QString &raw);
+/// An integrity violation's kind (issue 17): "duplicateTrade" → "the same trade twice".
+QString integrityKind(const QString &raw);
+/// One line for an "integrity" session event's data: what, where, how many.
+QString integritySummary(const QJsonObject &data);
 /// A detail value as text: true/false for booleans, whole numbers without an exponent.
 QString value(const QJsonValue &v);
 

@@ -281,6 +281,43 @@ QByteArray renderMetrics(const MetricsInput &in)
 }
 
 // ---------------------------------------------------------------------------------------------
+// integrity (issue 17)
+
+namespace {
+
+/// Integrity violations by kind over the run (removed subscriptions included: a true counter), and
+/// per subscription and kind where per-subscription series are on (capped like the others).
+QByteArray integrityMetrics(const IntegrityCounts &totals, const PoolSnapshot &s, int perSubscriptionSeries)
+{
+    using T = PromWriter::Type;
+    PromWriter w;
+    w.family(
+        "feedscope_integrity_violations_total", T::Counter,
+        "Data frames failing an integrity check, by kind: crossedBook (best bid at or above best ask, or "
+        "an empty side), timeBackwards, duplicateTrade, contradicts (another coin, interval or user).");
+    for (IntegrityKind k : AllIntegrityKinds)
+        w.sample("feedscope_integrity_violations_total", {{"kind", QString(nameOf(k))}},
+                 static_cast<double>(countOf(totals, k)));
+    if (perSubscriptionSeries > 0) {
+        w.family("feedscope_subscription_integrity_violations_total", T::Counter,
+                 "Integrity violations of one subscription, by kind.");
+        int n = 0;
+        for (const SubscriptionStatus &x : s.subscriptions) {
+            if (n++ >= perSubscriptionSeries)
+                break;
+            for (IntegrityKind k : AllIntegrityKinds)
+                w.sample("feedscope_subscription_integrity_violations_total",
+                         {{"subscription", QString::fromUtf8(x.subscription.canonical())},
+                          {"kind", QString(nameOf(k))}},
+                         static_cast<double>(countOf(x.integrity, k)));
+        }
+    }
+    return w.take();
+}
+
+} // namespace
+
+// ---------------------------------------------------------------------------------------------
 // health
 
 Health health(const PoolSnapshot &s)
@@ -352,7 +389,10 @@ MetricsServer::MetricsServer(Engine *engine, QObject *parent)
     });
     m_http->route(u"/metrics"_s, [this] {
         ++m_scrapes;
-        return QHttpServerResponse("text/plain; version=0.0.4; charset=utf-8", renderMetrics(input()));
+        return QHttpServerResponse("text/plain; version=0.0.4; charset=utf-8",
+                                   renderMetrics(input()) + integrityMetrics(m_engine->integrityTotals(),
+                                                                             m_engine->lastSnapshot(),
+                                                                             m_perSubscription));
     });
     m_http->route(u"/healthz"_s, [this] {
         const Health h = health(m_engine->lastSnapshot());

@@ -1,5 +1,6 @@
 #include "report.h"
 
+#include "integrity.h"
 #include "recording.h"
 
 #include <QJsonArray>
@@ -38,6 +39,34 @@ QJsonObject limitsJson(const PoolLimits &l)
         {u"messagesPerMinute"_s,
          limitJson(l.messagesPerMinute, VenueLimits::messagesPerMinute, d.messagesPerMinute)},
     };
+}
+
+QJsonObject integrityJson(const IntegrityCounts &c)
+{
+    QJsonObject o;
+    for (IntegrityKind k : AllIntegrityKinds)
+        o.insert(QString(nameOf(k)), static_cast<double>(countOf(c, k)));
+    o.insert(u"total"_s, static_cast<double>(c.total()));
+    return o;
+}
+
+/// Integrity (issue 17): an "integrity" part in every subscription and the totals over them.
+void addIntegrity(QJsonObject &report, const PoolSnapshot &snapshot)
+{
+    QJsonArray subs = report.value(u"subscriptions"_s).toArray();
+    IntegrityCounts totals;
+    for (qsizetype i = 0; i < subs.size() && i < snapshot.subscriptions.size(); ++i) {
+        const IntegrityCounts &c = snapshot.subscriptions.at(i).integrity;
+        QJsonObject o = subs.at(i).toObject();
+        o.insert(u"integrity"_s, integrityJson(c));
+        subs.replace(i, o);
+        totals.crossedBook += c.crossedBook;
+        totals.timeBackwards += c.timeBackwards;
+        totals.duplicateTrade += c.duplicateTrade;
+        totals.contradicts += c.contradicts;
+    }
+    report.insert(u"subscriptions"_s, subs);
+    report.insert(u"integrity"_s, integrityJson(totals));
 }
 
 } // namespace
@@ -112,7 +141,7 @@ QJsonObject buildReport(const PoolSnapshot &snapshot, const DispatcherFigures &d
         waiting.insert(u"nextSlotInMs"_s,
                        static_cast<double>(
                            std::max<qint64>(0, snapshot.at.msecsTo(snapshot.counters.nextConnectionSlotAt))));
-    return QJsonObject{
+    QJsonObject report{
         {u"schema"_s, u"feedscope.report/1"_s},
         {u"limits"_s, limits},
         {u"waitingForConnectionBudget"_s, waiting},
@@ -138,6 +167,8 @@ QJsonObject buildReport(const PoolSnapshot &snapshot, const DispatcherFigures &d
                      {u"oversizedFrames"_s, static_cast<double>(snapshot.counters.oversizedFrames)},
                      {u"unroutedFrames"_s, static_cast<double>(snapshot.counters.unroutedFrames)}}},
     };
+    addIntegrity(report, snapshot);
+    return report;
 }
 
 bool writeJsonAtomically(const QString &path, const QJsonObject &json, QString *error)

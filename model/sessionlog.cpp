@@ -212,6 +212,8 @@ QString summarizeEvent(const SessionEvent &e)
         const double v = d.value(QLatin1StringView(k)).toDouble();
         return std::abs(v) < 9.0e18 ? static_cast<qint64>(v) : qint64(0);
     };
+    if (e.type == u"integrity"_s)
+        return Words::integritySummary(d);
     if (e.type == u"connection"_s) {
         QString t =
             u"Connection #%1: %2 → %3 (%4"_s.arg(num("connection"))

@@ -138,6 +138,15 @@ private Q_SLOTS:
     void replay();
     void replayErrors();
 
+    // Integrity and event-time faults (issue 17).
+    void faultCrossed();
+    void faultBackwards();
+    void faultDuplicateAndForeign();
+    void integrityFaultNeedsItsSubscription();
+    void tradeIdsContinueAcrossReconnects();
+    void delayAndOffsetShiftEventTimes();
+    void delayAndOffsetFromTheControlChannel();
+
 private:
     std::unique_ptr<FeedSimulator> startSim(SimulatorConfig cfg = {});
     Client *connectClient(FeedSimulator &sim);
@@ -792,6 +801,29 @@ void tst_Simulator::faultSpecs_data()
                                    << qint64(0);
     QTest::addRow("flood no count") << uR"(1:flood:{"type":"trades","coin":"BTC"})"_s << false
                                     << FaultKind::Abort << 0 << qint64(0);
+    QTest::addRow("crossed") << uR"(3000:crossed:{"type":"bbo","coin":"BTC"})"_s << true << FaultKind::Crossed
+                             << -1 << qint64(0);
+    QTest::addRow("backwards") << uR"(3000:backwards:{"type":"l2Book","coin":"ETH"})"_s << true
+                               << FaultKind::Backwards << -1 << qint64(0);
+    QTest::addRow("backwards ms") << uR"(3000:backwards:{"type":"trades","coin":"ETH"}:500)"_s << true
+                                  << FaultKind::Backwards << -1 << qint64(500);
+    QTest::addRow("duplicate") << uR"(1:duplicate:{"type":"trades","coin":"BTC"})"_s << true
+                               << FaultKind::Duplicate << -1 << qint64(0);
+    QTest::addRow("foreign") << uR"(1:foreign:{"type":"trades","coin":"BTC"})"_s << true << FaultKind::Foreign
+                             << -1 << qint64(0);
+    QTest::addRow("delay") << u"0:delay:250"_s << true << FaultKind::Delay << -1 << qint64(250);
+    QTest::addRow("offset") << u"0:offset:-1500"_s << true << FaultKind::Offset << -1 << qint64(0);
+    QTest::addRow("crossed trades") << uR"(1:crossed:{"type":"trades","coin":"BTC"})"_s << false
+                                    << FaultKind::Abort << 0 << qint64(0);
+    QTest::addRow("duplicate bbo") << uR"(1:duplicate:{"type":"bbo","coin":"BTC"})"_s << false
+                                   << FaultKind::Abort << 0 << qint64(0);
+    QTest::addRow("backwards candle") << uR"(1:backwards:{"type":"candle","coin":"BTC","interval":"1m"})"_s
+                                      << false << FaultKind::Abort << 0 << qint64(0);
+    QTest::addRow("backwards bad ms")
+        << uR"(1:backwards:{"type":"bbo","coin":"BTC"}:-5)"_s << false << FaultKind::Abort << 0 << qint64(0);
+    QTest::addRow("crossed no sub") << u"1:crossed"_s << false << FaultKind::Abort << 0 << qint64(0);
+    QTest::addRow("delay negative") << u"0:delay:-1"_s << false << FaultKind::Abort << 0 << qint64(0);
+    QTest::addRow("offset words") << u"0:offset:ahead"_s << false << FaultKind::Abort << 0 << qint64(0);
 }
 
 void tst_Simulator::faultSpecs()
@@ -815,6 +847,11 @@ void tst_Simulator::faultSpecs()
         QCOMPARE(f->closeCode, 4000);
         QCOMPARE(f->reason, u"going away"_s);
     }
+    if (kind == FaultKind::Offset)
+        QCOMPARE(f->offsetMs, -1500);
+    if (kind == FaultKind::Crossed || kind == FaultKind::Backwards || kind == FaultKind::Duplicate ||
+        kind == FaultKind::Foreign)
+        QVERIFY(f->subscription.isValid());
 }
 
 void tst_Simulator::scheduledFault()
@@ -914,6 +951,227 @@ void tst_Simulator::replayErrors()
     FeedSimulator broken(cfg);
     QVERIFY(!broken.start(&error));
     QVERIFY2(error.contains(u"line 2: not a JSON object"_s), qPrintable(error));
+}
+
+namespace {
+
+QJsonValue dataOf(const QByteArray &frame)
+{
+    return QJsonDocument::fromJson(frame).object().value(u"data"_s);
+}
+
+/// Data frames @p c received for @p s, as text, in order.
+QList<QByteArray> dataTexts(const Client &c, const Hl::Subscription &s)
+{
+    QList<QByteArray> out;
+    for (qsizetype i = 0; i < c.frames.size(); ++i)
+        if (c.frames[i].kind == Hl::FrameKind::Data && c.frames[i].routeKey == s.routeKey())
+            out.append(c.texts[i]);
+    return out;
+}
+
+Fault twist(FaultKind kind, const Hl::Subscription &s, qint64 amount = 0)
+{
+    Fault f = Fault::make(kind);
+    f.subscription = s;
+    f.amount = amount;
+    return f;
+}
+
+double px(const QJsonValue &level)
+{
+    return level.toObject().value(u"px"_s).toString().toDouble();
+}
+
+} // namespace
+
+void tst_Simulator::faultCrossed()
+{
+    Client *c = connectClient(*m_sim);
+    QVERIFY(c);
+    const auto bbo = sub(R"({"type":"bbo","coin":"BTC"})");
+    const auto book = sub(R"({"type":"l2Book","coin":"ETH"})");
+    c->subscribe(bbo.canonical());
+    c->subscribe(book.canonical());
+    QVERIFY(waitUntil([&] { return c->dataFor(bbo) >= 2 && c->dataFor(book) >= 1; }));
+    // Clean frames are never crossed.
+    for (const QByteArray &t : dataTexts(*c, bbo)) {
+        const QJsonArray sides = dataOf(t)[u"bbo"_s].toArray();
+        QVERIFY(px(sides[0]) < px(sides[1]));
+    }
+    m_sim->setDataPaused(true); // the next frames are the faults' own
+    QVERIFY(waitUntil([&] {
+        return c->dataFor(bbo) == m_sim->dataFramesSent(bbo) &&
+               c->dataFor(book) == m_sim->dataFramesSent(book);
+    }));
+    const qsizetype before = c->texts.size();
+    QVERIFY(m_sim->apply(twist(FaultKind::Crossed, bbo)));
+    QVERIFY(m_sim->apply(twist(FaultKind::Crossed, book)));
+    QVERIFY(waitUntil([&] { return c->texts.size() == before + 2; }));
+    const QJsonArray sides = dataOf(c->texts[before])[u"bbo"_s].toArray();
+    QVERIFY2(px(sides[0]) > px(sides[1]), c->texts[before].constData());
+    const QJsonArray levels = dataOf(c->texts[before + 1])[u"levels"_s].toArray();
+    QCOMPARE(levels[0].toArray().size(), 20);
+    QVERIFY(px(levels[0][0]) > px(levels[1][0]));
+    QCOMPARE(c->frames[before + 1].routeKey, book.routeKey());
+}
+
+void tst_Simulator::faultBackwards()
+{
+    Client *c = connectClient(*m_sim);
+    QVERIFY(c);
+    const auto trades = sub(R"({"type":"trades","coin":"SOL"})");
+    c->subscribe(trades.canonical());
+    QVERIFY(waitUntil([&] { return c->dataFor(trades) >= 2; }));
+    m_sim->setDataPaused(true);
+    QVERIFY(waitUntil([&] { return c->dataFor(trades) == m_sim->dataFramesSent(trades); }));
+    const qsizetype before = c->texts.size();
+    const QJsonArray last = dataOf(dataTexts(*c, trades).constLast()).toArray();
+    const qint64 lastTime = last.last()[u"time"_s].toInteger();
+    const qint64 lastTid = last.last()[u"tid"_s].toInteger();
+    QVERIFY(m_sim->apply(twist(FaultKind::Backwards, trades, 700)));
+    QVERIFY(waitUntil([&] { return c->texts.size() > before; }));
+    const QJsonArray back = dataOf(c->texts[before]).toArray();
+    QVERIFY(!back.isEmpty());
+    for (const QJsonValue &t : back) {
+        QCOMPARE(t[u"time"_s].toInteger(), lastTime - 700);
+        QVERIFY(t[u"tid"_s].toInteger() > lastTid); // new trades, only their time is off
+    }
+}
+
+void tst_Simulator::faultDuplicateAndForeign()
+{
+    Client *c = connectClient(*m_sim);
+    QVERIFY(c);
+    const auto trades = sub(R"({"type":"trades","coin":"BTC"})");
+    c->subscribe(trades.canonical());
+    QVERIFY(waitUntil([&] { return c->dataFor(trades) >= 2; }));
+    m_sim->setDataPaused(true);
+    QVERIFY(waitUntil([&] { return c->dataFor(trades) == m_sim->dataFramesSent(trades); }));
+    const qsizetype before = c->texts.size();
+    const QJsonValue lastTrade = dataOf(dataTexts(*c, trades).constLast()).toArray().last();
+    QVERIFY(m_sim->apply(twist(FaultKind::Duplicate, trades)));
+    QVERIFY(m_sim->apply(twist(FaultKind::Foreign, trades)));
+    QVERIFY(waitUntil([&] { return c->texts.size() == before + 2; }));
+    const QJsonArray dup = dataOf(c->texts[before]).toArray();
+    QCOMPARE(dup.size(), 1);
+    QCOMPARE(dup[0], lastTrade); // the very same trade: tid, time, hash
+    const QJsonArray foreign = dataOf(c->texts[before + 1]).toArray();
+    QVERIFY(foreign.size() >= 2);
+    QCOMPARE(foreign.first()[u"coin"_s].toString(), u"BTC"_s); // still routed to BTC's trades
+    QCOMPARE(foreign.last()[u"coin"_s].toString(), u"ETH"_s);
+    QCOMPARE(c->frames[before + 1].routeKey, trades.routeKey());
+}
+
+void tst_Simulator::integrityFaultNeedsItsSubscription()
+{
+    const auto trades = sub(R"({"type":"trades","coin":"BTC"})");
+    QString error;
+    QVERIFY(!m_sim->apply(twist(FaultKind::Duplicate, trades), &error));
+    QVERIFY2(error.contains(u"no connection holds"_s), qPrintable(error));
+    QJsonObject wrongType{{u"fault"_s, u"crossed"_s},
+                          {u"subscription"_s, QJsonObject{{u"type"_s, u"trades"_s}, {u"coin"_s, u"BTC"_s}}}};
+    QVERIFY(!Fault::fromJson(wrongType, &error));
+    QCOMPARE(error, u"a crossed book needs an l2Book or bbo subscription"_s);
+    QVERIFY(!Fault::fromJson(QJsonObject{{u"fault"_s, u"duplicate"_s}}, &error));
+    QCOMPARE(error, u"this fault needs a \"subscription\""_s);
+}
+
+void tst_Simulator::tradeIdsContinueAcrossReconnects()
+{
+    const auto trades = sub(R"({"type":"trades","coin":"ETH"})");
+    auto tidsOf = [&](const Client &c) {
+        QList<qint64> out;
+        for (const QByteArray &t : dataTexts(c, trades))
+            for (const QJsonValue &v : dataOf(t).toArray())
+                out.append(v[u"tid"_s].toInteger());
+        return out;
+    };
+    Client *a = connectClient(*m_sim);
+    QVERIFY(a);
+    a->subscribe(trades.canonical());
+    QVERIFY(waitUntil([&] { return a->dataFor(trades) >= 5; }));
+    QSignalSpy gone(&a->socket, &QWebSocket::disconnected);
+    QVERIFY(m_sim->apply(Fault::make(FaultKind::Abort)));
+    QVERIFY(gone.wait(5000));
+    const QList<qint64> first = tidsOf(*a);
+    Client *b = connectClient(*m_sim);
+    QVERIFY(b);
+    b->subscribe(trades.canonical());
+    QVERIFY(waitUntil([&] { return b->dataFor(trades) >= 5; }));
+    const QList<qint64> second = tidsOf(*b);
+    QVERIFY(!second.isEmpty());
+    QVERIFY(second.constFirst() > first.constLast()); // a clean feed never repeats a trade
+}
+
+void tst_Simulator::delayAndOffsetShiftEventTimes()
+{
+    SimulatorConfig cfg;
+    cfg.rateScale = 20;
+    cfg.delay = 400ms;
+    m_sim = startSim(cfg);
+    QCOMPARE(m_sim->delayMs(), 400);
+    // The stamp is the wall clock read in between, less the delay: exact, whatever the machine's speed.
+    qint64 before = QDateTime::currentMSecsSinceEpoch();
+    qint64 stamp = m_sim->eventTimeMs();
+    qint64 after = QDateTime::currentMSecsSinceEpoch();
+    QVERIFY(stamp >= before - 400 && stamp <= after - 400);
+
+    // On the wire: every frame's event time is at least 400 ms before it arrived.
+    Client *c = connectClient(*m_sim);
+    QVERIFY(c);
+    const auto bbo = sub(R"({"type":"bbo","coin":"ETH"})");
+    QList<qint64> arrivals;
+    connect(&c->socket, &QWebSocket::textMessageReceived, c,
+            [&arrivals] { arrivals.append(QDateTime::currentMSecsSinceEpoch()); });
+    c->subscribe(bbo.canonical());
+    QVERIFY(waitUntil([&] { return c->dataFor(bbo) >= 5; }));
+    for (qsizetype i = 0; i < c->frames.size(); ++i) {
+        if (c->frames[i].kind != Hl::FrameKind::Data)
+            continue;
+        const qint64 t = dataOf(c->texts[i])[u"time"_s].toInteger();
+        QVERIFY2(arrivals[i] - t >= 400, qPrintable(u"%1 ms late"_s.arg(arrivals[i] - t)));
+    }
+
+    // An offset moves the clock the other way; both together add up.
+    Fault offset = Fault::make(FaultKind::Offset);
+    offset.offsetMs = 2500;
+    QVERIFY(m_sim->apply(offset));
+    QCOMPARE(m_sim->clockOffsetMs(), 2500);
+    before = QDateTime::currentMSecsSinceEpoch();
+    stamp = m_sim->eventTimeMs();
+    after = QDateTime::currentMSecsSinceEpoch();
+    QVERIFY(stamp >= before + 2100 && stamp <= after + 2100);
+    Fault noDelay = Fault::make(FaultKind::Delay);
+    noDelay.amount = 0;
+    QVERIFY(m_sim->apply(noDelay));
+    before = QDateTime::currentMSecsSinceEpoch();
+    stamp = m_sim->eventTimeMs();
+    after = QDateTime::currentMSecsSinceEpoch();
+    QVERIFY(stamp >= before + 2500 && stamp <= after + 2500);
+}
+
+void tst_Simulator::delayAndOffsetFromTheControlChannel()
+{
+    Client control;
+    QVERIFY(control.open(m_sim->controlUrl()));
+    control.send(R"({"fault":"delay","amount":250})");
+    QTRY_COMPARE(control.texts.size(), 1);
+    QVERIFY(QJsonDocument::fromJson(control.texts[0]).object()[u"ok"_s].toBool());
+    QCOMPARE(m_sim->delayMs(), 250);
+    control.send(R"({"fault":"offset","ms":-1500})");
+    QTRY_COMPARE(control.texts.size(), 2);
+    QCOMPARE(m_sim->clockOffsetMs(), -1500);
+    control.send(R"({"fault":"offset","ms":1e300})");
+    QTRY_COMPARE(control.texts.size(), 3);
+    QCOMPARE(QJsonDocument::fromJson(control.texts[2]).object()[u"ok"_s].toBool(), false);
+    QCOMPARE(m_sim->clockOffsetMs(), -1500);
+    // A crossed book for a subscription nobody holds: a clear error, nothing sent.
+    control.send(R"({"fault":"crossed","subscription":{"type":"bbo","coin":"BTC"}})");
+    QTRY_COMPARE(control.texts.size(), 4);
+    const QJsonObject r = QJsonDocument::fromJson(control.texts[3]).object();
+    QCOMPARE(r[u"ok"_s].toBool(), false);
+    QVERIFY(r[u"error"_s].toString().contains(u"no connection holds"_s));
 }
 
 QTEST_GUILESS_MAIN(tst_Simulator)

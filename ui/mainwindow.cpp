@@ -375,6 +375,7 @@ void MainWindow::buildActions()
           tr("100 000 trades frames on one subscription as fast as possible"));
     chaos(tr("&Restart the server"), ChaosAction::RestartServer,
           tr("The server goes away for 2 s, then comes back"));
+    addDataFaultEntries();
 
     QMenu *help = menuBar()->addMenu(tr("&Help"));
     help->addAction(tr("&About FeedScope"), this, [this] {
@@ -647,6 +648,51 @@ void MainWindow::buildViews()
     statusBar()->addPermanentWidget(m_recordingLabel);
     statusBar()->addPermanentWidget(m_endpoint);
     statusBar()->addPermanentWidget(m_summary);
+}
+
+void MainWindow::addDataFaultEntries()
+{
+    // Integrity faults (issue 17): one bad frame of a demo subscription; the Channels table's
+    // Integrity column and the Session log show it. Delay and clock offset make the data latency
+    // visible (on until switched off).
+    m_chaosMenu->addSeparator();
+    auto fault = [this](const QString &text, const QJsonObject &f, const QString &tip) {
+        QAction *act = m_chaosMenu->addAction(text);
+        act->setToolTip(tip);
+        act->setObjectName(u"chaos-"_s + f.value(u"fault"_s).toString());
+        connect(act, &QAction::triggered, this, [this, text, f] {
+            Q_EMIT chaosFaultRequested(f);
+            statusBar()->showMessage(tr("Chaos: %1").arg(QString(text).remove(u'&')), 4000);
+        });
+    };
+    auto subscription = [](const char *type) {
+        return QJsonObject{{u"type"_s, QString::fromLatin1(type)}, {u"coin"_s, u"BTC"_s}};
+    };
+    fault(tr("&Cross a book"), {{u"fault"_s, u"crossed"_s}, {u"subscription"_s, subscription("bbo")}},
+          tr("One BTC best bid and offer whose bid is above its ask"));
+    fault(tr("Send &time backwards"),
+          {{u"fault"_s, u"backwards"_s}, {u"subscription"_s, subscription("l2Book")}},
+          tr("One BTC order book stamped a second before the previous one"));
+    fault(tr("Send a trade t&wice"),
+          {{u"fault"_s, u"duplicate"_s}, {u"subscription"_s, subscription("trades")}},
+          tr("The last BTC trade sent again, same trade id"));
+    auto toggle = [this](const QString &text, const QString &kind, const char *key, int on,
+                         const QString &tip) {
+        QAction *act = m_chaosMenu->addAction(text);
+        act->setCheckable(true);
+        act->setToolTip(tip);
+        act->setObjectName(u"chaos-"_s + kind);
+        connect(act, &QAction::toggled, this, [this, text, kind, key, on](bool checked) {
+            Q_EMIT chaosFaultRequested({{u"fault"_s, kind}, {QLatin1StringView(key), checked ? on : 0}});
+            statusBar()->showMessage(checked ? tr("Chaos: %1").arg(QString(text).remove(u'&'))
+                                             : tr("Chaos: %1 ended").arg(QString(text).remove(u'&')),
+                                     4000);
+        });
+    };
+    toggle(tr("&Delay frames by 500 ms"), u"delay"_s, "amount", 500,
+           tr("Every frame's event time 500 ms before it is sent, until switched off"));
+    toggle(tr("Clock 2 s a&head"), u"offset"_s, "ms", 2000,
+           tr("The feed's clock runs 2 s ahead of this machine's, until switched off"));
 }
 
 void MainWindow::setDemoMode(bool demo)

@@ -5,6 +5,7 @@
 #include "sessioneventsview.h"
 #include "sessionexport.h"
 
+#include <QJsonObject>
 #include <QMainWindow>
 #include <QSortFilterProxyModel>
 
@@ -102,6 +103,10 @@ public:
 
 Q_SIGNALS:
     void chaosRequested(FeedScope::ChaosAction action, int connection);
+    /// The Chaos menu's data faults (issue 17): a fault in the demo feed's control format
+    /// (`Sim::Fault::fromJson`), e.g. {"fault":"crossed","subscription":{...}} or
+    /// {"fault":"delay","amount":500}, for app/ to apply to the demo feed.
+    void chaosFaultRequested(const QJsonObject &fault);
     void exportFinished(const FeedScope::ExportResult &result);
 
 protected:
@@ -155,6 +160,7 @@ private:
     QLabel *m_recordingLabel = nullptr;
     QAction *m_followInspector = nullptr;
     QMenu *m_chaosMenu = nullptr;
+    void addDataFaultEntries(); ///< the Chaos menu's integrity and event-time faults
     QLabel *m_summary = nullptr;
     QLabel *m_endpoint = nullptr;
     qint64 m_startedMs = 0;

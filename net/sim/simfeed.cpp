@@ -218,31 +218,32 @@ QByteArray SyntheticFeed::dataFor(qint64 nowMs)
     const QByteArray snapshot = first ? R"("isSnapshot":true,)" : QByteArray();
     const QString &t = m_type;
 
+    // Crossed (a fault): the best bid lies above the best ask.
+    const double side = m_twist == Twist::Crossed ? -1.0 : 1.0;
     if (t == u"bbo"_s) {
         const double half = m_tick * (1 + m_rng.bounded(3u));
-        return R"({"coin":")" + m_coin + R"(","time":)" + now + R"(,"bbo":[)" + level(m_mid - half) + "," +
-               level(m_mid + half) + "]}";
+        return R"({"coin":")" + m_coin + R"(","time":)" + now + R"(,"bbo":[)" + level(m_mid - side * half) +
+               "," + level(m_mid + side * half) + "]}";
     }
     if (t == u"l2Book"_s) {
         const int n = m_sub.json().value(u"fast"_s).toBool() ? 5 : 20;
         QByteArray bids, asks;
         for (int i = 0; i < n; ++i) {
-            bids += (i ? "," : "") + level(m_mid - m_tick * (1 + i * 2));
-            asks += (i ? "," : "") + level(m_mid + m_tick * (1 + i * 2));
+            bids += (i ? "," : "") + level(m_mid - m_tick * (side + i * 2));
+            asks += (i ? "," : "") + level(m_mid + m_tick * (side + i * 2));
         }
         return R"({"coin":")" + m_coin + R"(","time":)" + now + R"(,"levels":[[)" + bids + "],[" + asks +
                "]]}";
     }
     if (t == u"trades"_s) {
+        if (m_twist == Twist::Duplicate)
+            return "[" + m_lastTrade + "]";
         const int n = 1 + static_cast<int>(m_rng.bounded(3u));
         QByteArray arr = "[";
-        for (int i = 0; i < n; ++i) {
-            arr +=
-                (i ? "," : "") + QByteArray(R"({"coin":")") + m_coin + R"(","side":")" +
-                (m_rng.bounded(2u) ? "A" : "B") + R"(","px":")" + price(m_mid) + R"(","sz":")" + size() +
-                R"(","time":)" + now + R"(,"hash":")" + hash() + R"(","tid":)" + QByteArray::number(++m_tid) +
-                R"(,"users":["0xcc0a3b6e3267c84361e91d8230868eea53431e4b","0xc64cc00b46101bd40aa1c3121195e85c0b0918d8"]})";
-        }
+        for (int i = 0; i < n; ++i)
+            arr += (i ? "," : "") + trade(m_coin, now);
+        if (m_twist == Twist::Foreign) // another coin's trade in this coin's frame
+            arr += "," + trade(m_coin == "ETH" ? "SOL" : "ETH", now);
         return arr + "]";
     }
     if (t == u"allMids"_s) {
@@ -351,16 +352,66 @@ QByteArray SyntheticFeed::dataFor(qint64 nowMs)
     return "{" + userField + "}";
 }
 
-QByteArray SyntheticFeed::next(qint64 nowMs)
+QByteArray SyntheticFeed::trade(const QByteArray &coin, const QByteArray &now)
 {
-    walk();
+    QByteArray t =
+        R"({"coin":")" + coin + R"(","side":")" + (m_rng.bounded(2u) ? "A" : "B") + R"(","px":")" +
+        price(m_mid) + R"(","sz":")" + size() + R"(","time":)" + now + R"(,"hash":")" + hash() +
+        R"(","tid":)" + QByteArray::number(++m_tid) +
+        R"(,"users":["0xcc0a3b6e3267c84361e91d8230868eea53431e4b","0xc64cc00b46101bd40aa1c3121195e85c0b0918d8"]})";
+    if (coin == m_coin)
+        m_lastTrade = t;
+    return t;
+}
+
+QByteArray SyntheticFeed::frame(const QByteArray &data) const
+{
     const Hl::TypeSpec *spec = m_sub.spec();
     QByteArray channel = spec ? QByteArray(spec->channel) : m_type.toUtf8();
     if (spec && spec->aliasChannel && (m_coin.startsWith('@') || m_coin.contains('/')))
         channel = spec->aliasChannel;
-    const QByteArray data = dataFor(nowMs);
-    ++m_count;
     return R"({"channel":")" + channel + R"(","data":)" + data + "}";
+}
+
+QByteArray SyntheticFeed::next(qint64 nowMs)
+{
+    walk();
+    const QByteArray data = dataFor(nowMs);
+    m_lastStampMs = nowMs;
+    ++m_count;
+    return frame(data);
+}
+
+bool twistApplies(Twist twist, const QString &type)
+{
+    switch (twist) {
+    case Twist::None:
+        return true;
+    case Twist::Crossed:
+        return type == u"l2Book"_s || type == u"bbo"_s;
+    case Twist::Backwards:
+        return type == u"l2Book"_s || type == u"bbo"_s || type == u"trades"_s;
+    case Twist::Duplicate:
+    case Twist::Foreign:
+        return type == u"trades"_s;
+    }
+    return false;
+}
+
+QByteArray SyntheticFeed::twisted(qint64 nowMs, Twist twist, qint64 backMs)
+{
+    if (!twistApplies(twist, m_type) || (twist == Twist::Duplicate && m_lastTrade.isEmpty()) ||
+        (twist == Twist::Backwards && m_lastStampMs < 0))
+        return {};
+    walk();
+    m_twist = twist;
+    const QByteArray data =
+        dataFor(twist == Twist::Backwards ? m_lastStampMs - std::max<qint64>(1, backMs) : nowMs);
+    m_twist = Twist::None;
+    if (twist != Twist::Backwards && twist != Twist::Duplicate)
+        m_lastStampMs = nowMs;
+    ++m_count;
+    return frame(data);
 }
 
 } // namespace FeedScope::Sim

@@ -85,7 +85,10 @@ std::optional<FaultKind> faultFromName(const QString &n)
         {u"stall"_s, FaultKind::Stall},         {u"unstall"_s, FaultKind::Unstall},
         {u"reject"_s, FaultKind::Reject},       {u"malformed"_s, FaultKind::Malformed},
         {u"oversized"_s, FaultKind::Oversized}, {u"flood"_s, FaultKind::Flood},
-        {u"restart"_s, FaultKind::Restart}};
+        {u"restart"_s, FaultKind::Restart},     {u"crossed"_s, FaultKind::Crossed},
+        {u"backwards"_s, FaultKind::Backwards}, {u"duplicate"_s, FaultKind::Duplicate},
+        {u"foreign"_s, FaultKind::Foreign},     {u"delay"_s, FaultKind::Delay},
+        {u"offset"_s, FaultKind::Offset}};
     if (!names.contains(n))
         return std::nullopt;
     return names.value(n);
@@ -116,6 +119,50 @@ std::optional<Hl::Subscription> parseSubscriptionText(const QString &text, QStri
     return s;
 }
 
+Twist twistOf(FaultKind k)
+{
+    switch (k) {
+    case FaultKind::Crossed:
+        return Twist::Crossed;
+    case FaultKind::Backwards:
+        return Twist::Backwards;
+    case FaultKind::Duplicate:
+        return Twist::Duplicate;
+    case FaultKind::Foreign:
+        return Twist::Foreign;
+    default:
+        return Twist::None;
+    }
+}
+
+bool isTwist(FaultKind k)
+{
+    return twistOf(k) != Twist::None;
+}
+
+/// The integrity fault @p k makes sense for @p s; otherwise a human reason in @p error.
+bool twistFits(FaultKind k, const Hl::Subscription &s, QString *error)
+{
+    if (!s.isValid()) {
+        *error = u"this fault needs a \"subscription\""_s;
+        return false;
+    }
+    if (twistApplies(twistOf(k), s.type()))
+        return true;
+    switch (twistOf(k)) {
+    case Twist::Crossed:
+        *error = u"a crossed book needs an l2Book or bbo subscription"_s;
+        break;
+    case Twist::Backwards:
+        *error = u"time going backwards needs an l2Book, bbo or trades subscription"_s;
+        break;
+    default:
+        *error = u"a duplicate or foreign trade needs a trades subscription"_s;
+        break;
+    }
+    return false;
+}
+
 } // namespace
 
 // ---------------------------------------------------------------------------------------------
@@ -132,7 +179,14 @@ QString Fault::grammar()
   AT:malformed:CONN:KIND          KIND = notJson|binary|unknownChannel|wrongShape|emptyTrades
   AT:oversized:CONN:BYTES         one text frame of BYTES bytes
   AT:flood:SUBSCRIPTION_JSON:N    N data frames of that subscription as fast as possible
-  AT:restart:DOWN_MS              drop everything, listen again on the same port after DOWN_MS)"_s;
+  AT:restart:DOWN_MS              drop everything, listen again on the same port after DOWN_MS
+  AT:crossed:SUBSCRIPTION_JSON    one l2Book/bbo frame whose best bid is above its best ask
+  AT:backwards:SUBSCRIPTION_JSON[:MS]
+                                  one l2Book/bbo/trades frame MS (default 1000) before the previous
+  AT:duplicate:SUBSCRIPTION_JSON  the last trade of a trades subscription sent again (same tid)
+  AT:foreign:SUBSCRIPTION_JSON    a trades frame that also carries another coin's trade
+  AT:delay:MS                     from then on, event times MS before sending (frames MS late; 0 ends)
+  AT:offset:MS                    from then on, the clock MS ahead (negative: behind; 0 ends))"_s;
 }
 
 std::optional<Fault> Fault::parseSpec(const QString &spec, QString *error)
@@ -204,6 +258,37 @@ std::optional<Fault> Fault::parseSpec(const QString &spec, QString *error)
         f.subscription = *s;
         break;
     }
+    case FaultKind::Crossed:
+    case FaultKind::Backwards:
+    case FaultKind::Duplicate:
+    case FaultKind::Foreign: {
+        QString subText = rest;
+        if (f.kind == FaultKind::Backwards && !rest.endsWith(u'}')) {
+            const qsizetype last = rest.lastIndexOf(u':');
+            f.amount = last < 0 ? -1 : rest.mid(last + 1).toLongLong(&ok);
+            if (last < 0 || !ok || f.amount <= 0)
+                return fail(u"MS must be a positive number of milliseconds"_s);
+            subText = rest.left(last);
+        }
+        QString why;
+        const auto s = parseSubscriptionText(subText, &why);
+        if (!s)
+            return fail(why);
+        if (!twistFits(f.kind, *s, &why))
+            return fail(why);
+        f.subscription = *s;
+        break;
+    }
+    case FaultKind::Delay:
+        f.amount = rest.toLongLong(&ok);
+        if (!ok || f.amount < 0 || f.amount > 86400000)
+            return fail(u"MS must be a number of milliseconds from 0 to 86400000"_s);
+        break;
+    case FaultKind::Offset:
+        f.offsetMs = rest.toLongLong(&ok);
+        if (!ok || std::abs(f.offsetMs) > 86400000)
+            return fail(u"MS must be a number of milliseconds from -86400000 to 86400000"_s);
+        break;
     case FaultKind::Flood: {
         const qsizetype last = rest.lastIndexOf(u':');
         if (last < 0)
@@ -262,6 +347,20 @@ std::optional<Fault> Fault::fromJson(const QJsonObject &o, QString *error)
         *error = u"this fault needs a \"subscription\""_s;
         return std::nullopt;
     }
+    if (isTwist(f.kind) && !twistFits(f.kind, f.subscription, error))
+        return std::nullopt;
+    if (f.kind == FaultKind::Delay && f.amount > 86400000) {
+        *error = u"\"amount\" must be at most 86400000 ms"_s;
+        return std::nullopt;
+    }
+    if (f.kind == FaultKind::Offset) {
+        const double ms = o.value(u"ms"_s).toDouble(0);
+        if (!(std::abs(ms) <= 86400000)) {
+            *error = u"\"ms\" must be a number of milliseconds from -86400000 to 86400000"_s;
+            return std::nullopt;
+        }
+        f.offsetMs = static_cast<qint64>(ms);
+    }
     return f;
 }
 
@@ -269,7 +368,8 @@ std::optional<Fault> Fault::fromJson(const QJsonObject &o, QString *error)
 // Server
 
 FeedSimulator::FeedSimulator(SimulatorConfig config, QObject *parent)
-    : QObject(parent), m_cfg(std::move(config))
+    : QObject(parent), m_cfg(std::move(config)), m_delayMs(m_cfg.delay.count()),
+      m_offsetMs(m_cfg.clockOffset.count())
 {
     m_clock.start();
     m_tick.setSingleShot(true);
@@ -482,6 +582,7 @@ void FeedSimulator::dropClient(int id)
     Client *c = it->second.get();
     AddressState &a = address(QHostAddress(c->address));
     for (const auto &[key, sub] : c->subs) {
+        retire(*sub);
         --a.subscriptions;
         const QString user = sub->sub.user();
         if (!user.isEmpty() && --a.users[user] <= 0)
@@ -612,6 +713,8 @@ void FeedSimulator::handleSubscribe(Client *c, const QJsonObject &request, const
     if (!user.isEmpty())
         ++a.users[user];
     auto sub = std::make_unique<Sub>(s, m_cfg.seed);
+    if (auto t = m_lastTids.constFind(s.canonical()); t != m_lastTids.constEnd())
+        sub->feed.continueTids(*t); // a clean feed never sends a trade twice, reconnects included
     sub->rate = rateFor(s);
     const double now = static_cast<double>(m_clock.elapsed());
     sub->nextDueMs = sendsSnapshotOnSubscribe(s.type()) ? now : now + sub->feed.nextGapMs(sub->rate);
@@ -658,6 +761,7 @@ void FeedSimulator::removeSubscription(Client *c, const QByteArray &ackKey)
     auto it = c->subs.find(ackKey);
     if (it == c->subs.end())
         return;
+    retire(*it->second);
     AddressState &a = address(QHostAddress(c->address));
     --a.subscriptions;
     const QString user = it->second->sub.user();
@@ -707,6 +811,45 @@ void FeedSimulator::sendData(Client *c, Sub &s, qint64 wallMs)
     ++m_totalDataFrames;
 }
 
+void FeedSimulator::retire(const Sub &s)
+{
+    if (s.sub.type() == u"trades"_s)
+        m_lastTids.insert(s.sub.canonical(), s.feed.lastTid());
+}
+
+qint64 FeedSimulator::eventTimeMs()
+{
+    m_lastWallMs = std::max(m_lastWallMs, QDateTime::currentMSecsSinceEpoch());
+    return m_lastWallMs + m_offsetMs - m_delayMs;
+}
+
+bool FeedSimulator::sendTwisted(const Fault &f, QString *error)
+{
+    const Twist twist = twistOf(f.kind);
+    const QByteArray ackKey = f.subscription.ackKey();
+    const qint64 wall = eventTimeMs();
+    int sent = 0;
+    for (const auto &[id, c] : m_clients) {
+        if ((f.connection >= 0 && id != f.connection) || c->stalled)
+            continue;
+        auto it = c->subs.find(ackKey);
+        if (it == c->subs.end())
+            continue;
+        const QByteArray frame = it->second->feed.twisted(wall, twist, f.amount > 0 ? f.amount : 1000);
+        if (frame.isEmpty())
+            continue;
+        sendText(c.get(), frame);
+        ++c->dataFrames;
+        ++m_sentPerSubscription[it->second->sub.canonical()];
+        ++m_totalDataFrames;
+        ++sent;
+    }
+    if (sent == 0 && error)
+        *error = u"no connection holds %1 with data to twist yet"_s.arg(
+            QString::fromUtf8(f.subscription.canonical()));
+    return sent > 0;
+}
+
 void FeedSimulator::setDataPaused(bool paused)
 {
     m_dataPaused = paused;
@@ -740,7 +883,7 @@ void FeedSimulator::updateTickTimer()
 void FeedSimulator::onTick()
 {
     const double now = static_cast<double>(m_clock.elapsed());
-    const qint64 wall = QDateTime::currentMSecsSinceEpoch();
+    const qint64 wall = eventTimeMs();
     double nextDue = 1e18;
     for (const auto &[id, c] : m_clients) {
         if (c->stalled)
@@ -786,8 +929,9 @@ QList<FeedSimulator::Client *> FeedSimulator::targets(int id) const
 bool FeedSimulator::apply(const Fault &f, QString *error)
 {
     const QList<Client *> ts = targets(f.connection);
-    const bool needsConnection =
-        f.kind != FaultKind::Reject && f.kind != FaultKind::Restart && f.kind != FaultKind::Flood;
+    const bool needsConnection = f.kind != FaultKind::Reject && f.kind != FaultKind::Restart &&
+                                 f.kind != FaultKind::Flood && f.kind != FaultKind::Delay &&
+                                 f.kind != FaultKind::Offset;
     if (needsConnection && f.connection >= 0 && ts.isEmpty()) {
         if (error)
             *error = u"no connection %1"_s.arg(f.connection);
@@ -871,6 +1015,22 @@ bool FeedSimulator::apply(const Fault &f, QString *error)
         });
         break;
     }
+    case FaultKind::Crossed:
+    case FaultKind::Backwards:
+    case FaultKind::Duplicate:
+    case FaultKind::Foreign:
+        if (!sendTwisted(f, error))
+            return false;
+        description += u' ' + QString::fromUtf8(f.subscription.canonical());
+        break;
+    case FaultKind::Delay:
+        m_delayMs = std::max<qint64>(0, f.amount);
+        description += u" %1 ms"_s.arg(m_delayMs);
+        break;
+    case FaultKind::Offset:
+        m_offsetMs = f.offsetMs;
+        description += u" %1 ms"_s.arg(m_offsetMs);
+        break;
     }
     if (f.connection >= 0)
         description += u" connection %1"_s.arg(f.connection);
@@ -888,7 +1048,7 @@ void FeedSimulator::floodStep(const QByteArray &ackKey, int connection, qint64 l
 {
     // Frames go out in chunks per event-loop turn: QWebSocket appends them to the socket's write
     // buffer, which the event loop drains in large writes.
-    const qint64 wall = QDateTime::currentMSecsSinceEpoch();
+    const qint64 wall = eventTimeMs();
     const qint64 chunk = std::min<qint64>(FloodChunk, left);
     bool any = false;
     for (const auto &[id, c] : m_clients) {

@@ -52,6 +52,14 @@ enum class FaultKind : quint8 {
     Oversized, ///< send one text frame of N bytes
     Flood,     ///< send N data frames of one subscription as fast as possible
     Restart,   ///< stop listening, drop every connection, listen again on the same port after N ms
+    // Integrity faults (issue 17): one frame of a subscription on every connection holding it.
+    Crossed,   ///< l2Book/bbo: a book whose best bid is above its best ask
+    Backwards, ///< l2Book/bbo/trades: a frame stamped N ms (default 1000) before the previous one
+    Duplicate, ///< trades: the last trade sent again (same tid and time)
+    Foreign,   ///< trades: a frame that also carries a trade of another coin
+    // Event-time faults, from now on for every frame (0 ends them).
+    Delay,  ///< event times stamped N ms before sending (frames N ms late)
+    Offset, ///< the simulator's clock ahead (positive) or behind (negative) by Fault::offsetMs
 };
 Q_ENUM_NS(FaultKind)
 
@@ -63,8 +71,9 @@ struct Fault
     int closeCode = 1000;
     QString reason;
     MalformedKind malformed = MalformedKind::NotJson;
-    qint64 amount = 0;               ///< bytes (Oversized), frames (Flood), milliseconds down (Restart)
-    Hl::Subscription subscription;   ///< Reject, Flood
+    qint64 amount = 0;   ///< bytes (Oversized), frames (Flood), ms down (Restart), ms (Backwards, Delay)
+    qint64 offsetMs = 0; ///< Offset: signed milliseconds
+    Hl::Subscription subscription;   ///< Reject, Flood, Crossed, Backwards, Duplicate, Foreign
     std::chrono::milliseconds at{0}; ///< scheduled time after start (command line)
 
     static Fault make(FaultKind kind, int connection = -1)
@@ -76,7 +85,9 @@ struct Fault
     }
     /// `AT_MS:KIND[:ARGS]`, e.g. `5000:abort:all`, `8000:close:2:4000`, `9000:stall:1`,
     /// `12000:restart:2000`, `15000:malformed:all:notJson`, `16000:oversized:1:20000000`,
-    /// `20000:flood:{"type":"trades","coin":"BTC"}:100000`, `0:reject:{"type":"bbo","coin":"X"}`.
+    /// `20000:flood:{"type":"trades","coin":"BTC"}:100000`, `0:reject:{"type":"bbo","coin":"X"}`,
+    /// `3000:crossed:{"type":"bbo","coin":"BTC"}`, `3000:backwards:{"type":"l2Book","coin":"ETH"}:500`,
+    /// `3000:duplicate:{"type":"trades","coin":"BTC"}`, `0:delay:250`, `0:offset:-1500`.
     static std::optional<Fault> parseSpec(const QString &spec, QString *error);
     /// {"fault":"abort","connection":1} and so on, as sent on the control channel.
     static std::optional<Fault> fromJson(const QJsonObject &object, QString *error);
@@ -97,6 +108,10 @@ struct SimulatorConfig
     double replaySpeed = 1.0; ///< 1 = as recorded, N = N× faster, 0 = as fast as possible
     std::chrono::milliseconds replayWait{
         5000}; ///< start replay at the latest this long after the first subscribe
+    /// Event times stamped this long before sending (frames this late; FaultKind::Delay).
+    std::chrono::milliseconds delay{0};
+    /// The simulator's clock ahead (positive) or behind (negative) by this much (FaultKind::Offset).
+    std::chrono::milliseconds clockOffset{0};
 };
 
 /// A local server that speaks Hyperliquid's WebSocket protocol, with the real server's limits and
@@ -145,7 +160,15 @@ public:
     /// Stops (resumes) producing synthetic data everywhere, e.g. to let in-flight frames settle.
     void setDataPaused(bool paused);
 
-    /// Runs @p fault now. Returns false (with @p error) when it names a missing connection.
+    /// Event-time faults in force (SimulatorConfig::delay, clockOffset, or faults since).
+    qint64 delayMs() const { return m_delayMs; }
+    qint64 clockOffsetMs() const { return m_offsetMs; }
+    /// The event time the next synthetic frame gets: the wall clock (never going back, even when
+    /// the system clock is stepped), plus the clock offset, less the delay.
+    qint64 eventTimeMs();
+
+    /// Runs @p fault now. Returns false (with @p error) when it names a missing connection, or an
+    /// integrity fault's subscription that no connection holds (or that cannot be twisted yet).
     bool apply(const Fault &fault, QString *error = nullptr);
     /// Runs @p fault at fault.at after start() (or now, if that time has passed).
     void schedule(const Fault &fault);
@@ -184,6 +207,8 @@ private:
     void onIdleCheck();
     void flood(const Fault &f);
     void floodStep(const QByteArray &ackKey, int connection, qint64 left);
+    bool sendTwisted(const Fault &f, QString *error);
+    void retire(const Sub &s);
     void updateTickTimer();
     bool loadReplay(QString *error);
     void startReplay();
@@ -213,6 +238,10 @@ private:
     bool m_started = false;
     bool m_dataPaused = false;
     QList<std::shared_ptr<QTimer>> m_scheduled;
+    qint64 m_delayMs = 0;
+    qint64 m_offsetMs = 0;
+    qint64 m_lastWallMs = 0;
+    QHash<QByteArray, quint64> m_lastTids; ///< canonical → last trade id of a feed gone away
 
     // Replay
     struct ReplayFrame

@@ -5,6 +5,7 @@
 #include "chartdata.h"
 #include "eventwords.h"
 #include "freezeproxy.h"
+#include "latencyview.h"
 #include "livetableview.h"
 #include "rowselection.h"
 #include "serieschart.h"
@@ -586,6 +587,8 @@ void MainWindow::buildViews()
     };
     m_tabs->addTab(scrollable(timeline), tr("Reconnect &timeline"));
     m_tabs->addTab(scrollable(traffic), tr("Through&put / RTT"));
+    // Data latency per type (issue 17), the clock's state above it.
+    m_tabs->addTab(scrollable(new LatencyView(m_controller, this)), tr("&Latency"));
     // Every consumer's row visible (statistics, inspector, recorder and one more) above the charts.
     m_dispatcherView->setMinimumHeight(m_dispatcherView->horizontalHeader()->sizeHint().height() +
                                        4 * m_dispatcherView->verticalHeader()->defaultSectionSize() + 4);

@@ -111,7 +111,7 @@ QString latency(double ms)
 {
     if (ms < 0)
         return u"—"_s;
-    if (ms < 10)
+    if (ms < 100)
         return QString::number(ms, 'f', 1) + u" ms"_s;
     if (ms < 1000)
         return QString::number(ms, 'f', 0) + u" ms"_s;

@@ -4,12 +4,16 @@
 #include "latencyview.h"
 #include "latencywindow.h"
 #include "mainwindow.h"
+#include "metrics.h"
 #include "poolcontroller.h"
+#include "report.h"
+#include "sessionlog.h"
 #include "simulator.h"
 #include "testutil.h"
 
 #include <QAbstractItemModelTester>
 #include <QDateTime>
+#include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QLabel>
@@ -133,6 +137,7 @@ private Q_SLOTS:
     void clockWords();
     void poolMeasuresKnownDelay();
     void futureEventTimeIsNegativeNotACrash();
+    void metricsReportAndSessionLog();
     void latencyTabShowsTheTypes();
 };
 
@@ -345,6 +350,84 @@ void tst_Latency::futureEventTimeIsNegativeNotACrash()
     QVERIFY(t && t->negative >= 5);
     QCOMPARE(t->samples, 0);
     host.shutdown(1s);
+}
+
+void tst_Latency::metricsReportAndSessionLog()
+{
+    // A snapshot as the pool makes it: one l2Book subscription with samples, a candle without.
+    PoolSnapshot snap;
+    snap.at = QDateTime::currentDateTimeUtc();
+    snap.clock = ClockSync::fromTimex(TIME_OK, 0, 2500, 800);
+    LatencyWindow w;
+    LatencyTotals totals;
+    for (qint64 us : {300, 2000, 250000, 250000, 70000000, -4000}) {
+        w.add(10, us);
+        totals.add(us);
+    }
+    SubscriptionStatus book;
+    book.subscription = sub(R"({"type":"l2Book","coin":"BTC"})");
+    book.state = SubState::Active;
+    book.latency = w.figures(10);
+    SubscriptionStatus candle;
+    candle.subscription = sub(R"({"type":"candle","coin":"BTC","interval":"1m"})");
+    snap.subscriptions = {book, candle};
+    TypeLatency t;
+    t.type = u"l2Book"_s;
+    t.figures = book.latency;
+    t.bucketCounts = QList<qint64>(totals.counts.cbegin(), totals.counts.cend());
+    t.samples = totals.samples;
+    t.negative = totals.negative;
+    t.sumSeconds = totals.sumSeconds;
+    snap.latencyByType = {t};
+
+    // Metrics: a cumulative histogram per type, the ahead counter, the clock gauges.
+    MetricsInput in;
+    in.snapshot = snap;
+    const QString text = QString::fromUtf8(renderMetrics(in));
+    QVERIFY(text.contains(u"# TYPE feedscope_data_latency_seconds histogram"_s));
+    QVERIFY(text.contains(uR"(feedscope_data_latency_seconds_bucket{type="l2Book",le="0.0005"} 1)"_s));
+    QVERIFY(text.contains(uR"(feedscope_data_latency_seconds_bucket{type="l2Book",le="0.0025"} 2)"_s));
+    QVERIFY(text.contains(uR"(feedscope_data_latency_seconds_bucket{type="l2Book",le="0.25"} 4)"_s));
+    QVERIFY(text.contains(uR"(feedscope_data_latency_seconds_bucket{type="l2Book",le="60"} 4)"_s));
+    QVERIFY(text.contains(uR"(feedscope_data_latency_seconds_bucket{type="l2Book",le="+Inf"} 5)"_s));
+    QVERIFY(text.contains(uR"(feedscope_data_latency_seconds_count{type="l2Book"} 5)"_s));
+    QVERIFY(text.contains(uR"(feedscope_data_latency_ahead_total{type="l2Book"} 1)"_s));
+    QVERIFY(text.contains(u"\nfeedscope_clock_synchronised 1\n"_s));
+    QVERIFY(text.contains(u"\nfeedscope_clock_max_error_seconds 0.0025\n"_s));
+
+    // Report: a latency object per subscription (null figures without samples), by type, the clock.
+    const QJsonObject report = buildReport(snap, DispatcherFigures{}, ReportMeta{});
+    const QJsonObject subLatency =
+        report.value(u"subscriptions"_s).toArray().at(0).toObject().value(u"latency"_s).toObject();
+    QCOMPARE(subLatency.value(u"samples10s"_s).toInt(), 5);
+    const double p50 = book.latency.p50Ms; // within the 250 ms sample's bucket (200, 250]
+    QVERIFY2(p50 > 200 && p50 <= 250, qPrintable(QString::number(p50)));
+    QCOMPARE(subLatency.value(u"p50Ms"_s).toDouble(), p50);
+    QCOMPARE(subLatency.value(u"maxMs"_s).toDouble(), 70000.0);
+    QCOMPARE(subLatency.value(u"aheadOfClock5m"_s).toInt(), 1);
+    const QJsonObject candleLatency =
+        report.value(u"subscriptions"_s).toArray().at(1).toObject().value(u"latency"_s).toObject();
+    QVERIFY(candleLatency.value(u"p50Ms"_s).isNull());
+    QCOMPARE(candleLatency.value(u"samples10s"_s).toInt(), 0);
+    const QJsonObject byType = report.value(u"latency"_s).toObject().value(u"l2Book"_s).toObject();
+    QCOMPARE(byType.value(u"p50Ms"_s).toDouble(), p50);
+    QCOMPARE(byType.value(u"samplesTotal"_s).toInt(), 5);
+    QCOMPARE(byType.value(u"aheadOfClockTotal"_s).toInt(), 1);
+    const QJsonObject clock = report.value(u"clock"_s).toObject();
+    QCOMPARE(clock.value(u"synchronised"_s).toBool(), true);
+    QCOMPARE(clock.value(u"maxErrorMs"_s).toDouble(), 2.5);
+    QCOMPARE(clock.value(u"text"_s).toString(), u"clock ± 2.5 ms"_s);
+
+    // Session log: latency per type in the statistics snapshot.
+    SessionLog log;
+    log.statisticsSnapshot(snap);
+    QCOMPARE(log.statsRing().size(), size_t(1));
+    const QJsonObject stats = log.statsRing().back().data;
+    const QJsonObject l = stats.value(u"latency"_s).toObject().value(u"l2Book"_s).toObject();
+    QCOMPARE(l.value(u"p50Ms"_s).toDouble(), p50);
+    QCOMPARE(l.value(u"samples10s"_s).toInt(), 5);
+    QCOMPARE(l.value(u"aheadOfClock10s"_s).toInt(), 1);
+    QCOMPARE(stats.value(u"clock"_s).toString(), u"clock ± 2.5 ms"_s);
 }
 
 void tst_Latency::latencyTabShowsTheTypes()

@@ -28,6 +28,7 @@
 
 #include <atomic>
 #include <cstdlib>
+#include <limits>
 #include <memory>
 #include <new>
 
@@ -327,8 +328,11 @@ void tst_Latency::futureEventTimeIsNegativeNotACrash()
 {
     // The venue's clock ahead of ours by 5 s (or ours behind): counted as negative, never a
     // percentile, never a crash. bbo's first frame after a subscribe is a replay: skipped.
-    FrameServer server([] {
-        const qint64 t = QDateTime::currentMSecsSinceEpoch() + 5000;
+    int n = 0;
+    FrameServer server([&n] {
+        // Every third frame stamped absurdly far ahead (the largest int64): no overflow either.
+        const qint64 t =
+            ++n % 3 == 0 ? std::numeric_limits<qint64>::max() : QDateTime::currentMSecsSinceEpoch() + 5000;
         return uR"({"channel":"bbo","data":{"coin":"ETH","time":%1,"bbo":[{"px":"1","sz":"1","n":1},null]}})"_s
             .arg(t);
     });

@@ -418,8 +418,12 @@ void ConnectionPool::onData(const QList<DataFrame> &frames)
         st.lastMessageAt = now;
         s->lastMessageMs = nowMs;
         s->perSecond.add(nowMs / 1000);
-        if (f.eventTimeMs > 0 && !f.snapshot)
-            recordLatency(*s, (f.receivedNs + wallOffsetNs) / 1000 - f.eventTimeMs * 1000, nowMs / 1000);
+        if (f.eventTimeMs > 0 && !f.snapshot) {
+            // An absurd event time (a server's, anything up to int64) must not overflow: 2^50 ms
+            // is some 35 000 years ahead, still "ahead of the clock".
+            const qint64 eventUs = std::min<qint64>(f.eventTimeMs, qint64(1) << 50) * 1000;
+            recordLatency(*s, (f.receivedNs + wallOffsetNs) / 1000 - eventUs, nowMs / 1000);
+        }
         if (forward)
             out.append(DataFrame{f.connection, key, f.raw, f.receivedNs, f.snapshot, f.eventTimeMs});
     }

@@ -587,8 +587,6 @@ void MainWindow::buildViews()
     };
     m_tabs->addTab(scrollable(timeline), tr("Reconnect &timeline"));
     m_tabs->addTab(scrollable(traffic), tr("Through&put / RTT"));
-    // Data latency per type (issue 17), the clock's state above it.
-    m_tabs->addTab(scrollable(new LatencyView(m_controller, this)), tr("&Latency"));
     // Every consumer's row visible (statistics, inspector, recorder and one more) above the charts.
     m_dispatcherView->setMinimumHeight(m_dispatcherView->horizontalHeader()->sizeHint().height() +
                                        4 * m_dispatcherView->verticalHeader()->defaultSectionSize() + 4);
@@ -598,6 +596,9 @@ void MainWindow::buildViews()
     m_eventsPage = new SessionEventsView(m_controller->sessionEvents(), this);
     m_eventsView = m_eventsPage->table();
     m_tabs->addTab(m_eventsPage, tr("Session &events"));
+    // Data latency per type (issue 17), the clock's state above it (last: the other tabs keep their
+    // places).
+    m_tabs->addTab(scrollable(new LatencyView(m_controller, this)), tr("&Latency"));
 
     auto *top = stack({box(tr("Connections"), m_connectionsView), box(tr("Server limits (per IP)"), budget)},
                       Qt::Horizontal, u"topSplitter"_s);

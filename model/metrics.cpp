@@ -1,6 +1,7 @@
 #include "metrics.h"
 
 #include "engine.h"
+#include "latencywindow.h"
 #include "report.h"
 
 #include <QHttpServer>
@@ -107,6 +108,49 @@ void PromWriter::histogram(const char *name, Labels labels, const QList<double> 
     line(base + "_sum", labels, {}, {}, sum);
     line(base + "_count", labels, {}, {}, static_cast<double>(cumulative));
 }
+
+// ---------------------------------------------------------------------------------------------
+// Data latency and the clock (issue 17)
+
+namespace {
+
+/// The Prometheus buckets (seconds) of the data latency: bounds of the pool's finer histogram
+/// (latencywindow.h), so that every count falls in exactly one of them.
+constexpr std::array<double, 16> LatencyPromBucketsS{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
+                                                     0.25,   0.5,   1,      2.5,   5,    10,    25,   60};
+
+void renderLatency(PromWriter &w, const PoolSnapshot &s)
+{
+    using T = PromWriter::Type;
+    const QList<double> bounds(LatencyPromBucketsS.cbegin(), LatencyPromBucketsS.cend());
+    w.family("feedscope_data_latency_seconds", T::Histogram,
+             "Receipt time minus the venue's event time of data frames, by subscription type (frames "
+             "stamped ahead of this clock are in feedscope_data_latency_ahead_total instead).");
+    for (const TypeLatency &t : s.latencyByType) {
+        QList<qint64> counts(bounds.size() + 1, 0);
+        for (qsizetype i = 0; i < t.bucketCounts.size(); ++i) {
+            const double upper = i < static_cast<qsizetype>(LatencyBoundsUs.size())
+                                     ? static_cast<double>(LatencyBoundsUs[static_cast<size_t>(i)]) / 1e6
+                                     : std::numeric_limits<double>::infinity();
+            const auto at = std::lower_bound(bounds.cbegin(), bounds.cend(), upper - 1e-9);
+            counts[at - bounds.cbegin()] += t.bucketCounts.at(i);
+        }
+        w.histogram("feedscope_data_latency_seconds", {{"type", t.type}}, bounds, counts, t.sumSeconds);
+    }
+    w.family("feedscope_data_latency_ahead_total", T::Counter,
+             "Data frames whose event time was ahead of this machine's clock, by subscription type.");
+    for (const TypeLatency &t : s.latencyByType)
+        w.sample("feedscope_data_latency_ahead_total", {{"type", t.type}}, static_cast<double>(t.negative));
+    w.family("feedscope_clock_synchronised", T::Gauge,
+             "1 when the kernel says the system clock is synchronised (adjtimex), else 0.");
+    w.sample("feedscope_clock_synchronised", {}, s.clock.known && s.clock.synchronised ? 1 : 0);
+    w.family("feedscope_clock_max_error_seconds", T::Gauge,
+             "The kernel's maximum error of the system clock (adjtimex maxerror); absent when unknown.");
+    if (s.clock.known)
+        w.sample("feedscope_clock_max_error_seconds", {}, static_cast<double>(s.clock.maxErrorUs) / 1e6);
+}
+
+} // namespace
 
 // ---------------------------------------------------------------------------------------------
 // renderMetrics
@@ -277,6 +321,7 @@ QByteArray renderMetrics(const MetricsInput &in)
     w.family("feedscope_unrouted_frames_total", T::Counter,
              "Data frames for no subscription of their connection.");
     w.sample("feedscope_unrouted_frames_total", {}, num(s.counters.unroutedFrames));
+    renderLatency(w, s);
     return w.take();
 }
 

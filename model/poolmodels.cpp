@@ -107,6 +107,39 @@ QString micros(qint64 us)
     return QString::number(static_cast<double>(us) / 1e6, 'f', 2) + u" s"_s;
 }
 
+QString latency(double ms)
+{
+    if (ms < 0)
+        return u"—"_s;
+    if (ms < 100)
+        return QString::number(ms, 'f', 1) + u" ms"_s;
+    if (ms < 1000)
+        return QString::number(ms, 'f', 0) + u" ms"_s;
+    if (ms < 60000)
+        return QString::number(ms / 1000.0, 'f', ms < 10000 ? 2 : 1) + u" s"_s;
+    return duration(static_cast<qint64>(ms));
+}
+
+QStringList latencyDetails(const LatencyFigures &f, const ClockSync &clock)
+{
+    QStringList lines;
+    auto window = [](const char *label, qint64 n, double p50, double p99, double max) -> QString {
+        if (n == 0)
+            return QString::fromLatin1(label) + u": no sample"_s;
+        return u"%1: p50 %2, p99 %3, max %4 (%5)"_s.arg(QString::fromLatin1(label), latency(p50),
+                                                        latency(p99), latency(max),
+                                                        plural(n, u"1 sample"_s, u"%1 samples"_s));
+    };
+    lines.append(window("Last 10 s", f.samples10s, f.p50Ms, f.p99Ms, f.maxMs));
+    lines.append(window("Last 5 min", f.samples5m, f.p50Ms5m, f.p99Ms5m, f.maxMs5m));
+    if (f.negative5m > 0)
+        lines.append(plural(f.negative5m, u"1 frame"_s, u"%1 frames"_s) +
+                     u" in 5 min stamped later than they arrived: a clock is off (counted apart)"_s);
+    lines.append(u"Receipt time minus the venue's event time; this machine's "_s + clock.text() +
+                 (clock.known && clock.synchronised ? QString() : u": a clock offset reads as latency"_s));
+    return lines;
+}
+
 QString plural(qint64 n, const QString &one, const QString &many)
 {
     return n == 1 ? one : many.arg(n);
@@ -572,6 +605,18 @@ QVariant SubscriptionsModel::headerData(int section, Qt::Orientation orientation
         return tip ? tr("Messages received over the whole run") : tr("Total");
     case LastAge:
         return tip ? tr("Age of the last message; amber when that is late for its type") : tr("Last message");
+    case LatencyP50:
+        return tip ? tr("Data latency, median of the last 10 s: receipt time minus the venue's event time "
+                        "(5 min figures in the cell's tooltip); — for types without an event time")
+                   : tr("Latency p50");
+    case LatencyP99:
+        return tip ? tr("Data latency, 99th percentile of the last 10 s; amber above %1")
+                         .arg(Format::latency(HighLatencyMs))
+                   : tr("Latency p99");
+    case Integrity:
+        return tip ? tr("Integrity violations over the run: crossed or locked books, event time going "
+                        "backwards, the same trade twice, frames that contradict the subscription")
+                   : tr("Integrity");
     case Connection:
         return tip ? tr("The connection carrying it") : tr("Conn");
     case Consumers:
@@ -617,13 +662,17 @@ QVariant SubscriptionsModel::data(const QModelIndex &index, int role) const
             return QVariant::fromValue(rowSeverity(row));
         if (c == LastAge && late)
             return QVariant::fromValue(Severity::Warning);
+        if ((c == LatencyP50 && s.latency.p50Ms > HighLatencyMs) ||
+            (c == LatencyP99 && s.latency.p99Ms > HighLatencyMs) ||
+            (c == Integrity && s.integrity.total() > 0))
+            return QVariant::fromValue(Severity::Warning);
         return {};
     }
     if (role == FilterTextRole)
         return QString(QString::fromUtf8(s.subscription.canonical()) + u' ' + QString(nameOf(s.state)));
     if (role == Qt::TextAlignmentRole) {
         return c == MsgsPerSec || c == Rate10s || c == Total || c == LastAge || c == Connection ||
-                       c == AckLatency
+                       c == AckLatency || c == LatencyP50 || c == LatencyP99 || c == Integrity
                    ? QVariant(Qt::AlignRight | Qt::AlignVCenter)
                    : QVariant(Qt::AlignLeft | Qt::AlignVCenter);
     }
@@ -636,6 +685,23 @@ QVariant SubscriptionsModel::data(const QModelIndex &index, int role) const
                     tr("Data late: no message for %1, longer than its type allows").arg(Format::age(age)));
             if (s.state == SubState::Active && row.connectionSilent)
                 lines.append(tr("Its connection #%1 is silent").arg(s.connection));
+        }
+        if (c == LatencyP50 || c == LatencyP99) {
+            const Hl::TypeSpec *spec = Hl::findType(s.subscription.type());
+            if (spec && !Hl::carriesEventTime(*spec))
+                lines.append(tr("No latency: %1 frames carry no event time%2")
+                                 .arg(s.subscription.type(), s.subscription.type() == u"candle"_s
+                                                                 ? tr(" (their times are the bar's)")
+                                                                 : QString()));
+            else
+                lines.append(Format::latencyDetails(s.latency, m_clock));
+        }
+        if (c == Integrity) {
+            const IntegrityCounts &n = s.integrity;
+            lines.append(tr("Crossed or locked book: %1").arg(n.crossedBook));
+            lines.append(tr("Event time going backwards: %1").arg(n.timeBackwards));
+            lines.append(tr("Same trade twice: %1").arg(n.duplicateTrade));
+            lines.append(tr("Contradicting the subscription: %1").arg(n.contradicts));
         }
         if (!s.error.isEmpty())
             lines.append(s.error);
@@ -671,6 +737,12 @@ QVariant SubscriptionsModel::data(const QModelIndex &index, int role) const
         return raw ? QVariant(s.messages) : QVariant(QString::number(s.messages));
     case LastAge:
         return raw ? QVariant(age) : QVariant(Format::age(age));
+    case LatencyP50:
+        return raw ? QVariant(s.latency.p50Ms) : QVariant(Format::latency(s.latency.p50Ms));
+    case LatencyP99:
+        return raw ? QVariant(s.latency.p99Ms) : QVariant(Format::latency(s.latency.p99Ms));
+    case Integrity:
+        return raw ? QVariant(s.integrity.total()) : QVariant(QString::number(s.integrity.total()));
     case Connection:
         return s.connection >= 0 ? QVariant(s.connection)
                                  : QVariant(raw ? QVariant(-1) : QVariant(QString()));
@@ -688,6 +760,7 @@ QVariant SubscriptionsModel::data(const QModelIndex &index, int role) const
 void SubscriptionsModel::applySnapshot(const PoolSnapshot &snapshot)
 {
     m_at = snapshot.at;
+    m_clock = snapshot.clock;
     m_paused = snapshot.paused;
     QSet<int> silent, down, budget;
     for (const ConnectionStatus &c : snapshot.connections) {
@@ -748,6 +821,139 @@ const SubscriptionStatus *SubscriptionsModel::statusAt(int row) const
 int SubscriptionsModel::rowOf(const QByteArray &key) const
 {
     return m_index.value(key, -1);
+}
+
+// ---------------------------------------------------------------------------------------------
+// LatencyModel
+
+int LatencyModel::rowCount(const QModelIndex &parent) const
+{
+    return parent.isValid() ? 0 : static_cast<int>(m_rows.size());
+}
+
+int LatencyModel::columnCount(const QModelIndex &parent) const
+{
+    return parent.isValid() ? 0 : ColumnCount;
+}
+
+QVariant LatencyModel::headerData(int section, Qt::Orientation orientation, int role) const
+{
+    if (orientation != Qt::Horizontal || (role != Qt::DisplayRole && role != Qt::ToolTipRole))
+        return {};
+    const bool tip = role == Qt::ToolTipRole;
+    switch (section) {
+    case Type:
+        return tip ? tr("Subscription type: every subscription of it together") : tr("Type");
+    case P50:
+        return tip ? tr("Median data latency over the last 10 s") : tr("p50 10 s");
+    case P99:
+        return tip ? tr("99th percentile over the last 10 s; amber above %1")
+                         .arg(Format::latency(SubscriptionsModel::HighLatencyMs))
+                   : tr("p99 10 s");
+    case Max:
+        return tip ? tr("Largest over the last 10 s") : tr("max 10 s");
+    case P50_5m:
+        return tip ? tr("Median over the last 5 minutes") : tr("p50 5 min");
+    case P99_5m:
+        return tip ? tr("99th percentile over the last 5 minutes") : tr("p99 5 min");
+    case Max_5m:
+        return tip ? tr("Largest over the last 5 minutes") : tr("max 5 min");
+    case Samples10s:
+        return tip ? tr("Frames with an event time in the last 10 s") : tr("Samples 10 s");
+    case Samples5m:
+        return tip ? tr("Frames with an event time in the last 5 minutes") : tr("Samples 5 min");
+    case Ahead:
+        return tip ? tr("Frames in the last 5 minutes stamped later than they arrived (a clock is off); "
+                        "in no percentile")
+                   : tr("Ahead of clock");
+    }
+    return {};
+}
+
+QVariant LatencyModel::data(const QModelIndex &index, int role) const
+{
+    if (!checkIndex(index, CheckIndexOption::IndexIsValid | CheckIndexOption::ParentIsInvalid))
+        return {};
+    const TypeLatency &t = m_rows.at(index.row());
+    const LatencyFigures &f = t.figures;
+    const int c = index.column();
+    if (role == KeyRole)
+        return t.type;
+    if (role == Qt::TextAlignmentRole)
+        return c == Type ? QVariant(Qt::AlignLeft | Qt::AlignVCenter)
+                         : QVariant(Qt::AlignRight | Qt::AlignVCenter);
+    if (role == SeverityRole) {
+        if ((c == P99 && f.p99Ms > SubscriptionsModel::HighLatencyMs) ||
+            (c == P99_5m && f.p99Ms5m > SubscriptionsModel::HighLatencyMs) ||
+            (c == Ahead && f.negative5m > 0))
+            return QVariant::fromValue(Severity::Warning);
+        return {};
+    }
+    if (role == Qt::ToolTipRole)
+        return QStringList(QStringList{t.type} + Format::latencyDetails(f, m_clock)).join(u'\n');
+    const bool raw = role == RawValueRole;
+    if (!raw && role != Qt::DisplayRole)
+        return {};
+    auto ms = [raw](double v) { return raw ? QVariant(v) : QVariant(Format::latency(v)); };
+    auto count = [raw](qint64 n) { return raw ? QVariant(n) : QVariant(QString::number(n)); };
+    switch (c) {
+    case Type:
+        return t.type;
+    case P50:
+        return ms(f.p50Ms);
+    case P99:
+        return ms(f.p99Ms);
+    case Max:
+        return ms(f.maxMs);
+    case P50_5m:
+        return ms(f.p50Ms5m);
+    case P99_5m:
+        return ms(f.p99Ms5m);
+    case Max_5m:
+        return ms(f.maxMs5m);
+    case Samples10s:
+        return count(f.samples10s);
+    case Samples5m:
+        return count(f.samples5m);
+    case Ahead:
+        return count(f.negative5m);
+    }
+    return {};
+}
+
+void LatencyModel::applySnapshot(const PoolSnapshot &snapshot)
+{
+    m_clock = snapshot.clock;
+    // Types only ever join (the pool keeps a type once it had a sample): insert the new ones, in
+    // the pool's (name) order, then one dataChanged for the rest.
+    const QList<TypeLatency> &in = snapshot.latencyByType;
+    int i = 0;
+    for (const TypeLatency &t : in) {
+        while (i < m_rows.size() && m_rows.at(i).type < t.type) {
+            beginRemoveRows({}, i, i); // gone from the pool (not expected; kept consistent)
+            m_rows.removeAt(i);
+            endRemoveRows();
+        }
+        if (i < m_rows.size() && m_rows.at(i).type == t.type) {
+            m_rows[i] = t;
+        } else {
+            beginInsertRows({}, i, i);
+            m_rows.insert(i, t);
+            endInsertRows();
+        }
+        ++i;
+    }
+    if (i < m_rows.size()) {
+        beginRemoveRows({}, i, static_cast<int>(m_rows.size()) - 1);
+        m_rows.resize(i);
+        endRemoveRows();
+    }
+    emitAllChanged(this, static_cast<int>(m_rows.size()));
+}
+
+const TypeLatency *LatencyModel::latencyAt(int row) const
+{
+    return row >= 0 && row < m_rows.size() ? &m_rows.at(row) : nullptr;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -58,6 +58,10 @@ QString duration(qint64 ms);
 QString age(qint64 ms);
 /// A lag in microseconds ("850 µs", "12.5 ms").
 QString micros(qint64 us);
+/// A data latency in ms ("0.4 ms", "12.5 ms", "250 ms", "1.25 s"); "—" when negative (no sample).
+QString latency(double ms);
+/// The tooltip lines of a latency: 10 s and 5 min figures, samples, the clock's error.
+QStringList latencyDetails(const LatencyFigures &f, const ClockSync &clock);
 /// "1 channel" or "3 channels": @p many holds %1 (English plurals without a translator loaded).
 QString plural(qint64 n, const QString &one, const QString &many);
 /// Human names of the pool's internal states and causes (the raw name goes in tooltips).
@@ -139,6 +143,9 @@ public:
         Rate10s,
         Total,
         LastAge,
+        LatencyP50, ///< data latency (issue 17), last 10 s
+        LatencyP99,
+        Integrity, ///< integrity violations over the run (issue 17), breakdown in the tooltip
         Connection,
         Consumers,
         AckLatency,
@@ -146,6 +153,8 @@ public:
         ColumnCount
     };
     Q_ENUM(Column)
+    /// p99 above this (10 s) turns the latency cells amber.
+    static constexpr double HighLatencyMs = 1000;
 
     using QAbstractTableModel::QAbstractTableModel;
     int rowCount(const QModelIndex &parent = {}) const override;
@@ -173,6 +182,32 @@ private:
     QHash<QByteArray, int> m_index; ///< canonical key → row
     bool m_paused = false;          ///< the user disconnected the pool
     QDateTime m_at;
+    ClockSync m_clock; ///< for the latency tooltips
+};
+
+/// Data latency per subscription type (issue 17), one row each, from snapshots: the Latency tab's
+/// table. Types appear with their first sample.
+class LatencyModel final : public QAbstractTableModel
+{
+    Q_OBJECT
+
+public:
+    enum Column { Type, P50, P99, Max, P50_5m, P99_5m, Max_5m, Samples10s, Samples5m, Ahead, ColumnCount };
+    Q_ENUM(Column)
+
+    using QAbstractTableModel::QAbstractTableModel;
+    int rowCount(const QModelIndex &parent = {}) const override;
+    int columnCount(const QModelIndex &parent = {}) const override;
+    QVariant data(const QModelIndex &index, int role) const override;
+    QVariant headerData(int section, Qt::Orientation orientation, int role) const override;
+
+    void applySnapshot(const PoolSnapshot &snapshot);
+    const TypeLatency *latencyAt(int row) const;
+    const ClockSync &clock() const { return m_clock; }
+
+private:
+    QList<TypeLatency> m_rows; ///< by type name, as the pool lists them
+    ClockSync m_clock;
 };
 
 /// Reconnects, newest last; a bounded ring.

@@ -69,6 +69,57 @@ void addIntegrity(QJsonObject &report, const PoolSnapshot &snapshot)
     report.insert(u"integrity"_s, integrityJson(totals));
 }
 
+QJsonValue msOrNull(double ms)
+{
+    return ms >= 0 ? QJsonValue(ms) : QJsonValue(QJsonValue::Null);
+}
+
+/// Data latency (issue 17): p50/p99/max over 10 s and 5 min (null without samples).
+QJsonObject latencyJson(const LatencyFigures &f)
+{
+    return QJsonObject{
+        {u"samples10s"_s, static_cast<double>(f.samples10s)},
+        {u"p50Ms"_s, msOrNull(f.p50Ms)},
+        {u"p99Ms"_s, msOrNull(f.p99Ms)},
+        {u"maxMs"_s, msOrNull(f.maxMs)},
+        {u"samples5m"_s, static_cast<double>(f.samples5m)},
+        {u"p50Ms5m"_s, msOrNull(f.p50Ms5m)},
+        {u"p99Ms5m"_s, msOrNull(f.p99Ms5m)},
+        {u"maxMs5m"_s, msOrNull(f.maxMs5m)},
+        {u"aheadOfClock5m"_s, static_cast<double>(f.negative5m)},
+    };
+}
+
+/// Per type: the windows' figures and the run's totals.
+QJsonObject latencyByTypeJson(const PoolSnapshot &s)
+{
+    QJsonObject out;
+    for (const TypeLatency &t : s.latencyByType) {
+        QJsonObject o = latencyJson(t.figures);
+        o.insert(u"samplesTotal"_s, static_cast<double>(t.samples));
+        o.insert(u"meanMsTotal"_s, t.samples > 0
+                                       ? QJsonValue(t.sumSeconds * 1000.0 / static_cast<double>(t.samples))
+                                       : QJsonValue(QJsonValue::Null));
+        o.insert(u"aheadOfClockTotal"_s, static_cast<double>(t.negative));
+        out.insert(t.type, o);
+    }
+    return out;
+}
+
+/// The kernel's clock discipline beside the latency: nobody should read a clock offset as latency.
+QJsonObject clockJson(const ClockSync &c)
+{
+    return QJsonObject{
+        {u"known"_s, c.known},
+        {u"synchronised"_s, c.known && c.synchronised},
+        {u"maxErrorMs"_s,
+         c.known ? QJsonValue(static_cast<double>(c.maxErrorUs) / 1000.0) : QJsonValue(QJsonValue::Null)},
+        {u"estimatedErrorMs"_s,
+         c.known ? QJsonValue(static_cast<double>(c.estErrorUs) / 1000.0) : QJsonValue(QJsonValue::Null)},
+        {u"text"_s, c.text()},
+    };
+}
+
 } // namespace
 
 QJsonObject buildReport(const PoolSnapshot &snapshot, const DispatcherFigures &dispatcher,
@@ -89,6 +140,7 @@ QJsonObject buildReport(const PoolSnapshot &snapshot, const DispatcherFigures &d
             {u"ackLatencyMs"_s, s.ackLatencyMs >= 0 ? QJsonValue(static_cast<double>(s.ackLatencyMs))
                                                     : QJsonValue(QJsonValue::Null)},
             {u"restores"_s, static_cast<double>(s.restores)},
+            {u"latency"_s, latencyJson(s.latency)},
         });
     }
     QJsonArray conns;
@@ -160,6 +212,8 @@ QJsonObject buildReport(const PoolSnapshot &snapshot, const DispatcherFigures &d
                                       {u"maxQueueDepth"_s, static_cast<double>(dispatcher.maxQueueDepth)},
                                       {u"consumers"_s, consumers}}},
         {u"reconnects"_s, reconnects},
+        {u"latency"_s, latencyByTypeJson(snapshot)},
+        {u"clock"_s, clockJson(snapshot.clock)},
         {u"errors"_s,
          QJsonObject{{u"malformedFrames"_s, static_cast<double>(snapshot.counters.malformedFrames)},
                      {u"serverErrors"_s, static_cast<double>(snapshot.counters.serverErrors)},

@@ -191,6 +191,17 @@ void SessionLog::statisticsSnapshot(const PoolSnapshot &s, const QList<ConsumerS
         messages += st.messages;
         active += st.state == SubState::Active;
     }
+    // Data latency per type (issue 17), 10 s window; with the clock's state beside it.
+    QJsonObject latency;
+    for (const TypeLatency &t : s.latencyByType) {
+        const LatencyFigures &f = t.figures;
+        auto ms = [](double v) { return v >= 0 ? QJsonValue(v) : QJsonValue(QJsonValue::Null); };
+        latency.insert(t.type, QJsonObject{{u"samples10s"_s, static_cast<double>(f.samples10s)},
+                                           {u"p50Ms"_s, ms(f.p50Ms)},
+                                           {u"p99Ms"_s, ms(f.p99Ms)},
+                                           {u"maxMs"_s, ms(f.maxMs)},
+                                           {u"aheadOfClock10s"_s, static_cast<double>(f.negative10s)}});
+    }
     append(StatsEventType,
            QJsonObject{{u"connections"_s, conns},
                        {u"subscriptionsActive"_s, active},
@@ -199,6 +210,8 @@ void SessionLog::statisticsSnapshot(const PoolSnapshot &s, const QList<ConsumerS
                        {u"outgoingUsed"_s, s.counters.outgoingUsed},
                        {u"malformedFrames"_s, static_cast<double>(s.counters.malformedFrames)},
                        {u"serverErrors"_s, static_cast<double>(s.counters.serverErrors)},
+                       {u"latency"_s, latency},
+                       {u"clock"_s, s.clock.text()},
                        {u"dispatcher"_s, consumers}});
 }
 

@@ -143,6 +143,10 @@ private Q_SLOTS:
     void frameBytesExactAndFaithful_data();
     void frameBytesExactAndFaithful();
     void routeKeysShared();
+    void eventTimeFromFixtures_data();
+    void eventTimeFromFixtures();
+    void eventTimeShapes_data();
+    void eventTimeShapes();
 
 private:
     FrameDecoder m_decoder;
@@ -713,6 +717,134 @@ void tst_Codec::routeKeysShared()
         QCOMPARE(e.routeKey, QByteArray("trades|C" + QByteArray::number(i)));
     }
     QCOMPARE(d.decode(a).routeKey, ea.routeKey);
+}
+
+void tst_Codec::eventTimeFromFixtures_data()
+{
+    // Issue 17: the venue's event time out of the routing parse, for every real recorded frame.
+    QTest::addColumn<QString>("file");
+    QTest::addColumn<int>("line");
+    QTest::addColumn<qint64>("eventTimeMs");
+    auto row = [](const char *file, int line, qint64 t) {
+        QTest::addRow("%s:%d", file, line) << QString::fromLatin1(file) << line << t;
+    };
+    const qint64 bboEth[] = {1746364055109, 1746364055581, 1746364055739, 1746364056570, 1746364057455};
+    for (int i = 0; i < 5; ++i)
+        row("bbo.ETH.jsonl", i, bboEth[i]);
+    row("bbo.HYPE.json", 0, 1766566375292);
+    row("l2Book.BTC.json", 0, 1751427259657);
+    row("trades.BTC.json", 0, 1751430933565);
+    row("trades.BTC.2024.json", 0, 1710125266669);
+    row("orderUpdates.json", 0, 1710163596492); // statusTimestamp
+    row("user.fills.json", 0, 1776756630725);   // userEvents {fills}
+    row("user.fills.liquidation.json", 0, 1781528065899);
+    // No event time: bar times, price maps, contexts; snapshots carry history.
+    row("candle.BTC.1m.json", 0, 0);
+    row("candle.HYPE.1d.json", 0, 0);
+    row("allMids.json", 0, 0);
+    row("allDexsAssetCtxs.trimmed.json", 0, 0);
+    row("userFills.snapshot.2024.json", 0, 0);
+    row("userTwapHistory.snapshot.json", 0, 0);
+    row("userTwapSliceFills.snapshot.json", 0, 0);
+}
+
+void tst_Codec::eventTimeFromFixtures()
+{
+    QFETCH(QString, file);
+    QFETCH(int, line);
+    QFETCH(qint64, eventTimeMs);
+    FrameDecoder d;
+    const Envelope env = d.decode(fixtureMessage(file, line));
+    QCOMPARE(env.kind, FrameKind::Data);
+    QCOMPARE(env.eventTimeMs, eventTimeMs);
+}
+
+void tst_Codec::eventTimeShapes_data()
+{
+    QTest::addColumn<QByteArray>("frame");
+    QTest::addColumn<QByteArray>("routeKey");
+    QTest::addColumn<qint64>("eventTimeMs");
+    const QByteArray user = userA;
+    // The fixtures' history frames as live updates (isSnapshot false): their items' newest time.
+    QByteArray fills = readFixture(u"userFills.snapshot.2024.json"_s);
+    fills.replace("\"isSnapshot\":true", "\"isSnapshot\":false");
+    QTest::newRow("userFills live") << fills << "userFills|" + user << qint64(1710208712815);
+    QByteArray slices = readFixture(u"userTwapSliceFills.snapshot.json"_s);
+    slices.replace("\"isSnapshot\":true", "\"isSnapshot\":false");
+    QTest::newRow("userTwapSliceFills live")
+        << slices << QByteArray("userTwapSliceFills|0xe746435d136c4714383a64ee28e35c8bdb8d5cb1")
+        << qint64(1786016954036);
+    QTest::newRow("userFills without flag")
+        << QByteArray(
+               R"({"channel":"userFills","data":{"user":")" + user +
+               R"(","fills":[{"coin":"BTC","time":5},{"coin":"ETH","time":9},{"coin":"SOL","time":7}]}})")
+        << "userFills|" + user << qint64(9);
+    // Trades: the newest of the batch, wherever it is; the route is still the first coin.
+    QTest::newRow("trades newest last")
+        << QByteArray(
+               R"({"channel":"trades","data":[{"coin":"BTC","time":100,"tid":1},{"coin":"BTC","time":300},)"
+               R"({"coin":"BTC","time":200}]})")
+        << QByteArray("trades|BTC") << qint64(300);
+    QTest::newRow("trades time first")
+        << QByteArray(R"({"channel":"trades","data":[{"time":42,"coin":"ETH"}]})") << QByteArray("trades|ETH")
+        << qint64(42);
+    QTest::newRow("trades without time")
+        << QByteArray(R"({"channel":"trades","data":[{"coin":"ETH","px":"1"}]})") << QByteArray("trades|ETH")
+        << qint64(0);
+    QTest::newRow("trades time as text")
+        << QByteArray(R"({"channel":"trades","data":[{"coin":"ETH","time":"9"}]})")
+        << QByteArray("trades|ETH") << qint64(0);
+    QTest::newRow("l2Book time before coin")
+        << QByteArray(R"({"channel":"l2Book","data":{"time":77,"coin":"BTC","levels":[[],[]]}})")
+        << QByteArray("l2Book|BTC") << qint64(77);
+    QTest::newRow("orderUpdates newest")
+        << QByteArray(
+               R"({"channel":"orderUpdates","data":[{"order":{"timestamp":1},"status":"open","statusTimestamp":11},)"
+               R"({"order":{"timestamp":2},"status":"filled","statusTimestamp":12}]})")
+        << QByteArray("orderUpdates") << qint64(12);
+    QTest::newRow("userEvents funding")
+        << QByteArray(
+               R"({"channel":"user","data":{"funding":{"time":1700000000000,"coin":"BTC","usdc":"-1"}}})")
+        << QByteArray("userEvents") << qint64(1700000000000);
+    QTest::newRow("userEvents nonUserCancel")
+        << QByteArray(R"({"channel":"user","data":{"nonUserCancel":[{"coin":"BTC","oid":1}]}})")
+        << QByteArray("userEvents") << qint64(0);
+    QTest::newRow("userEvents liquidation")
+        << QByteArray(R"({"channel":"user","data":{"liquidation":{"lid":1,"liquidator":"0x1"}}})")
+        << QByteArray("userEvents") << qint64(0);
+    QTest::newRow("userFundings")
+        << QByteArray(R"({"channel":"userFundings","data":{"user":")" + user +
+                      R"(","fundings":[{"time":3600000,"coin":"BTC"},{"time":7200000,"coin":"ETH"}]}})")
+        << "userFundings|" + user << qint64(7200000);
+    QTest::newRow("ledger updates")
+        << QByteArray(R"({"channel":"userNonFundingLedgerUpdates","data":{"user":")" + user +
+                      R"(","nonFundingLedgerUpdates":[{"time":55,"hash":"0x","delta":{"type":"deposit"}}]}})")
+        << "userNonFundingLedgerUpdates|" + user << qint64(55);
+    QTest::newRow("activeAssetCtx has none")
+        << QByteArray(R"({"channel":"activeAssetCtx","data":{"coin":"BTC","ctx":{"markPx":"1"}}})")
+        << QByteArray("activeAssetCtx|BTC") << qint64(0);
+    QTest::newRow("bbo negative time")
+        << QByteArray(R"({"channel":"bbo","data":{"coin":"ETH","time":-5,"bbo":[null,null]}})")
+        << QByteArray("bbo|ETH") << qint64(0);
+    QTest::newRow("bbo fractional time")
+        << QByteArray(R"({"channel":"bbo","data":{"coin":"ETH","time":1.5e12,"bbo":[null,null]}})")
+        << QByteArray("bbo|ETH") << qint64(0);
+    QTest::newRow("trades odd later element") // routed as before; a frame of that shape gives no time
+        << QByteArray(
+               R"({"channel":"trades","data":[{"coin":"BTC","time":5},[1,2],{"coin":"BTC","time":9}]})")
+        << QByteArray("trades|BTC") << qint64(0);
+}
+
+void tst_Codec::eventTimeShapes()
+{
+    QFETCH(QByteArray, frame);
+    QFETCH(QByteArray, routeKey);
+    QFETCH(qint64, eventTimeMs);
+    FrameDecoder d;
+    const Envelope env = d.decode(frame);
+    QCOMPARE(env.kind, FrameKind::Data);
+    QCOMPARE(env.routeKey, routeKey);
+    QCOMPARE(env.eventTimeMs, eventTimeMs);
 }
 
 QTEST_GUILESS_MAIN(tst_Codec)

@@ -73,6 +73,8 @@ private Q_SLOTS:
     void channelsLateAndProblems();
     void reconnectCausesInWords();
     void waitingForConnectionBudget();
+    void channelsLatencyAndIntegrity();
+    void latencyModelPerType();
 };
 
 void tst_Models::subscriptionsBurstsAndRemovals()
@@ -523,6 +525,111 @@ void tst_Models::channelsLateAndProblems()
     cs.connections = {waiting};
     cm.applySnapshot(cs);
     QCOMPARE(cm.index(0, ConnectionsModel::Rtt).data().toString(), u"> 2.1 s (waiting)"_s);
+}
+
+void tst_Models::channelsLatencyAndIntegrity()
+{
+    // Issue 17: Latency p50/p99 (10 s, 5 min in the tooltip), amber above a second; "—" with the
+    // reason for types without an event time; Integrity = total with the breakdown in the tooltip.
+    SubscriptionsModel m;
+    QAbstractItemModelTester tester(&m, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    PoolSnapshot s;
+    s.connections = {conn(1), conn(2), conn(3)};
+    s.clock = ClockSync::fromTimex(TIME_ERROR, 0, 16000000, 0);
+    s.subscriptions = {status(0), status(1), status(2)};
+    LatencyFigures &fast = s.subscriptions[0].latency;
+    fast.samples10s = 40;
+    fast.p50Ms = 12.5;
+    fast.p99Ms = 250;
+    fast.maxMs = 300;
+    fast.samples5m = 1200;
+    fast.p50Ms5m = 11;
+    fast.p99Ms5m = 800;
+    fast.maxMs5m = 2100;
+    LatencyFigures &slow = s.subscriptions[1].latency;
+    slow.samples10s = 3;
+    slow.p50Ms = 900;
+    slow.p99Ms = 2500;
+    slow.maxMs = 2500;
+    slow.negative5m = 2;
+    s.subscriptions[2].subscription = sub(R"({"type":"candle","coin":"BTC","interval":"1m"})");
+    s.subscriptions[1].integrity.crossedBook = 2;
+    s.subscriptions[1].integrity.duplicateTrade = 1;
+    m.applySnapshot(s);
+    auto cell = [&m](int row, int column, int role = Qt::DisplayRole) {
+        return m.index(row, column).data(role);
+    };
+    QCOMPARE(cell(0, SubscriptionsModel::LatencyP50).toString(), u"12.5 ms"_s);
+    QCOMPARE(cell(0, SubscriptionsModel::LatencyP99).toString(), u"250 ms"_s);
+    QCOMPARE(cell(0, SubscriptionsModel::LatencyP99, RawValueRole).toDouble(), 250.0);
+    QVERIFY(!cell(0, SubscriptionsModel::LatencyP99, SeverityRole).isValid());
+    const QString tip = cell(0, SubscriptionsModel::LatencyP50, Qt::ToolTipRole).toString();
+    QVERIFY2(tip.contains(u"Last 5 min: p50 11.0 ms, p99 800 ms, max 2.10 s (1200 samples)"_s),
+             qPrintable(tip));
+    QVERIFY2(tip.contains(u"clock not synchronised"_s), qPrintable(tip));
+    QCOMPARE(cell(1, SubscriptionsModel::LatencyP99).toString(), u"2.50 s"_s);
+    QCOMPARE(cell(1, SubscriptionsModel::LatencyP99, SeverityRole).value<Severity>(), Severity::Warning);
+    QVERIFY(!cell(1, SubscriptionsModel::LatencyP50, SeverityRole).isValid()); // 900 ms: fine
+    QVERIFY(cell(1, SubscriptionsModel::LatencyP99, Qt::ToolTipRole)
+                .toString()
+                .contains(u"later than they arrived"_s));
+    // A candle: no event time, "—" and why.
+    QCOMPARE(cell(2, SubscriptionsModel::LatencyP50).toString(), u"—"_s);
+    QCOMPARE(cell(2, SubscriptionsModel::LatencyP99, RawValueRole).toDouble(), -1.0);
+    const QString candleTip = cell(2, SubscriptionsModel::LatencyP99, Qt::ToolTipRole).toString();
+    QVERIFY2(candleTip.contains(u"carry no event time"_s) && candleTip.contains(u"bar"_s),
+             qPrintable(candleTip));
+    // Integrity.
+    QCOMPARE(cell(1, SubscriptionsModel::Integrity).toString(), u"3"_s);
+    QCOMPARE(cell(1, SubscriptionsModel::Integrity, RawValueRole).toLongLong(), 3);
+    QCOMPARE(cell(1, SubscriptionsModel::Integrity, SeverityRole).value<Severity>(), Severity::Warning);
+    const QString itip = cell(1, SubscriptionsModel::Integrity, Qt::ToolTipRole).toString();
+    QVERIFY2(itip.contains(u"Crossed or locked book: 2"_s) && itip.contains(u"Same trade twice: 1"_s),
+             qPrintable(itip));
+    QCOMPARE(cell(0, SubscriptionsModel::Integrity).toString(), u"0"_s);
+    QVERIFY(!cell(0, SubscriptionsModel::Integrity, SeverityRole).isValid());
+    QVERIFY(
+        !m.headerData(SubscriptionsModel::LatencyP50, Qt::Horizontal, Qt::ToolTipRole).toString().isEmpty());
+    QCOMPARE(m.headerData(SubscriptionsModel::LatencyP99, Qt::Horizontal, Qt::DisplayRole).toString(),
+             u"Latency p99"_s);
+}
+
+void tst_Models::latencyModelPerType()
+{
+    LatencyModel m;
+    QAbstractItemModelTester tester(&m, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    auto type = [](const QString &name, double p50, qint64 samples) {
+        TypeLatency t;
+        t.type = name;
+        t.figures.p50Ms = p50;
+        t.figures.p99Ms = p50 * 2;
+        t.figures.samples10s = samples;
+        return t;
+    };
+    PoolSnapshot s;
+    s.latencyByType = {type(u"trades"_s, 5, 10)};
+    m.applySnapshot(s);
+    QCOMPARE(m.rowCount(), 1);
+    s.latencyByType = {type(u"bbo"_s, 1, 3), type(u"l2Book"_s, 2, 4), type(u"trades"_s, 600, 10)};
+    QSignalSpy inserted(&m, &QAbstractItemModel::rowsInserted);
+    m.applySnapshot(s);
+    QCOMPARE(inserted.size(), 2);
+    QCOMPARE(m.rowCount(), 3);
+    QCOMPARE(m.index(0, LatencyModel::Type).data().toString(), u"bbo"_s);
+    QCOMPARE(m.index(2, LatencyModel::Type).data().toString(), u"trades"_s);
+    QCOMPARE(m.index(2, LatencyModel::P50).data().toString(), u"600 ms"_s);
+    QCOMPARE(m.index(2, LatencyModel::P99).data().toString(), u"1.20 s"_s);
+    QCOMPARE(m.index(2, LatencyModel::P99).data(SeverityRole).value<Severity>(), Severity::Warning);
+    QCOMPARE(m.index(1, LatencyModel::Samples10s).data(RawValueRole).toLongLong(), 4);
+    QCOMPARE(m.index(1, LatencyModel::Max).data().toString(), u"—"_s);
+    // A type gone (not expected from the pool) is removed, the others stay.
+    s.latencyByType = {type(u"bbo"_s, 1, 3), type(u"trades"_s, 6, 10)};
+    m.applySnapshot(s);
+    QCOMPARE(m.rowCount(), 2);
+    QCOMPARE(m.index(1, LatencyModel::Type).data().toString(), u"trades"_s);
+    s.latencyByType.clear();
+    m.applySnapshot(s);
+    QCOMPARE(m.rowCount(), 0);
 }
 
 void tst_Models::reconnectCausesInWords()

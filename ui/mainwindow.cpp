@@ -5,6 +5,7 @@
 #include "chartdata.h"
 #include "eventwords.h"
 #include "freezeproxy.h"
+#include "latencyview.h"
 #include "livetableview.h"
 #include "rowselection.h"
 #include "serieschart.h"
@@ -597,6 +598,9 @@ void MainWindow::buildViews()
     m_eventsPage = new SessionEventsView(m_controller->sessionEvents(), this);
     m_eventsView = m_eventsPage->table();
     m_tabs->addTab(m_eventsPage, tr("Session &events"));
+    // Data latency per type (issue 17), the clock's state above it (last: the other tabs keep their
+    // places).
+    m_tabs->addTab(scrollable(new LatencyView(m_controller, this)), tr("&Latency"));
 
     auto *top = stack({box(tr("Connections"), m_connectionsView), box(tr("Limits (per IP)"), budget)},
                       Qt::Horizontal, u"topSplitter"_s);

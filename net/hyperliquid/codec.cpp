@@ -97,6 +97,50 @@ ServerError classifyServerError(const QString &text)
     return e;
 }
 
+namespace {
+
+/// Where the event time sits in a family's data (PROTOCOL.md §2, the fixtures). Candles carry bar
+/// times (`t`/`T`), not the time of an event; allMids, the contexts and the state feeds carry none;
+/// userTwapHistory's `time` is in seconds: none of those give a latency sample.
+struct TimeShape
+{
+    enum Kind : quint8 {
+        None,
+        Field,      ///< data.time (l2Book, bbo)
+        ItemsMax,   ///< data[].<field>, the newest (trades: time, orderUpdates: statusTimestamp)
+        ListMax,    ///< data.<list>[].time, the newest (userFills, userFundings, ledger updates)
+        TwapSlices, ///< data.twapSliceFills[].fill.time, the newest
+        UserEvents, ///< data.fills[].time or data.funding.time (liquidation, nonUserCancel: none)
+    };
+    Kind kind = None;
+    const char *field = "time";
+    const char *list = nullptr;
+};
+
+TimeShape timeShapeFor(const TypeSpec &spec)
+{
+    const std::string_view t(spec.type);
+    if (t == "l2Book" || t == "bbo")
+        return {TimeShape::Field};
+    if (t == "trades")
+        return {TimeShape::ItemsMax};
+    if (t == "orderUpdates")
+        return {TimeShape::ItemsMax, "statusTimestamp"};
+    if (t == "userFills")
+        return {TimeShape::ListMax, "time", "fills"};
+    if (t == "userFundings")
+        return {TimeShape::ListMax, "time", "fundings"};
+    if (t == "userNonFundingLedgerUpdates")
+        return {TimeShape::ListMax, "time", "nonFundingLedgerUpdates"};
+    if (t == "userTwapSliceFills")
+        return {TimeShape::TwapSlices};
+    if (t == "userEvents")
+        return {TimeShape::UserEvents};
+    return {};
+}
+
+} // namespace
+
 struct FrameDecoder::Private
 {
     simdjson::ondemand::parser parser;
@@ -127,9 +171,27 @@ struct FrameDecoder::Private
 
     Envelope decodeControl(Envelope env);
     bool route(Envelope &env, simdjson::ondemand::value data);
+
+    /// Where a family's data carries the venue's event time (issue 17), by catalogue position.
+    std::vector<TimeShape> timeShapes;
+    TimeShape timeShapeOf(const TypeSpec *spec) const
+    {
+        const qsizetype i = spec - catalogue().constData();
+        return i >= 0 && i < static_cast<qsizetype>(timeShapes.size()) ? timeShapes[static_cast<size_t>(i)]
+                                                                       : TimeShape{};
+    }
 };
 
-FrameDecoder::FrameDecoder() : d(std::make_unique<Private>()) {}
+bool carriesEventTime(const TypeSpec &spec)
+{
+    return timeShapeFor(spec).kind != TimeShape::None;
+}
+
+FrameDecoder::FrameDecoder() : d(std::make_unique<Private>())
+{
+    for (const TypeSpec &spec : catalogue())
+        d->timeShapes.push_back(timeShapeFor(spec));
+}
 FrameDecoder::~FrameDecoder() = default;
 
 namespace {
@@ -159,6 +221,64 @@ bool scalarText(simdjson::ondemand::value v, std::string_view *out)
     return true;
 }
 
+/// Folds @p o's integer @p field (ms) into @p newest. Returns the lookup's error.
+simdjson::error_code readTime(simdjson::ondemand::object &o, const char *field, qint64 *newest)
+{
+    int64_t t = 0;
+    const auto e = o.find_field_unordered(field).get_int64().get(t);
+    if (e == simdjson::SUCCESS && t > *newest)
+        *newest = t;
+    return e;
+}
+
+/// The newest @p field of the objects of @p arr (of their `fill` object with @p inFill); 0 when
+/// none has one or the document breaks on the way.
+qint64 newestOfItems(simdjson::ondemand::array arr, const char *field, bool inFill = false)
+{
+    qint64 newest = 0;
+    for (auto element : arr) {
+        simdjson::ondemand::object o;
+        if (element.get_object().get(o) != simdjson::SUCCESS)
+            return 0;
+        if (inFill) {
+            const auto e = o.find_field_unordered("fill").get_object().get(o);
+            if (isFatal(e))
+                return 0;
+            if (e != simdjson::SUCCESS)
+                continue;
+        }
+        if (isFatal(readTime(o, field, &newest)))
+            return 0;
+    }
+    return newest;
+}
+
+/// userEvents carries one of fills (their times), funding (its time), liquidation or
+/// nonUserCancel (no time).
+qint64 userEventTime(simdjson::ondemand::object o)
+{
+    for (auto field : o) {
+        std::string_view key;
+        if (field.unescaped_key().get(key) != simdjson::SUCCESS)
+            return 0;
+        if (key == "fills") {
+            simdjson::ondemand::array fills;
+            return field.value().get_array().get(fills) == simdjson::SUCCESS ? newestOfItems(fills, "time")
+                                                                             : 0;
+        }
+        if (key == "funding") {
+            simdjson::ondemand::object funding;
+            qint64 t = 0;
+            if (field.value().get_object().get(funding) != simdjson::SUCCESS ||
+                readTime(funding, "time", &t) != simdjson::SUCCESS)
+                return 0;
+            return t;
+        }
+        return 0;
+    }
+    return 0;
+}
+
 void appendRoutePart(QByteArray &key, std::string_view value, bool lower)
 {
     key += '|';
@@ -181,8 +301,20 @@ bool FrameDecoder::Private::route(Envelope &env, simdjson::ondemand::value data)
     QByteArray &key = scratch;
     key.resize(0); // keeps the capacity
     key.append(spec.type);
-    if (spec.route.isEmpty())
+    if (spec.route.isEmpty()) {
+        // Unrouted families: only orderUpdates and userEvents carry an event time.
+        const TimeShape shape = timeShapeOf(env.spec);
+        if (shape.kind == TimeShape::ItemsMax) {
+            simdjson::ondemand::array arr;
+            if (data.get_array().get(arr) == simdjson::SUCCESS)
+                env.eventTimeMs = newestOfItems(arr, shape.field);
+        } else if (shape.kind == TimeShape::UserEvents) {
+            simdjson::ondemand::object o;
+            if (data.get_object().get(o) == simdjson::SUCCESS)
+                env.eventTimeMs = userEventTime(o);
+        }
         return true;
+    }
 
     const RouteField &first = spec.route.first();
     if (std::strcmp(first.dataPath, "0.coin") == 0) {
@@ -192,26 +324,43 @@ bool FrameDecoder::Private::route(Envelope &env, simdjson::ondemand::value data)
             env.error = isFatal(e) ? DecodeError::NotJson : DecodeError::WrongShape;
             return false;
         }
+        // The event time: the newest trade's (every element is read up to its time).
+        const TimeShape shape = timeShapeOf(env.spec);
+        const bool timed = shape.kind == TimeShape::ItemsMax;
+        bool firstItem = true;
+        qint64 newest = 0;
         for (auto element : arr) {
             simdjson::ondemand::object o;
-            std::string_view coin;
-            simdjson::ondemand::value v;
             auto e = element.get_object().get(o);
-            if (e == simdjson::SUCCESS)
-                e = o.find_field_unordered("coin").get(v);
-            if (isFatal(e)) {
-                env.error = DecodeError::NotJson;
-                return false;
+            if (firstItem) {
+                std::string_view coin;
+                simdjson::ondemand::value v;
+                if (e == simdjson::SUCCESS)
+                    e = o.find_field_unordered("coin").get(v);
+                if (isFatal(e)) {
+                    env.error = DecodeError::NotJson;
+                    return false;
+                }
+                if (e != simdjson::SUCCESS || !scalarText(v, &coin)) {
+                    env.error = DecodeError::WrongShape;
+                    return false;
+                }
+                appendRoutePart(key, coin, false);
+                firstItem = false;
+                if (!timed)
+                    return true;
+            } else if (e != simdjson::SUCCESS) {
+                return true; // routed; a broken later element gives no time
             }
-            if (e != simdjson::SUCCESS || !scalarText(v, &coin)) {
-                env.error = DecodeError::WrongShape;
-                return false;
-            }
-            appendRoutePart(key, coin, false);
-            return true;
+            if (isFatal(readTime(o, shape.field, &newest)))
+                return true;
         }
-        env.error = DecodeError::Unroutable; // empty array: nothing says whose it is
-        return false;
+        if (firstItem) {
+            env.error = DecodeError::Unroutable; // empty array: nothing says whose it is
+            return false;
+        }
+        env.eventTimeMs = newest;
+        return true;
     }
 
     simdjson::ondemand::object obj;
@@ -262,6 +411,31 @@ bool FrameDecoder::Private::route(Envelope &env, simdjson::ondemand::value data)
             return false;
         }
         appendRoutePart(key, text, lower);
+    }
+    if (env.isSnapshot)
+        return true; // history, not news: no latency sample
+    // The event time, after the routing fields (it usually follows them: one forward step).
+    switch (const TimeShape shape = timeShapeOf(env.spec); shape.kind) {
+    case TimeShape::Field: {
+        qint64 t = 0;
+        if (readTime(obj, shape.field, &t) == simdjson::SUCCESS)
+            env.eventTimeMs = t;
+        break;
+    }
+    case TimeShape::ListMax:
+    case TimeShape::TwapSlices: {
+        simdjson::ondemand::array arr;
+        const char *list = shape.kind == TimeShape::TwapSlices ? "twapSliceFills" : shape.list;
+        if (obj.find_field_unordered(list).get_array().get(arr) == simdjson::SUCCESS)
+            env.eventTimeMs = newestOfItems(arr, shape.field, shape.kind == TimeShape::TwapSlices);
+        break;
+    }
+    case TimeShape::UserEvents:
+        env.eventTimeMs = userEventTime(obj);
+        break;
+    case TimeShape::None:
+    case TimeShape::ItemsMax:
+        break;
     }
     return true;
 }

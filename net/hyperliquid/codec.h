@@ -76,6 +76,10 @@ struct Envelope
     QByteArray channel;             ///< channel name as on the wire
     QByteArray routeKey;            ///< data frames: equals Subscription::routeKey() of the producer
     bool isSnapshot = false;
+    /// Data frames: the venue's event time (ms since the epoch) when the frame carries one and is
+    /// not a snapshot: the newest of its items (trades, fills, order updates), else its block
+    /// time (l2Book, bbo). 0 when none: candles (bar times), allMids, contexts, snapshots.
+    qint64 eventTimeMs = 0;
     bool unsubscribeAck = false; ///< subscriptionResponse: method was "unsubscribe"
     Subscription subscription;   ///< subscriptionResponse echo (canonical)
     ServerError serverError;     ///< error frames
@@ -101,6 +105,11 @@ private:
     struct Private;
     std::unique_ptr<Private> d;
 };
+
+/// Whether data of @p spec's family carries the venue's event time (and so gives latency samples):
+/// trades, l2Book, bbo, orderUpdates, userEvents, userFills, userFundings, ledger updates, TWAP
+/// slice fills. Candles (bar times), allMids, the contexts and the state feeds do not.
+bool carriesEventTime(const TypeSpec &spec);
 
 enum class PostType : quint8 { Info, Action };
 Q_ENUM_NS(PostType)

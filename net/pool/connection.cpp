@@ -383,7 +383,7 @@ void Connection::onText(const QString &text)
     case Hl::FrameKind::Data:
         m_probed = false; // data flows: the next silence may be probed again
         m_carriedData = true;
-        m_batch.append(DataFrame{m_id, env.routeKey, utf8, nowNs, env.isSnapshot});
+        m_batch.append(DataFrame{m_id, env.routeKey, utf8, nowNs, env.isSnapshot, env.eventTimeMs});
         if (!m_batchScheduled) {
             m_batchScheduled = true;
             QMetaObject::invokeMethod(this, &Connection::flushBatch, Qt::QueuedConnection);

@@ -7,6 +7,8 @@
 
 #include <algorithm>
 
+#include <time.h>
+
 using namespace Qt::StringLiterals;
 using namespace std::chrono_literals;
 
@@ -14,7 +16,21 @@ namespace FeedScope {
 
 namespace {
 constexpr int MaxReconnectRecords = 1000;
+constexpr qint64 ClockReadIntervalMs = 5000;
+
+qint64 wallClockNs()
+{
+    timespec ts{};
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return static_cast<qint64>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
 }
+
+/// Types whose first message after a subscribe replays the past without an `isSnapshot` flag.
+bool replaysWithoutFlag(const Hl::Subscription &s)
+{
+    return s.type() == u"trades"_s || s.type() == u"bbo"_s;
+}
+} // namespace
 
 ConnectionPool::ConnectionPool(const PoolConfig &config, QList<QThread *> ioThreads, QObject *parent)
     : QObject(parent), m_cfg(config), m_threads(std::move(ioThreads)),
@@ -168,6 +184,7 @@ void ConnectionPool::sendSubscribe(ConnRecord &c, SubRecord &rec, Connection::Pr
     const QByteArray frame = Hl::encodeSubscribe(rec.status.subscription);
     const QByteArray ack = rec.status.subscription.ackKey();
     rec.sentAtMs = -1; // set when it really leaves (after the outgoing budget)
+    rec.skipLatency = replaysWithoutFlag(rec.status.subscription);
     onConn(conn, [conn, frame, priority, ack] { conn->enqueue(frame, priority, ack); });
 }
 
@@ -381,6 +398,8 @@ void ConnectionPool::onData(const QList<DataFrame> &frames)
     const QDateTime now = QDateTime::currentDateTimeUtc(); // one clock read per batch
     const qint64 nowMs = monotonicMs();
     const bool forward = isSignalConnected(QMetaMethod::fromSignal(&ConnectionPool::routed));
+    // Data latency: the receipt's wall time from its monotonic time, the offset read once a batch.
+    const qint64 wallOffsetNs = wallClockNs() - monotonicNs();
     QList<DataFrame> out;
     if (forward)
         out.reserve(frames.size());
@@ -399,11 +418,32 @@ void ConnectionPool::onData(const QList<DataFrame> &frames)
         st.lastMessageAt = now;
         s->lastMessageMs = nowMs;
         s->perSecond.add(nowMs / 1000);
+        if (f.eventTimeMs > 0 && !f.snapshot) {
+            // An absurd event time (a server's, anything up to int64) must not overflow: 2^50 ms
+            // is some 35 000 years ahead, still "ahead of the clock".
+            const qint64 eventUs = std::min<qint64>(f.eventTimeMs, qint64(1) << 50) * 1000;
+            recordLatency(*s, (f.receivedNs + wallOffsetNs) / 1000 - eventUs, nowMs / 1000);
+        }
         if (forward)
-            out.append(DataFrame{f.connection, key, f.raw, f.receivedNs, f.snapshot});
+            out.append(DataFrame{f.connection, key, f.raw, f.receivedNs, f.snapshot, f.eventTimeMs});
     }
     if (forward && !out.isEmpty())
         Q_EMIT routed(out);
+}
+
+void ConnectionPool::recordLatency(SubRecord &rec, qint64 latencyUs, qint64 nowSec)
+{
+    if (rec.skipLatency) {
+        rec.skipLatency = false;
+        return;
+    }
+    if (!rec.latency) {
+        rec.latency = std::make_shared<LatencyWindow>();
+        rec.typeLatency = &m_typeLatency[rec.status.subscription.type()];
+    }
+    rec.latency->add(nowSec, latencyUs);
+    rec.typeLatency->window.add(nowSec, latencyUs);
+    rec.typeLatency->totals.add(latencyUs);
 }
 
 void ConnectionPool::onControl(int connection, const Hl::Envelope &env)
@@ -650,8 +690,15 @@ PoolSnapshot ConnectionPool::snapshot() const
         s.connections.append(st);
     }
     const qint64 nowMs = monotonicMs();
+    const qint64 nowSec = nowMs / 1000;
     for (const SubRecord &r : m_subs) {
+        // Latency figures: merged at most once a second (the windows move by whole seconds).
+        if (r.latency && r.latencySec != nowSec) {
+            r.latencyFigures = r.latency->figures(nowSec);
+            r.latencySec = nowSec;
+        }
         SubscriptionStatus st = r.status;
+        st.latency = r.latencyFigures;
         st.rate1s = r.perSecond.rate(nowMs / 1000, 1);
         st.rate10s = r.perSecond.rate(nowMs / 1000, 10);
         st.lastAgeMs = r.lastMessageMs >= 0 ? nowMs - r.lastMessageMs : -1;
@@ -670,6 +717,25 @@ PoolSnapshot ConnectionPool::snapshot() const
     s.counters.outgoingUsed = m_outgoing->used(nowMs);
     s.counters.newConnectionsLastMinute = m_newConnections->used(nowMs);
     s.limits = PoolLimits::of(m_cfg);
+    for (const auto &[type, t] : m_typeLatency) {
+        if (t.figuresSec != nowSec) {
+            t.figures = t.window.figures(nowSec);
+            t.figuresSec = nowSec;
+        }
+        TypeLatency tl;
+        tl.type = type;
+        tl.figures = t.figures;
+        tl.bucketCounts = QList<qint64>(t.totals.counts.cbegin(), t.totals.counts.cend());
+        tl.samples = t.totals.samples;
+        tl.negative = t.totals.negative;
+        tl.sumSeconds = t.totals.sumSeconds;
+        s.latencyByType.append(tl);
+    }
+    if (m_clockReadMs < 0 || nowMs - m_clockReadMs >= ClockReadIntervalMs) {
+        m_clock = ClockSync::read();
+        m_clockReadMs = nowMs;
+    }
+    s.clock = m_clock;
     for (const ConnectionStatus &c : s.connections) {
         if (c.state == ConnState::Backoff && c.waitingForBudget) {
             ++s.counters.waitingForConnectionBudget;

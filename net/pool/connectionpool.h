@@ -2,6 +2,7 @@
 
 #include "budget.h"
 #include "connection.h"
+#include "latencywindow.h"
 #include "pooltypes.h"
 
 #include <QHash>
@@ -65,9 +66,25 @@ Q_SIGNALS:
     void snapshotPublished(const FeedScope::PoolSnapshot &snapshot);
 
 private:
+    /// Data latency of one type, every subscription of it together (issue 17).
+    struct TypeLatencyRecord
+    {
+        LatencyWindow window;
+        LatencyTotals totals;
+        mutable LatencyFigures figures; ///< computed at most once a second
+        mutable qint64 figuresSec = -1;
+    };
     struct SubRecord
     {
         SubscriptionStatus status;
+        /// Data latency (issue 17): allocated at its first sample (shared: QHash values copy).
+        std::shared_ptr<LatencyWindow> latency;
+        TypeLatencyRecord *typeLatency = nullptr; ///< its type's, with the first sample
+        mutable LatencyFigures latencyFigures;    ///< computed at most once a second
+        mutable qint64 latencySec = -1;
+        /// The first data after a subscribe is a replay without a snapshot flag (trades, bbo): old
+        /// times, no latency sample.
+        bool skipLatency = false;
         SecondBuckets perSecond;
         qint64 lastMessageMs = -1; ///< monotonic
         qint64 activeSinceMs = -1; ///< monotonic, when it last became active
@@ -93,6 +110,7 @@ private:
     void setState(SubRecord &rec, SubState state, const QString &error = {});
     void onConnectionEvent(const ConnectionEvent &e);
     void onData(const QList<DataFrame> &frames);
+    void recordLatency(SubRecord &rec, qint64 latencyUs, qint64 nowSec);
     void onControl(int connection, const Hl::Envelope &env);
     void onSubscribeSent(int connection, const QByteArray &ackKey, qint64 atMs);
     void onAck(ConnRecord &c, const Hl::Envelope &env);
@@ -119,6 +137,9 @@ private:
     int m_nextId = 1;
     bool m_stopping = false;
     bool m_paused = false;
+    std::map<QString, TypeLatencyRecord> m_typeLatency; ///< by type; nodes stay put
+    mutable ClockSync m_clock;                          ///< re-read every few seconds (snapshot())
+    mutable qint64 m_clockReadMs = -1;
 };
 
 /// Runs a ConnectionPool on its own I/O thread(s) and offers a thread-safe API to the thread that

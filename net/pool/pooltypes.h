@@ -1,5 +1,6 @@
 #pragma once
 
+#include "clocksync.h"
 #include "codec.h"
 #include "subscription.h"
 
@@ -158,6 +159,23 @@ struct LatencyFigures
     double p50Ms5m = -1;
     double p99Ms5m = -1;
     double maxMs5m = -1;
+    /// Samples whose event time was ahead of the receipt time (our clock behind the venue's, or
+    /// the venue's ahead): counted here, in no percentile.
+    qint64 negative10s = 0;
+    qint64 negative5m = 0;
+};
+
+/// Data latency of every subscription of one type together (issue 17), for the Latency tab,
+/// metrics, the report and the session log.
+struct TypeLatency
+{
+    QString type;
+    LatencyFigures figures;
+    /// Over the run, per bucket of LatencyBoundsUs (latencywindow.h; one more: above 60 s).
+    QList<qint64> bucketCounts;
+    qint64 samples = 0;  ///< over the run, non-negative
+    qint64 negative = 0; ///< over the run, event time ahead of the receipt time
+    double sumSeconds = 0;
 };
 
 /// Integrity violations of one subscription over the run (issue 17): crossed or locked books
@@ -282,7 +300,9 @@ struct PoolSnapshot
     QList<ReconnectRecord> reconnects;
     PoolCounters counters;
     PoolLimits limits;
-    bool paused = false; ///< the user disconnected the pool
+    bool paused = false;              ///< the user disconnected the pool
+    QList<TypeLatency> latencyByType; ///< types with at least one latency sample, by name
+    ClockSync clock;                  ///< the kernel's clock discipline, re-read every few seconds
 };
 
 /// One routed data frame, as handed to consumers (dispatcher, recorder, statistics).
@@ -293,6 +313,7 @@ struct DataFrame
     QByteArray raw;        ///< the frame's bytes (shared)
     qint64 receivedNs = 0; ///< monotonic receive time
     bool snapshot = false;
+    qint64 eventTimeMs = 0; ///< the venue's event time (Hl::Envelope::eventTimeMs), 0: none
 };
 
 } // namespace FeedScope

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "alerts.h"
 #include "connectionpool.h"
 #include "dispatcher.h"
 #include "inspector.h"
@@ -111,6 +112,10 @@ public:
     /// The newest published snapshot (consumers filled from the registry).
     const PoolSnapshot &lastSnapshot() const { return m_last; }
     QDateTime startedAt() const { return m_startedAt; }
+    /// The alert rules and what fires (issue 17): evaluated once a second on the newest snapshot
+    /// and the dispatcher's figures; every fired and resolved alert is a session event ("alert").
+    AlertEngine &alerts() { return m_alerts; }
+    const AlertEngine &alerts() const { return m_alerts; }
 
     struct Final
     {
@@ -136,6 +141,7 @@ private:
     void everySecond();
     void countType(const DataFrame &f);
     void onFrameSent(int connection, const QByteArray &frame, qint64 sentNs);
+    void evaluateAlerts();
 
     EngineConfig m_cfg;
     std::unique_ptr<PoolHost> m_host;
@@ -165,6 +171,7 @@ private:
     PoolSnapshot m_last;
     QDateTime m_startedAt;
     bool m_shutDown = false;
+    AlertEngine m_alerts;
 };
 
 } // namespace FeedScope

@@ -74,7 +74,9 @@ QString eventType(const QString &raw)
                         {"stats"_L1, QT_TRANSLATE_NOOP("FeedScope::Words", "Statistics")},
                         {"manual"_L1, QT_TRANSLATE_NOOP("FeedScope::Words", "Your action")},
                         {"overflow"_L1, QT_TRANSLATE_NOOP("FeedScope::Words", "Queue overflow")},
-                        {"shutdown"_L1, QT_TRANSLATE_NOOP("FeedScope::Words", "Shutdown")}});
+                        {"shutdown"_L1, QT_TRANSLATE_NOOP("FeedScope::Words", "Shutdown")},
+                        {"alert"_L1, QT_TRANSLATE_NOOP("FeedScope::Words", "Alert")},
+                        {"alertCommand"_L1, QT_TRANSLATE_NOOP("FeedScope::Words", "Alert command")}});
 }
 
 QString action(const QString &raw)

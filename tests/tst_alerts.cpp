@@ -1,11 +1,15 @@
 // The alert engine (issue 17): every kind fires once after its delay and resolves once after its
 // clear time (hysteresis) on hand-made snapshots with a driven clock; caps, rules from JSON.
 
+#include "alertcommand.h"
 #include "alerts.h"
+#include "sessionlog.h"
 #include "testutil.h"
 
+#include <QFile>
 #include <QJsonArray>
 #include <QSignalSpy>
+#include <QTemporaryDir>
 #include <QTest>
 
 using namespace Qt::StringLiterals;
@@ -62,6 +66,40 @@ struct Harness
     }
     Alert lastFired() const { return fired.isEmpty() ? Alert{} : fired.last().at(0).value<Alert>(); }
 };
+
+QList<SessionEvent> eventsOf(const SessionLog &log, const QString &type)
+{
+    QList<SessionEvent> out;
+    for (const SessionEvent &e : log.events())
+        if (e.type == type)
+            out.append(e);
+    return out;
+}
+
+Alert hostileAlert(const QString &marker)
+{
+    Alert a;
+    a.seq = 7;
+    a.ruleId = u"subscription-rejected"_s;
+    a.kind = AlertKind::SubscriptionRejected;
+    a.severity = AlertSeverity::Critical;
+    a.subject = u"{\"coin\":\"$(touch %1)\",\"type\":\"trades\"}"_s.arg(marker);
+    a.text = u"he said \"hi\" 'there'\nsecond line; $(touch %1) `touch %1` && rm -rf %1 | cat \\ \t €"_s.arg(
+        marker);
+    a.value = 1;
+    a.firedAt = QDateTime(QDate(2026, 3, 1), QTime(12, 0), Qt::UTC);
+    return a;
+}
+
+bool writeScript(const QString &path, const QByteArray &body)
+{
+    QFile f(path);
+    if (!f.open(QIODevice::WriteOnly))
+        return false;
+    f.write("#!/bin/sh\n" + body);
+    f.close();
+    return f.setPermissions(QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ExeOwner);
+}
 
 } // namespace
 
@@ -562,6 +600,161 @@ private Q_SLOTS:
                  u"X trades rejected by the server: bad \"coin\"\nsecond line"_s);
         QCOMPARE(j.value(u"firedAt"_s).toString(), u"2026-03-01T12:00:01.000Z"_s);
         QVERIFY(!j.contains(u"resolvedAt"_s));
+    }
+
+    void commandGetsTheAlertIntactWithoutAShell()
+    {
+        QTemporaryDir dir;
+        QVERIFY(dir.isValid());
+        const QString script = dir.filePath(u"save alert.sh"_s); // a space: quoting groups it
+        const QString out = dir.filePath(u"out file.json"_s);
+        const QString marker = dir.filePath(u"X"_s);
+        QVERIFY(writeScript(
+            script,
+            "cat > \"$1\"\nprintf '%s' \"$FEEDSCOPE_ALERT_STATE $FEEDSCOPE_ALERT_RULE\" > \"$1.env\"\n"));
+        SessionLog log;
+        AlertCommand cmd;
+        cmd.setSessionLog(&log);
+        QString error;
+        QVERIFY2(cmd.setCommand(u"\"%1\" \"%2\""_s.arg(script, out), &error), qPrintable(error));
+        QCOMPARE(cmd.program(), script);
+        QCOMPARE(cmd.arguments(), QStringList{out});
+        QSignalSpy done(&cmd, &AlertCommand::finished);
+        const Alert a = hostileAlert(marker);
+        cmd.run(a);
+        QVERIFY(cmd.waitForIdle(20000));
+        QCOMPARE(done.size(), 1);
+        QCOMPARE(done.at(0).at(1).toString(), QString()); // no error
+        QFile f(out);
+        QVERIFY(f.open(QIODevice::ReadOnly));
+        const QByteArray bytes = f.readAll();
+        QCOMPARE(bytes, QJsonDocument(a.toJson()).toJson(QJsonDocument::Compact) + '\n');
+        const QJsonObject back = QJsonDocument::fromJson(bytes).object();
+        QCOMPARE(back.value(u"text"_s).toString(), a.text);
+        QCOMPARE(back.value(u"subject"_s).toString(), a.subject);
+        QVERIFY(!QFile::exists(marker)); // nothing ran the $(...) or the backticks
+        QFile env(out + u".env"_s);
+        QVERIFY(env.open(QIODevice::ReadOnly));
+        QCOMPARE(env.readAll(), QByteArray("firing subscription-rejected"));
+        QCOMPARE(cmd.counts().succeeded, 1);
+        QCOMPARE(cmd.counts().failed, 0);
+        QVERIFY(eventsOf(log, u"alertCommand"_s).isEmpty());
+    }
+
+    void commandThatHangsIsKilled()
+    {
+        SessionLog log;
+        AlertCommand cmd;
+        cmd.setSessionLog(&log);
+        AlertCommand::Limits limits;
+        limits.timeoutMs = 300;
+        cmd.setLimits(limits);
+        QString error;
+        QVERIFY(cmd.setCommand(u"sleep 600"_s, &error));
+        cmd.run(hostileAlert(u"unused"_s));
+        QVERIFY(cmd.waitForIdle(30000));
+        QCOMPARE(cmd.counts().timedOut, 1);
+        QCOMPARE(cmd.counts().failed, 1);
+        const QList<SessionEvent> ev = eventsOf(log, u"alertCommand"_s);
+        QCOMPARE(ev.size(), 1);
+        QVERIFY2(ev.at(0).data.value(u"error"_s).toString().contains(u"killed"_s),
+                 qPrintable(ev.at(0).data.value(u"error"_s).toString()));
+        QCOMPARE(ev.at(0).data.value(u"rule"_s).toString(), u"subscription-rejected"_s);
+        QVERIFY(summarizeEvent(ev.at(0)).startsWith(
+            u"The alert command failed (no answer within 0.3 s: killed)"_s));
+    }
+
+    void commandThatDoesNotExistOrFailsIsLogged()
+    {
+        SessionLog log;
+        AlertCommand cmd;
+        cmd.setSessionLog(&log);
+        QString error;
+        QVERIFY(cmd.setCommand(u"/nonexistent/feedscope-alert-hook --page"_s, &error));
+        cmd.run(hostileAlert(u"unused"_s));
+        QVERIFY(cmd.waitForIdle(20000));
+        QCOMPARE(cmd.counts().failed, 1);
+        QList<SessionEvent> ev = eventsOf(log, u"alertCommand"_s);
+        QCOMPARE(ev.size(), 1);
+        QVERIFY2(ev.at(0)
+                     .data.value(u"error"_s)
+                     .toString()
+                     .startsWith(u"cannot start /nonexistent/feedscope-alert-hook"_s),
+                 qPrintable(ev.at(0).data.value(u"error"_s).toString()));
+
+        QVERIFY(cmd.setCommand(u"sh -c \"echo oops >&2; exit 3\""_s, &error));
+        cmd.run(hostileAlert(u"unused"_s));
+        QVERIFY(cmd.waitForIdle(20000));
+        QCOMPARE(cmd.counts().failed, 2);
+        ev = eventsOf(log, u"alertCommand"_s);
+        QCOMPARE(ev.size(), 2);
+        QCOMPARE(ev.at(1).data.value(u"error"_s).toString(), u"sh exited with code 3"_s);
+        QCOMPARE(ev.at(1).data.value(u"exitCode"_s).toInt(), 3);
+        QCOMPARE(ev.at(1).data.value(u"stderr"_s).toString(), u"oops\n"_s);
+    }
+
+    void commandLineErrors()
+    {
+        AlertCommand cmd;
+        QString error;
+        QVERIFY(!cmd.setCommand(u""_s, &error));
+        QVERIFY(error.contains(u"empty"_s));
+        QVERIFY(!cmd.setCommand(u"   "_s, &error));
+        QVERIFY(!cmd.setCommand(u"notify \"unterminated"_s, &error));
+        QVERIFY(error.contains(u"quote"_s));
+    }
+
+    void commandQueueIsBounded()
+    {
+        SessionLog log;
+        AlertCommand cmd;
+        cmd.setSessionLog(&log);
+        AlertCommand::Limits limits;
+        limits.timeoutMs = 200;
+        limits.maxRunning = 1;
+        limits.maxQueued = 2;
+        cmd.setLimits(limits);
+        QString error;
+        QVERIFY(cmd.setCommand(u"sleep 600"_s, &error));
+        for (int i = 0; i < 6; ++i)
+            cmd.run(hostileAlert(u"unused"_s));
+        QCOMPARE(cmd.running(), 1);
+        QCOMPARE(cmd.queued(), 2);
+        QCOMPARE(cmd.counts().dropped, 3);
+        QVERIFY(cmd.waitForIdle(30000));
+        QCOMPARE(cmd.counts().started, 3);
+        QCOMPARE(cmd.counts().timedOut, 3);
+        int dropLines = 0;
+        for (const SessionEvent &e : eventsOf(log, u"alertCommand"_s))
+            dropLines += e.data.value(u"error"_s).toString().startsWith(u"too many alerts"_s) ? 1 : 0;
+        QCOMPARE(dropLines, 2); // the first drop, then one sum: not one line per alert
+    }
+
+    void commandFollowsTheEngine()
+    {
+        QTemporaryDir dir;
+        const QString script = dir.filePath(u"append.sh"_s);
+        const QString out = dir.filePath(u"alerts.jsonl"_s);
+        QVERIFY(writeScript(script, "cat >> \"$1\"\n"));
+        AlertRule rule = only(AlertKind::SubscriptionRejected);
+        rule.clearSeconds = 0;
+        Harness h(rule);
+        AlertCommand cmd;
+        QString error;
+        QVERIFY(cmd.setCommand(u"%1 %2"_s.arg(script, out), &error));
+        cmd.follow(&h.engine);
+        h.snap.subscriptions = {subStatus(R"({"type":"trades","coin":"X"})", SubState::Rejected)};
+        h.run(1);
+        QVERIFY(cmd.waitForIdle(20000));
+        h.snap.subscriptions.clear();
+        h.run(1);
+        QVERIFY(cmd.waitForIdle(20000));
+        QFile f(out);
+        QVERIFY(f.open(QIODevice::ReadOnly));
+        const QList<QByteArray> lines = f.readAll().split('\n');
+        QCOMPARE(lines.size(), 3); // two lines and the empty rest
+        QCOMPARE(QJsonDocument::fromJson(lines.at(0)).object().value(u"state"_s).toString(), u"firing"_s);
+        QCOMPARE(QJsonDocument::fromJson(lines.at(1)).object().value(u"state"_s).toString(), u"resolved"_s);
     }
 };
 

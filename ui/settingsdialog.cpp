@@ -12,11 +12,13 @@
 #include <QGroupBox>
 #include <QHBoxLayout>
 #include <QHeaderView>
+#include <QJsonArray>
 #include <QJsonDocument>
 #include <QLabel>
 #include <QLineEdit>
 #include <QPushButton>
 #include <QSaveFile>
+#include <QSettings>
 #include <QSpinBox>
 #include <QStyle>
 #include <QTabBar>
@@ -470,12 +472,14 @@ void SettingsDialog::accept()
         m_status->setText(error);
         return;
     }
-    if (!alertRules(&error)) {
+    const auto rules = alertRules(&error);
+    if (!rules) {
         m_pages->setCurrentIndex(AlertsPage);
         m_status->setText(error);
         return;
     }
     saveProfile(*p);
+    saveAlertRules(*rules);
     AlertNotifier::saveEnabled(notificationsEnabled());
     QDialog::accept();
 }
@@ -580,6 +584,11 @@ void SettingsDialog::setAlertRules(const QList<AlertRule> &rules)
 {
     const QSignalBlocker block(m_alertRules);
     m_rules = rules;
+    // The old editors go later (deleteLater): nameless at once, so only the new ones are found.
+    for (int row = 0; row < m_alertRules->rowCount(); ++row)
+        for (int c = 0; c < AlertColumns; ++c)
+            if (QWidget *w = m_alertRules->cellWidget(row, c))
+                w->setObjectName(QString());
     m_alertRules->clearContents();
     m_alertRules->setRowCount(static_cast<int>(rules.size()));
     for (int row = 0; row < rules.size(); ++row) {
@@ -762,6 +771,46 @@ std::optional<QList<AlertRule>> SettingsDialog::alertRules(QString *error) const
         out.append(back);
     }
     return out;
+}
+
+namespace {
+constexpr auto AlertRulesKey = "Alerts/v1/rules";
+} // namespace
+
+std::optional<QList<AlertRule>> SettingsDialog::savedAlertRules(QString *error)
+{
+    const QSettings settings;
+    if (!settings.contains(QLatin1StringView(AlertRulesKey)))
+        return std::nullopt;
+    const QJsonDocument doc =
+        QJsonDocument::fromJson(settings.value(QLatin1StringView(AlertRulesKey)).toByteArray());
+    if (!doc.isArray()) {
+        if (error)
+            *error = tr("The saved alert rules cannot be read back (not a JSON array); the defaults apply");
+        return std::nullopt;
+    }
+    QList<AlertRule> rules;
+    for (const QJsonValue &v : doc.array()) {
+        AlertRule r;
+        QString why;
+        if (!AlertRule::fromJson(v.toObject(), &r, &why)) {
+            if (error)
+                *error = tr("The saved alert rules cannot be read back (%1); the defaults apply").arg(why);
+            return std::nullopt;
+        }
+        rules.append(r);
+    }
+    return rules;
+}
+
+void SettingsDialog::saveAlertRules(const QList<AlertRule> &rules)
+{
+    QJsonArray array;
+    for (const AlertRule &r : rules)
+        array.append(r.toJson());
+    QSettings settings;
+    settings.setValue(QLatin1StringView(AlertRulesKey), QJsonDocument(array).toJson(QJsonDocument::Compact));
+    settings.sync();
 }
 
 } // namespace FeedScope

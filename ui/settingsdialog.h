@@ -60,6 +60,10 @@ public:
     std::optional<QList<AlertRule>> alertRules(QString *error) const;
     bool notificationsEnabled() const;
     void setNotificationsEnabled(bool on);
+    /// The rules Save kept (QSettings "Alerts/v1/rules", a JSON array of rules in the profile's
+    /// format); nullopt when none were saved, or (with @p error) when they cannot be read back.
+    static std::optional<QList<AlertRule>> savedAlertRules(QString *error);
+    static void saveAlertRules(const QList<AlertRule> &rules);
 
 public Q_SLOTS:
     void accept() override;

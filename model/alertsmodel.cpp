@@ -196,7 +196,10 @@ QString AlertWords::value(const Alert &a, const AlertRule *rule)
     case AlertKind::ConnectionDown:
         return AlertsModel::tr("down for %1").arg(seconds(a.value)) + after;
     case AlertKind::SubscriptionRejected:
-        return AlertsModel::tr("refused by the server or failed");
+        // The server's words: "… rejected by the server: Invalid subscription …".
+        if (const qsizetype colon = a.text.indexOf(u": "_s); colon > 0)
+            return a.text.mid(colon + 2);
+        return a.text.isEmpty() ? AlertsModel::tr("refused by the server or failed") : a.text;
     case AlertKind::ReconnectStorm:
         return AlertsModel::tr("%1 reconnects%2").arg(number(a.value), in) + limit;
     case AlertKind::Drops:
@@ -223,7 +226,6 @@ QString AlertWords::severity(AlertSeverity s)
 
 AlertsModel::AlertsModel(AlertEngine *engine, QObject *parent) : QAbstractTableModel(parent), m_engine(engine)
 {
-    m_now = QDateTime::currentDateTime();
     if (engine) {
         connect(engine, &AlertEngine::fired, this, &AlertsModel::onFired);
         connect(engine, &AlertEngine::resolved, this, &AlertsModel::onResolved);
@@ -301,7 +303,6 @@ void AlertsModel::onFired(const Alert &a)
 {
     if (firingRowOf(a.seq) >= 0)
         return;
-    m_now = QDateTime::currentDateTime();
     beginInsertRows({}, 0, 0);
     m_rows.prepend(a);
     ++m_firing;
@@ -353,9 +354,8 @@ void AlertsModel::trimHistory()
     endRemoveRows();
 }
 
-void AlertsModel::refreshDurations(const QDateTime &now)
+void AlertsModel::refreshDurations()
 {
-    m_now = now;
     if (m_firing > 0)
         Q_EMIT dataChanged(index(0, Duration), index(m_firing - 1, Duration),
                            {Qt::DisplayRole, RawValueRole});
@@ -440,7 +440,8 @@ QVariant AlertsModel::data(const QModelIndex &index, int role) const
     const bool raw = role == RawValueRole;
     if (!raw && role != Qt::DisplayRole)
         return {};
-    const QDateTime now = m_now.isValid() ? m_now : QDateTime::currentDateTime();
+    // A firing alert has lasted until now (refreshDurations() makes the views ask once a second).
+    const QDateTime now = QDateTime::currentDateTime();
     const qint64 lastedMs = std::max<qint64>(0, a.firedAt.msecsTo(firing ? now : a.resolvedAt));
     switch (c) {
     case Time:

@@ -68,8 +68,8 @@ public:
     int historyCapacity() const { return m_capacity; }
     /// Reads the engine's alerts again (after its rules changed, say).
     void reload();
-    /// The Duration column of the firing alerts at @p now (once a second from the window).
-    void refreshDurations(const QDateTime &now = QDateTime::currentDateTime());
+    /// The Duration column of the firing alerts changed (once a second from the window).
+    void refreshDurations();
 
 Q_SIGNALS:
     /// The number of firing alerts (or of critical ones) changed.
@@ -87,7 +87,6 @@ private:
     QList<Alert> m_rows; ///< [0, m_firing) firing, newest first; then resolved, newest first
     int m_firing = 0;
     int m_capacity = 500;
-    QDateTime m_now;
 };
 
 } // namespace FeedScope

@@ -518,8 +518,16 @@ void tst_AlertsView::rejectedSubscriptionRaisesAnAlertEndToEnd()
     QCOMPARE(table->model()->index(0, AlertsModel::Subject).data().toString(), u"trades NOPE"_s);
     QVERIFY(m_window->alertsButton()->isVisible());
     QVERIFY(m_window->alertsButton()->text().contains(u"firing"_s));
+    // The server's words in the value; how long it fires grows.
+    QVERIFY2(
+        table->model()->index(0, AlertsModel::Value).data().toString().contains(u"Invalid subscription"_s),
+        qPrintable(table->model()->index(0, AlertsModel::Value).data().toString()));
     m_window->showAlerts();
     saveShot(m_window.get(), u"alerts-rejected"_s);
+    m_window->resize(1024, 700);
+    QCoreApplication::processEvents();
+    saveShot(m_window.get(), u"alerts-1024x700"_s);
+    QVERIFY(m_window->alertsButton()->isVisible());
 }
 
 QTEST_MAIN(tst_AlertsView)

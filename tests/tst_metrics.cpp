@@ -61,6 +61,7 @@ private Q_SLOTS:
     void liveEndpoints();
     void loopbackOnlyByDefault();
     void grafanaDashboardUsesRealSeries();
+    void alertsInMetricsAndHealth();
 };
 
 void tst_Metrics::exposition()
@@ -283,6 +284,44 @@ void tst_Metrics::grafanaDashboardUsesRealSeries()
         }
     }
     QVERIFY(checked >= 15);
+}
+
+// Issue 17: feedscope_alerts_firing{rule} for every rule, /healthz names the firing alerts.
+void tst_Metrics::alertsInMetricsAndHealth()
+{
+    MetricsInput in;
+    in.snapshot.at = QDateTime::currentDateTimeUtc();
+    in.messagesByType = QList<qint64>(Hl::catalogue().size(), 0);
+    in.alertsFiring = {{u"connection-down"_s, 0}, {u"subscription-stale"_s, 250}};
+    const QByteArray text = renderMetrics(in);
+    QCOMPARE(text.count("# TYPE feedscope_alerts_firing gauge\n"), 1);
+    QCOMPARE(value(text, "feedscope_alerts_firing{rule=\"connection-down\"}"), 0.0);
+    QCOMPARE(value(text, "feedscope_alerts_firing{rule=\"subscription-stale\"}"), 250.0);
+
+    PoolSnapshot s;
+    s.at = QDateTime::currentDateTimeUtc();
+    ConnectionStatus c;
+    c.id = 1;
+    c.state = ConnState::Open;
+    s.connections = {c};
+    QVERIFY(health(s, {}).healthy);
+    QCOMPARE(health(s, {}).body[u"alertsFiring"_s].toInt(), 0);
+    Alert warning;
+    warning.ruleId = u"latency-p99"_s;
+    warning.text = u"ETH trades data latency p99 2500 ms (last 10 s)"_s;
+    warning.firedAt = s.at;
+    Health h = health(s, {warning});
+    QVERIFY(h.healthy); // a warning is named, it does not fail the health check
+    QCOMPARE(h.body[u"reasons"_s].toArray(), QJsonArray{warning.text});
+    QCOMPARE(h.body[u"alerts"_s][0][u"rule"_s].toString(), u"latency-p99"_s);
+    QCOMPARE(h.body[u"connections"_s][u"open"_s].toInt(), 1); // the existing fields stay
+    Alert critical = warning;
+    critical.severity = AlertSeverity::Critical;
+    h = health(s, QList<Alert>(30, critical));
+    QVERIFY(!h.healthy);
+    QCOMPARE(h.body[u"status"_s].toString(), u"unhealthy"_s);
+    QCOMPARE(h.body[u"alertsFiring"_s].toInt(), 30);
+    QCOMPARE(h.body[u"reasons"_s].toArray().size(), 20); // bounded
 }
 
 QTEST_GUILESS_MAIN(tst_Metrics)

@@ -319,6 +319,91 @@ bool AlertRule::fromJson(const QJsonObject &o, AlertRule *rule, QString *error)
     return true;
 }
 
+bool alertSettingsFromJson(const QJsonValue &json, AlertSettings *settings, QString *error,
+                           const QString &prefix)
+{
+    auto fail = [error](const QString &text) {
+        *error = text;
+        return false;
+    };
+    QJsonObject o;
+    if (json.isArray())
+        o.insert(u"rules"_s, json); // a bare list of rules (an --alert-rules file)
+    else if (json.isObject())
+        o = json.toObject();
+    else
+        return fail(u"must be an object with \"rules\" (or a list of rules)"_s);
+    for (auto it = o.constBegin(); it != o.constEnd(); ++it)
+        if (it.key() != u"rules"_s && it.key() != u"command"_s && it.key() != u"commandTimeoutSeconds"_s)
+            return fail(
+                u"unknown setting \"%1%2\" (rules, command, commandTimeoutSeconds)"_s.arg(prefix, it.key()));
+    AlertSettings s;
+    if (o.contains(u"command"_s)) {
+        if (!o.value(u"command"_s).isString())
+            return fail(u"\"%1command\" must be a text (a program and its arguments)"_s.arg(prefix));
+        s.command = o.value(u"command"_s).toString().trimmed();
+    }
+    if (o.contains(u"commandTimeoutSeconds"_s)) {
+        const QJsonValue v = o.value(u"commandTimeoutSeconds"_s);
+        const double d = v.toDouble(-1);
+        if (!v.isDouble() || d != std::floor(d) || d < 1 || d > 3600)
+            return fail(u"\"%1commandTimeoutSeconds\" must be a whole number from 1 to 3600"_s.arg(prefix));
+        s.commandTimeoutS = static_cast<int>(d);
+    }
+    if (o.contains(u"rules"_s)) {
+        if (!o.value(u"rules"_s).isArray())
+            return fail(u"\"%1rules\" must be a list of rules"_s.arg(prefix));
+        const QJsonArray rules = o.value(u"rules"_s).toArray();
+        QSet<QString> seen;
+        for (qsizetype i = 0; i < rules.size(); ++i) {
+            const QString where = u"%1rules[%2]"_s.arg(prefix).arg(i);
+            if (!rules.at(i).isObject())
+                return fail(u"\"%1\" must be an object"_s.arg(where));
+            QJsonObject r = rules.at(i).toObject();
+            const QString id = r.value(u"id"_s).toString();
+            qsizetype existing = -1;
+            for (qsizetype k = 0; k < s.rules.size(); ++k)
+                if (s.rules.at(k).id == id)
+                    existing = k;
+            if (existing >= 0 && !r.contains(u"kind"_s)) // a default, by its id
+                r.insert(u"kind"_s, QString(nameOf(s.rules.at(existing).kind)));
+            AlertRule rule;
+            QString why;
+            if (!AlertRule::fromJson(r, &rule, &why))
+                return fail(u"\"%1\": %2"_s.arg(where, why));
+            if (seen.contains(rule.id))
+                return fail(u"\"%1\": the id \"%2\" is used twice"_s.arg(where, rule.id));
+            seen.insert(rule.id);
+            if (existing >= 0)
+                s.rules[existing] = rule;
+            else
+                s.rules.append(rule);
+        }
+    }
+    *settings = s;
+    return true;
+}
+
+QJsonObject alertSettingsToJson(const AlertSettings &settings)
+{
+    const QList<AlertRule> defaults = defaultAlertRules();
+    QJsonArray rules;
+    for (const AlertRule &r : settings.rules) {
+        const auto d = std::find_if(defaults.cbegin(), defaults.cend(),
+                                    [&r](const AlertRule &x) { return x.id == r.id; });
+        if (d == defaults.cend() || d->toJson() != r.toJson())
+            rules.append(r.toJson());
+    }
+    QJsonObject o;
+    if (!rules.isEmpty())
+        o.insert(u"rules"_s, rules);
+    if (!settings.command.isEmpty())
+        o.insert(u"command"_s, settings.command);
+    if (settings.commandTimeoutS != AlertSettings{}.commandTimeoutS)
+        o.insert(u"commandTimeoutSeconds"_s, settings.commandTimeoutS);
+    return o;
+}
+
 QJsonObject Alert::toJson() const
 {
     QJsonObject o{{u"seq"_s, static_cast<double>(seq)},

@@ -61,6 +61,27 @@ struct AlertRule
 /// fire once a gateway runs).
 QList<AlertRule> defaultAlertRules();
 
+/// The `alerts` section of a profile (and the `--alert-rules` file):
+/// `{"rules": [{"id": ..., "kind": ..., ...}], "command": "notify-send-alert --to ops",
+/// "commandTimeoutSeconds": 10}`. A listed rule with the id of a default replaces that default ("kind" may
+/// then be left out;
+/// `"enabled": false` turns it off); a new id adds a rule. Defaults cannot be removed, only
+/// disabled. Fields a rule leaves out keep its kind's default.
+struct AlertSettings
+{
+    QList<AlertRule> rules = defaultAlertRules();
+    QString command;          ///< run for every fired/resolved alert (headless); empty: none
+    int commandTimeoutS = 10; ///< the command is killed after this long
+};
+
+/// Strict: unknown keys, bad rules and duplicate ids are errors naming the key, after @p prefix
+/// (`"alerts.rules[2]": alert rule "x": "threshold" must be ...`).
+bool alertSettingsFromJson(const QJsonValue &json, AlertSettings *settings, QString *error,
+                           const QString &prefix = QString());
+/// Only what differs from the defaults: the rules that are not a default as it ships, the
+/// command and its time limit when set. Empty when everything is the default.
+QJsonObject alertSettingsToJson(const AlertSettings &settings);
+
 /// One firing of one rule on one subject.
 struct Alert
 {

@@ -42,6 +42,7 @@ Engine::Engine(const EngineConfig &config, QObject *parent)
     });
     // Alerts (issue 17): every firing and resolution is a session event.
     m_alerts.setNewConnectionLimit(config.pool.newConnectionsPerMinute);
+    m_alerts.setRules(config.alertRules);
     connect(&m_alerts, &AlertEngine::fired, this, [this](const Alert &a) {
         QJsonObject d = a.toJson();
         d.insert(u"phase"_s, u"fired"_s);

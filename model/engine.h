@@ -40,6 +40,7 @@ struct EngineConfig
     int sessionRing = 10000; ///< session events kept in memory
     int sessionStatsRing = SessionLog::DefaultStatsCapacity; ///< of them statistics snapshots
     std::chrono::milliseconds publishInterval{100};          ///< snapshots to the owner (10 Hz)
+    QList<AlertRule> alertRules = defaultAlertRules();       ///< issue 17: what alerts() starts with
 };
 
 /// The monitoring engine that the GUI and the headless agent share: the pool on its I/O

@@ -6,7 +6,6 @@
 #include "metrics.h"
 #include "poolcontroller.h"
 #include "poolmodels.h"
-#include "settingsdialog.h"
 #include "simfeed.h"
 
 #include <QApplication>
@@ -78,11 +77,6 @@ int runGui(const Options &o)
         std::fprintf(stderr, "feedscope: %s\n", qPrintable(error));
         return Cli::ExitFatal;
     }
-    // The alert rules saved in Settings → Alerts (the defaults until the user saves some).
-    if (QString error; const auto rules = SettingsDialog::savedAlertRules(&error))
-        controller.engine().alerts().setRules(*rules);
-    else if (!error.isEmpty())
-        std::fprintf(stderr, "feedscope: %s\n", qPrintable(error));
     std::unique_ptr<MetricsServer> metrics;
     if (o.metricsPort >= 0) {
         metrics = std::make_unique<MetricsServer>(&controller.engine());

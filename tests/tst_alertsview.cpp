@@ -7,6 +7,7 @@
 #include "livetableview.h"
 #include "mainwindow.h"
 #include "poolcontroller.h"
+#include "profile.h"
 #include "settingsdialog.h"
 #include "simulator.h"
 #include "tableproxy.h"
@@ -443,6 +444,14 @@ void tst_AlertsView::settingsEditChangesTheEnginesRule()
     }
     QVERIFY(found);
     QCOMPARE(engine.rules().size(), before.size());
+    // ... and saved with the other settings, the profile's section "alerts" the next start reads.
+    QString why;
+    const auto saved = savedProfile(&why);
+    QVERIFY2(saved, qPrintable(why));
+    bool savedRule = false;
+    for (const AlertRule &r : saved->engine.alertRules)
+        savedRule = savedRule || (r.id == latencyId && r.threshold == wanted);
+    QVERIFY(savedRule);
     QVERIFY(m_window->statusBar()->currentMessage().contains(u"alert rules"_s));
     // The empty state lists the rule as edited.
     for (const AlertRule &r : engine.rules())

@@ -467,21 +467,31 @@ void tst_Dialogs::alertRulesEditResetAndSave()
     QVERIFY(notify && notify->isChecked());
     notify->setChecked(false);
     QString why;
-    QVERIFY(!SettingsDialog::savedAlertRules(&why)); // nothing saved yet
-    QVERIFY(why.isEmpty());
+    QVERIFY(!savedProfile(&why)); // nothing saved yet
     dialog.accept();
     QCOMPARE(dialog.result(), int(QDialog::Accepted));
-    const auto saved = SettingsDialog::savedAlertRules(&why);
+    // Saved as the profile's section "alerts", which the next start's engine reads.
+    const auto saved = savedProfile(&why);
     QVERIFY2(saved, qPrintable(why));
-    QCOMPARE(saved->size(), defaults.size());
-    for (const AlertRule &r : *saved)
+    QCOMPARE(saved->alerts.rules.size(), defaults.size());
+    bool found = false;
+    for (const AlertRule &r : saved->alerts.rules)
+        if (r.id == u"latency-p99"_s)
+            found = r.threshold == 900.0;
+    QVERIFY(found);
+    for (const AlertRule &r : saved->engine.alertRules)
         if (r.id == u"latency-p99"_s)
             QCOMPARE(r.threshold, 900.0);
     QVERIFY(!AlertNotifier::enabledInSettings());
-    // A damaged entry is reported, not used.
-    QSettings().setValue(u"Alerts/v1/rules"_s, QByteArray("[{\"id\":\"x\",\"kind\":\"nope\"}]"));
-    QVERIFY(!SettingsDialog::savedAlertRules(&why));
-    QVERIFY2(why.contains(u"cannot be read back"_s) && why.contains(u"nope"_s), qPrintable(why));
+    // An exported profile carries them, and importing one shows them.
+    QTemporaryDir dir;
+    const QString file = dir.filePath(u"p.json"_s);
+    QVERIFY2(dialog.exportProfile(file, &why), qPrintable(why));
+    SettingsDialog other(Profile{});
+    QVERIFY2(other.importProfile(file, &why), qPrintable(why));
+    auto *imported = other.findChild<QDoubleSpinBox *>(u"threshold:latency-p99"_s);
+    QVERIFY(imported);
+    QCOMPARE(imported->value(), 900.0);
 }
 
 void tst_Dialogs::alertRulesRefusedWithTheRuleNamed()
@@ -497,8 +507,7 @@ void tst_Dialogs::alertRulesRefusedWithTheRuleNamed()
                  dialog.statusText().contains(u"used twice"_s),
              qPrintable(dialog.statusText()));
     QString why;
-    QVERIFY(!SettingsDialog::savedAlertRules(&why)); // nothing saved
-    QVERIFY(!savedProfile(&why));
+    QVERIFY(!savedProfile(&why)); // nothing saved
 }
 
 void tst_Dialogs::typesGroupedAndExplained()

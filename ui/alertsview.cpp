@@ -84,6 +84,7 @@ AlertsView::AlertsView(AlertsModel *model, QWidget *parent) : QWidget(parent), m
     emptyArea->setWidget(empty);
     emptyArea->setWidgetResizable(true);
     emptyArea->setFrameShape(QFrame::NoFrame);
+    emptyArea->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
     m_stack = new QStackedWidget(this);
     m_stack->addWidget(emptyArea);
     m_stack->addWidget(m_table);

@@ -293,6 +293,7 @@ void MainWindow::buildActions()
         if (QString error; const auto saved = savedProfile(&error)) {
             current.engine.pool.headers = saved->engine.pool.headers; // kept, not shown
             current.subscriptions = saved->subscriptions;
+            current.alerts = saved->alerts; // the alert command too, kept (not shown)
         }
         SettingsDialog dialog(current, this);
         prepareAlertSettings(dialog);

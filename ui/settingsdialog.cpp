@@ -244,7 +244,6 @@ SettingsDialog::SettingsDialog(const Profile &current, QWidget *parent) : QDialo
     connect(buttons, &QDialogButtonBox::rejected, this, &QDialog::reject);
     connect(buttons->button(QDialogButtonBox::RestoreDefaults), &QPushButton::clicked, this, [this] {
         setProfile(Profile{});
-        setAlertRules(defaultAlertRules());
         m_status->setText(tr("Defaults restored (not saved yet)"));
     });
     connect(importButton, &QPushButton::clicked, this, [this] {
@@ -393,6 +392,7 @@ void SettingsDialog::setProfile(const Profile &p)
     m_threads->setValue(p.engine.dispatchThreads);
     m_ioThreads->setValue(c.ioThreads);
     m_refresh->setValue(p.uiRefreshMs);
+    setAlertRules(p.alerts.rules);
     updateWarnings();
 }
 
@@ -431,6 +431,11 @@ std::optional<Profile> SettingsDialog::profile(QString *error) const
     p.engine.queueCapacity = m_capacity->value();
     p.engine.dispatchThreads = m_threads->value();
     p.uiRefreshMs = m_refresh->value();
+    const auto rules = alertRules(error);
+    if (!rules)
+        return std::nullopt;
+    p.alerts.rules = *rules;
+    p.engine.alertRules = *rules;
     QJsonObject json = profileToJson(p, true);
     json.insert(u"url"_s, url);
     QString why;
@@ -467,19 +472,17 @@ bool SettingsDialog::exportProfile(const QString &path, QString *error) const
 void SettingsDialog::accept()
 {
     QString error;
+    if (!alertRules(&error)) {
+        m_pages->setCurrentIndex(AlertsPage); // where the bad rule is
+        m_status->setText(error);
+        return;
+    }
     const auto p = profile(&error);
     if (!p) {
         m_status->setText(error);
         return;
     }
-    const auto rules = alertRules(&error);
-    if (!rules) {
-        m_pages->setCurrentIndex(AlertsPage);
-        m_status->setText(error);
-        return;
-    }
-    saveProfile(*p);
-    saveAlertRules(*rules);
+    saveProfile(*p); // the rules with it: the profile's section "alerts"
     AlertNotifier::saveEnabled(notificationsEnabled());
     QDialog::accept();
 }
@@ -771,46 +774,6 @@ std::optional<QList<AlertRule>> SettingsDialog::alertRules(QString *error) const
         out.append(back);
     }
     return out;
-}
-
-namespace {
-constexpr auto AlertRulesKey = "Alerts/v1/rules";
-} // namespace
-
-std::optional<QList<AlertRule>> SettingsDialog::savedAlertRules(QString *error)
-{
-    const QSettings settings;
-    if (!settings.contains(QLatin1StringView(AlertRulesKey)))
-        return std::nullopt;
-    const QJsonDocument doc =
-        QJsonDocument::fromJson(settings.value(QLatin1StringView(AlertRulesKey)).toByteArray());
-    if (!doc.isArray()) {
-        if (error)
-            *error = tr("The saved alert rules cannot be read back (not a JSON array); the defaults apply");
-        return std::nullopt;
-    }
-    QList<AlertRule> rules;
-    for (const QJsonValue &v : doc.array()) {
-        AlertRule r;
-        QString why;
-        if (!AlertRule::fromJson(v.toObject(), &r, &why)) {
-            if (error)
-                *error = tr("The saved alert rules cannot be read back (%1); the defaults apply").arg(why);
-            return std::nullopt;
-        }
-        rules.append(r);
-    }
-    return rules;
-}
-
-void SettingsDialog::saveAlertRules(const QList<AlertRule> &rules)
-{
-    QJsonArray array;
-    for (const AlertRule &r : rules)
-        array.append(r.toJson());
-    QSettings settings;
-    settings.setValue(QLatin1StringView(AlertRulesKey), QJsonDocument(array).toJson(QJsonDocument::Compact));
-    settings.sync();
 }
 
 } // namespace FeedScope

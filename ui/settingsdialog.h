@@ -50,7 +50,9 @@ public:
     QString statusText() const;
 
     /// Settings → Alerts: the rules (each on or off, severity, limit, for, clear after, window),
-    /// the desktop notifications switch and a reset to the defaults.
+    /// the desktop notifications switch and a reset to the defaults. The rules are the profile's
+    /// section "alerts" (Profile::alerts.rules, engine.alertRules): saved, imported and exported
+    /// with the rest.
     enum Page { GeneralPage, AlertsPage };
     void showAlertsPage();
     QTabWidget *pages() const { return m_pages; }
@@ -60,10 +62,6 @@ public:
     std::optional<QList<AlertRule>> alertRules(QString *error) const;
     bool notificationsEnabled() const;
     void setNotificationsEnabled(bool on);
-    /// The rules Save kept (QSettings "Alerts/v1/rules", a JSON array of rules in the profile's
-    /// format); nullopt when none were saved, or (with @p error) when they cannot be read back.
-    static std::optional<QList<AlertRule>> savedAlertRules(QString *error);
-    static void saveAlertRules(const QList<AlertRule> &rules);
 
 public Q_SLOTS:
     void accept() override;

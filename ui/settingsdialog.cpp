@@ -526,7 +526,10 @@ QWidget *SettingsDialog::buildAlertsPage()
     m_alertRules->horizontalHeader()->setStretchLastSection(true);
     m_alertRules->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
     // Rows as tall as their editors, and every rule in sight without scrolling.
-    m_alertRules->verticalHeader()->setDefaultSectionSize(QSpinBox().sizeHint().height() + 2);
+    // Two lines for the rule in words ("Fires when"), which wraps.
+    m_alertRules->setWordWrap(true);
+    m_alertRules->verticalHeader()->setDefaultSectionSize(
+        std::max(QSpinBox().sizeHint().height() + 2, 2 * fontMetrics().lineSpacing() + 6));
     connect(m_alertRules, &QTableWidget::itemChanged, this, [this](QTableWidgetItem *item) {
         if (item->column() == ColRule)
             updateAlertRow(item->row());
@@ -621,7 +624,7 @@ void SettingsDialog::setAlertRules(const QList<AlertRule> &rules)
         if (AlertWords::usesThreshold(r.kind)) {
             auto *t = new QDoubleSpinBox;
             t->setObjectName(u"threshold:"_s + r.id);
-            t->setDecimals(r.kind == AlertKind::BudgetUse || r.kind == AlertKind::LatencyP99 ? 1 : 0);
+            t->setDecimals(0);
             t->setRange(AlertWords::thresholdMinimum(r.kind), AlertWords::thresholdMaximum(r.kind));
             t->setSuffix(u' ' + AlertWords::thresholdUnit(r.kind));
             t->setGroupSeparatorShown(true);
@@ -670,10 +673,10 @@ void SettingsDialog::setAlertRules(const QList<AlertRule> &rules)
         updateAlertRow(row);
     }
     m_alertRules->resizeColumnsToContents();
-    m_alertRules->setColumnWidth(ColThreshold, std::min(m_alertRules->columnWidth(ColThreshold), 130));
-    m_alertRules->setColumnWidth(ColFires, 250); // elided past that: the tooltip has it all
-    int width = 2 * m_alertRules->frameWidth();
-    for (int c = 0; c < AlertColumns; ++c)
+    m_alertRules->setColumnWidth(ColThreshold, std::min(m_alertRules->columnWidth(ColThreshold), 120));
+    // "Fires when" takes what is left (two lines, elided past that: its tooltip has it all).
+    int width = 2 * m_alertRules->frameWidth() + 240;
+    for (int c = 0; c < ColFires; ++c)
         width += m_alertRules->columnWidth(c);
     m_alertRules->setMinimumWidth(std::min(width, 900));
     m_alertRules->setMinimumHeight(m_alertRules->horizontalHeader()->sizeHint().height() +

@@ -1,5 +1,6 @@
 #include "headless.h"
 
+#include "alertcommand.h"
 #include "cli.h"
 #include "demoserver.h"
 #include "engine.h"
@@ -45,6 +46,35 @@ int runHeadless(const Options &o, qint64 startedMonotonicMs)
     QObject::connect(&engine, &Engine::warning, qApp, [](const QString &w) {
         std::fprintf(stderr, "feedscope: warning: %s\n", qPrintable(w));
     });
+    // Issue 17: alerts to stderr (the journal) and, with --alert-command, to a program.
+    QObject::connect(&engine.alerts(), &AlertEngine::fired, qApp, [](const Alert &a) {
+        std::fprintf(stderr, "feedscope: alert (%s, %s): %s\n", qPrintable(a.ruleId),
+                     a.severity == AlertSeverity::Critical ? "critical" : "warning", qPrintable(a.text));
+    });
+    QObject::connect(&engine.alerts(), &AlertEngine::resolved, qApp, [](const Alert &a) {
+        std::fprintf(stderr, "feedscope: alert resolved (%s): %s\n", qPrintable(a.ruleId),
+                     qPrintable(a.text));
+    });
+    std::unique_ptr<AlertCommand> alertCommand;
+    if (!o.alerts.command.isEmpty()) {
+        alertCommand = std::make_unique<AlertCommand>();
+        QString error;
+        if (!alertCommand->setCommand(o.alerts.command, &error)) {
+            std::fprintf(stderr, "feedscope: %s\n", qPrintable(error));
+            return Cli::ExitUsage;
+        }
+        AlertCommand::Limits limits;
+        limits.timeoutMs = o.alerts.commandTimeoutS * 1000;
+        alertCommand->setLimits(limits);
+        alertCommand->setSessionLog(&engine.sessionLog());
+        alertCommand->follow(&engine.alerts());
+        QObject::connect(alertCommand.get(), &AlertCommand::finished, qApp,
+                         [](const Alert &, const QString &why, const QByteArray &, const QByteArray &) {
+                             if (!why.isEmpty())
+                                 std::fprintf(stderr, "feedscope: alert command failed: %s\n",
+                                              qPrintable(why));
+                         });
+    }
     std::unique_ptr<MetricsServer> metrics;
     if (o.metricsPort >= 0) {
         metrics = std::make_unique<MetricsServer>(&engine);
@@ -72,6 +102,9 @@ int runHeadless(const Options &o, qint64 startedMonotonicMs)
         if (finished)
             return;
         finished = true;
+        if (alertCommand && !alertCommand->waitForIdle(5000)) // the last alerts still go out, briefly
+            std::fprintf(stderr, "feedscope: %d alert command(s) still running at exit: killed\n",
+                         alertCommand->running());
         const Engine::Final last = engine.shutdown(std::chrono::milliseconds(2000));
         const DispatcherFigures &d = last.dispatcher;
         if (!last.drained || d.received != last.routed)
@@ -85,7 +118,9 @@ int runHeadless(const Options &o, qint64 startedMonotonicMs)
         if (!o.reportFile.isEmpty()) {
             ReportMeta meta{startedAt, monotonicMs() - startedMonotonicMs, redactedUrl(cfg.url)};
             QString error;
-            if (!writeJsonAtomically(o.reportFile, buildReport(last.snapshot, d, meta), &error)) {
+            QJsonObject report = buildReport(last.snapshot, d, meta);
+            report.insert(u"alerts"_s, buildAlertsReport(engine.alerts())); // issue 17
+            if (!writeJsonAtomically(o.reportFile, report, &error)) {
                 std::fprintf(stderr, "feedscope: %s\n", qPrintable(error));
                 exitCode = Cli::ExitFatal;
             }

@@ -1,5 +1,6 @@
 #include "options.h"
 
+#include "alertcommand.h"
 #include "cli.h"
 #include "simfeed.h"
 #include "simulator.h"
@@ -7,6 +8,8 @@
 #include <QCommandLineParser>
 #include <QFile>
 #include <QFileInfo>
+#include <QJsonArray>
+#include <QJsonDocument>
 #include <QSslCertificate>
 
 #include <cstdio>
@@ -79,6 +82,15 @@ std::optional<Options> parseOptions(const QStringList &arguments, QString *error
         {u"demo-fault"_s,
          u"With --demo: schedule a simulator fault, AT_MS:KIND[:ARGS] (see feedscope-sim --help)."_s,
          u"spec"_s},
+        {u"alert-command"_s,
+         u"Headless: run this program for every alert that fires or resolves, the alert as JSON on its "
+         u"stdin (split into program and arguments; never run through a shell)."_s,
+         u"command"_s},
+        {u"alert-command-timeout-s"_s, u"Kill the alert command after this many seconds (default 10)."_s,
+         u"n"_s},
+        {u"alert-rules"_s,
+         u"Alert rules (JSON: a list of rules, or the profile's \"alerts\" object); replaces the profile's."_s,
+         u"file"_s},
     });
     if (!p.parse(arguments)) {
         *error = p.errorText();
@@ -240,6 +252,54 @@ std::optional<Options> parseOptions(const QStringList &arguments, QString *error
         o.demoFaults.append(spec);
     }
 
+    if (p.isSet(u"alert-rules"_s)) { // issue 17
+        o.alertRulesFile = p.value(u"alert-rules"_s);
+        QFile f(o.alertRulesFile);
+        if (!f.open(QIODevice::ReadOnly)) {
+            *error = u"cannot read --alert-rules %1: %2"_s.arg(o.alertRulesFile, f.errorString());
+            return std::nullopt;
+        }
+        QJsonParseError pe;
+        const QJsonDocument doc = QJsonDocument::fromJson(f.readAll(), &pe);
+        QString why;
+        AlertSettings fromFile;
+        if (pe.error != QJsonParseError::NoError) {
+            *error = u"--alert-rules %1: not valid JSON at offset %2: %3"_s.arg(o.alertRulesFile)
+                         .arg(pe.offset)
+                         .arg(pe.errorString());
+            return std::nullopt;
+        }
+        if (!alertSettingsFromJson(doc.isArray() ? QJsonValue(doc.array()) : QJsonValue(doc.object()),
+                                   &fromFile, &why)) {
+            *error = u"--alert-rules %1: %2"_s.arg(o.alertRulesFile, why);
+            return std::nullopt;
+        }
+        o.alerts.rules = fromFile.rules;
+        if (!fromFile.command.isEmpty())
+            o.alerts.command = fromFile.command;
+        if (fromFile.commandTimeoutS != AlertSettings{}.commandTimeoutS)
+            o.alerts.commandTimeoutS = fromFile.commandTimeoutS;
+    }
+    if (p.isSet(u"alert-command"_s)) {
+        o.alerts.command = p.value(u"alert-command"_s).trimmed();
+    }
+    if (!o.alerts.command.isEmpty()) {
+        AlertCommand probe;
+        QString why;
+        if (!probe.setCommand(o.alerts.command, &why)) {
+            *error = u"--alert-command: %1"_s.arg(why);
+            return std::nullopt;
+        }
+    } else if (p.isSet(u"alert-command"_s)) {
+        *error = u"--alert-command needs a program (and its arguments)"_s;
+        return std::nullopt;
+    }
+    if (const auto t =
+            Cli::intOption(p, u"alert-command-timeout-s"_s, o.alerts.commandTimeoutS, 1, 3600, error))
+        o.alerts.commandTimeoutS = static_cast<int>(*t);
+    else
+        return std::nullopt;
+
     o.subscriptionsFile = p.value(u"subscriptions"_s);
     if (!o.subscriptionsFile.isEmpty()) {
         QFile f(o.subscriptionsFile);
@@ -277,6 +337,7 @@ void applyProfile(const Profile &profile, Options *o)
     o->sessionStatsRing = profile.engine.sessionStatsRing;
     o->uiRefreshMs = profile.uiRefreshMs;
     o->subscriptions = profile.subscriptions;
+    o->alerts = profile.alerts;
 }
 
 EngineConfig engineConfig(const Options &o)
@@ -291,6 +352,7 @@ EngineConfig engineConfig(const Options &o)
     ec.dispatchThreads = o.dispatchThreads;
     ec.recordFile = o.recordFile;
     ec.sessionLogFile = o.sessionLogFile;
+    ec.alertRules = o.alerts.rules;
     return ec;
 }
 

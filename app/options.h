@@ -40,6 +40,10 @@ struct Options
     int uiRefreshMs = 100;
     QString screenshotFile; ///< GUI: save a picture of the window and quit
     qint64 screenshotDelayMs = 5000;
+    /// Issue 17: the alert rules (profile section "alerts", or --alert-rules FILE), the command
+    /// the headless agent runs for every fired/resolved alert (--alert-command) and its limit.
+    AlertSettings alerts;
+    QString alertRulesFile;
 };
 
 /// Takes @p profile's settings as the base the command line then overrides.

@@ -31,6 +31,12 @@ inline constexpr int AlertKindCount = 10;
 
 enum class AlertSeverity : quint8 { Warning, Critical };
 
+/// The raw name of a kind (profiles, JSON, session log): "subscriptionStale", "connectionDown", ...
+QLatin1StringView nameOf(AlertKind kind);
+/// The kind of a raw name; false for an unknown one.
+bool alertKindFromName(const QString &name, AlertKind *kind);
+QLatin1StringView nameOf(AlertSeverity severity); ///< "warning", "critical"
+
 /// One rule. Fires once when its condition has held for `forSeconds`, resolves once when the
 /// condition has been false for `clearSeconds` (hysteresis: a flapping value does not re-fire).
 struct AlertRule
@@ -54,6 +60,27 @@ struct AlertRule
 /// The rules FeedScope ships with, one per kind, enabled (GatewaySlowClient too: it can only
 /// fire once a gateway runs).
 QList<AlertRule> defaultAlertRules();
+
+/// The `alerts` section of a profile (and the `--alert-rules` file):
+/// `{"rules": [{"id": ..., "kind": ..., ...}], "command": "notify-send-alert --to ops",
+/// "commandTimeoutSeconds": 10}`. A listed rule with the id of a default replaces that default ("kind" may
+/// then be left out;
+/// `"enabled": false` turns it off); a new id adds a rule. Defaults cannot be removed, only
+/// disabled. Fields a rule leaves out keep its kind's default.
+struct AlertSettings
+{
+    QList<AlertRule> rules = defaultAlertRules();
+    QString command;          ///< run for every fired/resolved alert (headless); empty: none
+    int commandTimeoutS = 10; ///< the command is killed after this long
+};
+
+/// Strict: unknown keys, bad rules and duplicate ids are errors naming the key, after @p prefix
+/// (`"alerts.rules[2]": alert rule "x": "threshold" must be ...`).
+bool alertSettingsFromJson(const QJsonValue &json, AlertSettings *settings, QString *error,
+                           const QString &prefix = QString());
+/// Only what differs from the defaults: the rules that are not a default as it ships, the
+/// command and its time limit when set. Empty when everything is the default.
+QJsonObject alertSettingsToJson(const AlertSettings &settings);
 
 /// One firing of one rule on one subject.
 struct Alert
@@ -97,6 +124,21 @@ public:
     int firingCount() const;
     int firingCount(const QString &ruleId) const;
     void setHistoryCapacity(int n);
+    int historyCapacity() const;
+
+    // Additions beyond the first contract (issue 17, alerts engineer):
+    /// The new-connection budget's limit (PoolConfig::newConnectionsPerMinute; 30 unless set):
+    /// BudgetUse compares PoolCounters::newConnectionsLastMinute against it.
+    void setNewConnectionLimit(int perMinute);
+    /// At most this many alerts fire per rule (100 unless set); beyond it one summary alert per
+    /// rule ("and N more: <rule>", subject "+more", value N) stands for the rest.
+    void setMaxFiringPerRule(int n);
+    int maxFiringPerRule() const;
+    /// Subjects whose condition fires for @p ruleId now: the firing alerts plus those held back
+    /// by the cap (the summary alert itself not counted). The metric exports this.
+    int subjectsFiring(const QString &ruleId) const;
+    /// The rule with @p id, or nullptr.
+    const AlertRule *rule(const QString &id) const;
 
 Q_SIGNALS:
     void fired(const FeedScope::Alert &alert);

@@ -52,6 +52,20 @@ Engine::Engine(const EngineConfig &config, QObject *parent)
         if (m_dispatcher.queued(m_recorderConsumer) == 0 || monotonicMs() - m_recordingStopMs > 10000)
             finishRecording();
     });
+    // Alerts (issue 17): every firing and resolution is a session event.
+    m_alerts.setNewConnectionLimit(config.pool.newConnectionsPerMinute);
+    m_alerts.setRules(config.alertRules);
+    connect(&m_alerts, &AlertEngine::fired, this, [this](const Alert &a) {
+        QJsonObject d = a.toJson();
+        d.insert(u"phase"_s, u"fired"_s);
+        m_log.append(u"alert"_s, d);
+    });
+    connect(&m_alerts, &AlertEngine::resolved, this, [this](const Alert &a) {
+        QJsonObject d = a.toJson();
+        d.insert(u"phase"_s, u"resolved"_s);
+        d.insert(u"durationMs"_s, static_cast<double>(a.firedAt.msecsTo(a.resolvedAt)));
+        m_log.append(u"alert"_s, d);
+    });
 }
 
 Engine::~Engine()
@@ -295,6 +309,15 @@ void Engine::everySecond()
     logIntegrityEvents();
     if (m_last.at.isValid())
         m_log.statisticsSnapshot(m_last, m_dispatcher.stats());
+    evaluateAlerts();
+}
+
+void Engine::evaluateAlerts()
+{
+    // Once a second rather than on each of the 10 snapshots a second: the rules count in whole
+    // seconds, and an evaluation walks every subscription (10 000 of them in a large pool).
+    if (m_last.at.isValid())
+        m_alerts.evaluate(m_last, dispatcherFigures(), monotonicMs(), QDateTime::currentDateTimeUtc());
 }
 
 void Engine::fillIntegrity(PoolSnapshot &s) const

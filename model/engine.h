@@ -1,5 +1,6 @@
 #pragma once
 
+#include "alerts.h"
 #include "connectionpool.h"
 #include "dispatcher.h"
 #include "inspector.h"
@@ -40,6 +41,7 @@ struct EngineConfig
     int sessionRing = 10000; ///< session events kept in memory
     int sessionStatsRing = SessionLog::DefaultStatsCapacity; ///< of them statistics snapshots
     std::chrono::milliseconds publishInterval{100};          ///< snapshots to the owner (10 Hz)
+    QList<AlertRule> alertRules = defaultAlertRules();       ///< issue 17: what alerts() starts with
 };
 
 /// The monitoring engine that the GUI and the headless agent share: the pool on its I/O
@@ -117,6 +119,10 @@ public:
     /// The newest published snapshot (consumers filled from the registry).
     const PoolSnapshot &lastSnapshot() const { return m_last; }
     QDateTime startedAt() const { return m_startedAt; }
+    /// The alert rules and what fires (issue 17): evaluated once a second on the newest snapshot
+    /// and the dispatcher's figures; every fired and resolved alert is a session event ("alert").
+    AlertEngine &alerts() { return m_alerts; }
+    const AlertEngine &alerts() const { return m_alerts; }
 
     struct Final
     {
@@ -144,6 +150,7 @@ private:
     void onFrameSent(int connection, const QByteArray &frame, qint64 sentNs);
     void fillIntegrity(PoolSnapshot &s) const;
     void logIntegrityEvents(bool all = false);
+    void evaluateAlerts();
 
     EngineConfig m_cfg;
     std::unique_ptr<PoolHost> m_host;
@@ -174,6 +181,7 @@ private:
     PoolSnapshot m_last;
     QDateTime m_startedAt;
     bool m_shutDown = false;
+    AlertEngine m_alerts;
 };
 
 } // namespace FeedScope

@@ -75,7 +75,9 @@ QString eventType(const QString &raw)
                         {"manual"_L1, QT_TRANSLATE_NOOP("FeedScope::Words", "Your action")},
                         {"overflow"_L1, QT_TRANSLATE_NOOP("FeedScope::Words", "Queue overflow")},
                         {"integrity"_L1, QT_TRANSLATE_NOOP("FeedScope::Words", "Data integrity")},
-                        {"shutdown"_L1, QT_TRANSLATE_NOOP("FeedScope::Words", "Shutdown")}});
+                        {"shutdown"_L1, QT_TRANSLATE_NOOP("FeedScope::Words", "Shutdown")},
+                        {"alert"_L1, QT_TRANSLATE_NOOP("FeedScope::Words", "Alert")},
+                        {"alertCommand"_L1, QT_TRANSLATE_NOOP("FeedScope::Words", "Alert command")}});
 }
 
 QString action(const QString &raw)

@@ -155,6 +155,19 @@ void renderLatency(PromWriter &w, const PoolSnapshot &s)
 // ---------------------------------------------------------------------------------------------
 // renderMetrics
 
+namespace {
+
+/// Issue 17: one series per rule, 0 when nothing fires (an alert rule can test for absence).
+void renderAlerts(PromWriter &w, const MetricsInput &in)
+{
+    w.family("feedscope_alerts_firing", PromWriter::Type::Gauge,
+             "Subjects (subscriptions, connections, ...) an alert rule fires for now.");
+    for (const auto &[rule, n] : in.alertsFiring)
+        w.sample("feedscope_alerts_firing", {{"rule", rule}}, n);
+}
+
+} // namespace
+
 QByteArray renderMetrics(const MetricsInput &in)
 {
     using T = PromWriter::Type;
@@ -322,6 +335,7 @@ QByteArray renderMetrics(const MetricsInput &in)
              "Data frames for no subscription of their connection.");
     w.sample("feedscope_unrouted_frames_total", {}, num(s.counters.unroutedFrames));
     renderLatency(w, s);
+    renderAlerts(w, in);
     return w.take();
 }
 
@@ -415,6 +429,30 @@ Health health(const PoolSnapshot &s)
     return h;
 }
 
+Health health(const PoolSnapshot &snapshot, const QList<Alert> &firing)
+{
+    // Issue 17: the firing alerts are the reasons an operator reads first.
+    constexpr int MaxListed = 20;
+    Health h = health(snapshot);
+    QJsonArray reasons, alerts;
+    bool critical = false;
+    for (const Alert &a : firing) {
+        critical = critical || a.severity == AlertSeverity::Critical;
+        if (reasons.size() < MaxListed) {
+            reasons.append(a.text);
+            alerts.append(a.toJson());
+        }
+    }
+    h.body.insert(u"alertsFiring"_s, static_cast<int>(firing.size()));
+    h.body.insert(u"reasons"_s, reasons);
+    h.body.insert(u"alerts"_s, alerts);
+    if (critical && h.healthy) {
+        h.healthy = false;
+        h.body.insert(u"status"_s, u"unhealthy"_s);
+    }
+    return h;
+}
+
 // ---------------------------------------------------------------------------------------------
 // MetricsServer
 
@@ -440,7 +478,7 @@ MetricsServer::MetricsServer(Engine *engine, QObject *parent)
                                                                              m_perSubscription));
     });
     m_http->route(u"/healthz"_s, [this] {
-        const Health h = health(m_engine->lastSnapshot());
+        const Health h = health(m_engine->lastSnapshot(), m_engine->alerts().firing());
         return QHttpServerResponse("application/json", QJsonDocument(h.body).toJson(QJsonDocument::Compact),
                                    h.healthy ? QHttpServerResponse::StatusCode::Ok
                                              : QHttpServerResponse::StatusCode::ServiceUnavailable);
@@ -449,8 +487,9 @@ MetricsServer::MetricsServer(Engine *engine, QObject *parent)
         const ReportMeta meta{m_engine->startedAt(),
                               m_engine->startedAt().msecsTo(QDateTime::currentDateTimeUtc()),
                               redactedUrl(m_engine->config().pool.url)};
-        return QHttpServerResponse(
-            buildReport(m_engine->lastSnapshot(), m_engine->dispatcherFigures(), meta));
+        QJsonObject report = buildReport(m_engine->lastSnapshot(), m_engine->dispatcherFigures(), meta);
+        report.insert(u"alerts"_s, buildAlertsReport(m_engine->alerts())); // issue 17
+        return QHttpServerResponse(report);
     });
 }
 
@@ -481,6 +520,8 @@ MetricsInput MetricsServer::input() const
     in.dispatcher = m_engine->dispatcherStats();
     in.messagesByType = m_engine->messagesByType();
     in.perSubscriptionSeries = m_perSubscription;
+    for (const AlertRule &r : m_engine->alerts().rules()) // issue 17
+        in.alertsFiring.append({r.id, m_engine->alerts().subjectsFiring(r.id)});
     return in;
 }
 

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "alerts.h"
 #include "dispatcher.h"
 #include "pooltypes.h"
 
@@ -62,6 +63,8 @@ struct MetricsInput
     qint64 reconnectCount = 0;
     int perSubscriptionSeries = 0; ///< 0: none; else at most this many subscriptions get their own series
     double startTimeS = 0;
+    /// Issue 17: every rule's id and how many subjects it fires for now (0 when quiet or off).
+    QList<QPair<QString, int>> alertsFiring;
 };
 
 QByteArray renderMetrics(const MetricsInput &in);
@@ -74,6 +77,9 @@ struct Health
     QJsonObject body;
 };
 Health health(const PoolSnapshot &snapshot);
+/// Issue 17: as above, and the firing alerts named in `reasons` (their texts) and `alerts`
+/// (their JSON; at most 20 of each, `alertsFiring` the total). A critical alert makes it unhealthy.
+Health health(const PoolSnapshot &snapshot, const QList<Alert> &firing);
 
 /// Serves `/metrics`, `/healthz` and `/report` for an Engine, on its thread (Qt HttpServer).
 /// Binds to 127.0.0.1 unless told otherwise: the numbers say which feeds a host trades on.

@@ -219,6 +219,19 @@ std::optional<Profile> profileFromJson(const QByteArray &json, QString *error)
         if (!q.ok())
             return std::nullopt;
     }
+    r.ignore("alerts");
+    if (root.contains(u"alerts"_s)) { // issue 17
+        QString why;
+        if (!root.value(u"alerts"_s).isObject()) {
+            *error = u"\"alerts\" must be an object"_s;
+            return std::nullopt;
+        }
+        if (!alertSettingsFromJson(root.value(u"alerts"_s), &p.alerts, &why, u"alerts."_s)) {
+            *error = why;
+            return std::nullopt;
+        }
+        p.engine.alertRules = p.alerts.rules;
+    }
     r.ignore("subscriptions");
     if (root.contains(u"subscriptions"_s)) {
         QString why;
@@ -313,6 +326,8 @@ QJsonObject profileToJson(const Profile &p, bool withHeaders)
         {u"sessionLog"_s,
          QJsonObject{{u"ringEvents"_s, p.engine.sessionRing}, {u"statsEvents"_s, p.engine.sessionStatsRing}}},
         {u"ui"_s, QJsonObject{{u"refreshMs"_s, p.uiRefreshMs}}}};
+    if (const QJsonObject alerts = alertSettingsToJson(p.alerts); !alerts.isEmpty())
+        o.insert(u"alerts"_s, alerts); // issue 17
     if (!p.subscriptions.isEmpty()) {
         QJsonArray subs;
         for (const Hl::Subscription &s : p.subscriptions)

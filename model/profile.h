@@ -1,5 +1,6 @@
 #pragma once
 
+#include "alerts.h"
 #include "engine.h"
 
 #include <QJsonObject>
@@ -21,6 +22,9 @@ struct Profile
     EngineConfig engine;
     int uiRefreshMs = 100;
     QList<Hl::Subscription> subscriptions;
+    /// Section "alerts" (issue 17): the rules (also in engine.alertRules, which the engine
+    /// uses), the headless alert command. Written only when it differs from the defaults.
+    AlertSettings alerts;
 };
 
 /// Strict: unknown keys, wrong types and out-of-range values are errors naming the key.

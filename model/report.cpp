@@ -1,5 +1,6 @@
 #include "report.h"
 
+#include "alerts.h"
 #include "integrity.h"
 #include "recording.h"
 
@@ -239,6 +240,23 @@ bool writeJsonAtomically(const QString &path, const QJsonObject &json, QString *
         return false;
     }
     return true;
+}
+
+QJsonObject buildAlertsReport(const AlertEngine &alerts, int historyLimit)
+{
+    QJsonArray rules, firing, history;
+    for (const AlertRule &r : alerts.rules())
+        rules.append(r.toJson());
+    for (const Alert &a : alerts.firing())
+        firing.append(a.toJson());
+    const QList<Alert> past = alerts.history();
+    for (qsizetype i = 0; i < past.size() && i < historyLimit; ++i)
+        history.append(past.at(i).toJson());
+    return QJsonObject{{u"firingCount"_s, alerts.firingCount()},
+                       {u"firing"_s, firing},
+                       {u"history"_s, history},
+                       {u"historyTotal"_s, static_cast<double>(past.size())},
+                       {u"rules"_s, rules}};
 }
 
 } // namespace FeedScope

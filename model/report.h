@@ -33,6 +33,13 @@ struct ReportMeta
 QJsonObject buildReport(const PoolSnapshot &snapshot, const DispatcherFigures &dispatcher,
                         const ReportMeta &meta);
 
+class AlertEngine;
+
+/// The report's "alerts" section (issue 17): the rules, what fires now and the most recent
+/// resolved ones (at most @p historyLimit), each as Alert::toJson(). Callers insert it as
+/// `report["alerts"]` next to buildReport()'s document.
+QJsonObject buildAlertsReport(const AlertEngine &alerts, int historyLimit = 100);
+
 /// Writes @p json atomically (temporary file, then rename). On failure nothing is left under
 /// @p path and @p error says why.
 bool writeJsonAtomically(const QString &path, const QJsonObject &json, QString *error);

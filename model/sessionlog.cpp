@@ -287,6 +287,14 @@ QString summarizeEvent(const SessionEvent &e)
         return str("text");
     if (e.type == u"shutdown"_s)
         return u"FeedScope stopped after %1 messages"_s.arg(num("received"));
+    if (e.type == u"alert"_s) { // issue 17
+        if (str("phase") == u"resolved"_s)
+            return u"Alert resolved after %1: %2"_s.arg(Format::duration(num("durationMs")), str("text"));
+        return (str("severity") == u"critical"_s ? u"Alert fired (critical): "_s : u"Alert fired: "_s) +
+               str("text");
+    }
+    if (e.type == u"alertCommand"_s) // issue 17: --alert-command failures
+        return u"The alert command failed (%1) for: %2"_s.arg(str("error"), str("text"));
     return QString::fromUtf8(QJsonDocument(d).toJson(QJsonDocument::Compact));
 }
 

@@ -3,6 +3,8 @@
 // labels, tab order, errors only once the user typed, rejected characters, import errors in full
 // and numbered from 1, grouped and explained types, a size that does not change with the type.
 #include "addsubscriptiondialog.h"
+#include "alertnotifier.h"
+#include "alerts.h"
 #include "demoserver.h"
 #include "mainwindow.h"
 #include "poolcontroller.h"
@@ -33,7 +35,9 @@
 #include <QStackedWidget>
 #include <QStandardItemModel>
 #include <QStandardPaths>
+#include <QTabWidget>
 #include <QTableView>
+#include <QTableWidget>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -108,6 +112,8 @@ private Q_SLOTS:
     void settingsTabOrderFollowsTheColumns();
     void livenessSettings();
     void settingsErrorsNameTheFields();
+    void alertRulesEditResetAndSave();
+    void alertRulesRefusedWithTheRuleNamed();
 
     void typesGroupedAndExplained();
     void humanLabelsWithProtocolNamesInTooltips();
@@ -392,6 +398,116 @@ void tst_Dialogs::settingsErrorsNameTheFields()
     other.findChild<QLineEdit *>()->setText(u"http://nope"_s);
     QVERIFY(!other.profile(&why));
     QVERIFY2(why.contains(u"\"url\" must be a ws:// or wss:// URL"_s), qPrintable(why));
+}
+
+void tst_Dialogs::alertRulesEditResetAndSave()
+{
+    SettingsDialog dialog(Profile{});
+    dialog.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&dialog));
+    QCOMPARE(dialog.pages()->tabText(SettingsDialog::AlertsPage), u"A&lerts"_s);
+    dialog.showAlertsPage();
+    QCOMPARE(dialog.pages()->currentIndex(), int(SettingsDialog::AlertsPage));
+    QTableWidget *table = dialog.alertRulesTable();
+    const QList<AlertRule> defaults = defaultAlertRules();
+    QCOMPARE(table->rowCount(), defaults.size());
+    saveShot(&dialog, u"settings-alerts-dialog"_s);
+    // Every rule in words, its units beside the values; the unused fields say so.
+    for (int row = 0; row < table->rowCount(); ++row) {
+        const AlertRule &r = defaults.at(row);
+        QCOMPARE(table->item(row, table->columnCount() - 1)->text(), r.describe());
+        if (auto *limit = dialog.findChild<QDoubleSpinBox *>(u"threshold:"_s + r.id)) {
+            QVERIFY2(!limit->suffix().trimmed().isEmpty(), qPrintable(r.id));
+            QVERIFY2(!limit->toolTip().isEmpty(), qPrintable(r.id));
+        } else {
+            QCOMPARE(table->item(row, 2)->text(), u"—"_s);
+            QCOMPARE(table->item(row, 2)->toolTip(), u"Not used by this rule"_s);
+        }
+        if (auto *f = dialog.findChild<QSpinBox *>(u"for:"_s + r.id)) {
+            QCOMPARE(f->suffix(), u" s"_s);
+            QVERIFY(f->toolTip().contains(u"seconds"_s));
+        }
+    }
+    // Edit: the latency limit, a rule off, a severity.
+    auto *latency = dialog.findChild<QDoubleSpinBox *>(u"threshold:latency-p99"_s);
+    QVERIFY(latency);
+    QCOMPARE(latency->suffix(), u" ms"_s);
+    typeInto(latency, u"750"_s);
+    int latencyRow = -1;
+    for (int row = 0; row < table->rowCount(); ++row)
+        if (defaults.at(row).id == u"latency-p99"_s)
+            latencyRow = row;
+    QVERIFY(table->item(latencyRow, table->columnCount() - 1)->text().contains(u"above 750 ms"_s));
+    table->item(0, 0)->setCheckState(Qt::Unchecked);
+    QVERIFY(table->item(0, table->columnCount() - 1)->text().startsWith(u"(off)"_s));
+    auto *severity = dialog.findChild<QComboBox *>(u"severity:drops"_s);
+    QVERIFY(severity);
+    severity->setCurrentIndex(severity->findText(u"Critical"_s));
+    QString error;
+    auto rules = dialog.alertRules(&error);
+    QVERIFY2(rules, qPrintable(error));
+    QCOMPARE(rules->size(), defaults.size());
+    for (const AlertRule &r : *rules) {
+        if (r.id == u"latency-p99"_s)
+            QCOMPARE(r.threshold, 750.0);
+        if (r.id == u"drops"_s)
+            QCOMPARE(r.severity, AlertSeverity::Critical);
+    }
+    QVERIFY(!rules->constFirst().enabled);
+    // Reset: the defaults again, not saved yet.
+    dialog.findChild<QPushButton *>(u"resetAlerts"_s)->click();
+    QVERIFY(dialog.statusText().contains(u"not saved yet"_s));
+    rules = dialog.alertRules(&error);
+    QVERIFY(rules);
+    for (int i = 0; i < defaults.size(); ++i)
+        QCOMPARE(rules->at(i).toJson(), defaults.at(i).toJson());
+    // Save keeps the rules and the notifications switch.
+    typeInto(dialog.findChild<QDoubleSpinBox *>(u"threshold:latency-p99"_s), u"900"_s);
+    auto *notify = dialog.findChild<QCheckBox *>(u"alertNotifications"_s);
+    QVERIFY(notify && notify->isChecked());
+    notify->setChecked(false);
+    QString why;
+    QVERIFY(!savedProfile(&why)); // nothing saved yet
+    dialog.accept();
+    QCOMPARE(dialog.result(), int(QDialog::Accepted));
+    // Saved as the profile's section "alerts", which the next start's engine reads.
+    const auto saved = savedProfile(&why);
+    QVERIFY2(saved, qPrintable(why));
+    QCOMPARE(saved->alerts.rules.size(), defaults.size());
+    bool found = false;
+    for (const AlertRule &r : saved->alerts.rules)
+        if (r.id == u"latency-p99"_s)
+            found = r.threshold == 900.0;
+    QVERIFY(found);
+    for (const AlertRule &r : saved->engine.alertRules)
+        if (r.id == u"latency-p99"_s)
+            QCOMPARE(r.threshold, 900.0);
+    QVERIFY(!AlertNotifier::enabledInSettings());
+    // An exported profile carries them, and importing one shows them.
+    QTemporaryDir dir;
+    const QString file = dir.filePath(u"p.json"_s);
+    QVERIFY2(dialog.exportProfile(file, &why), qPrintable(why));
+    SettingsDialog other(Profile{});
+    QVERIFY2(other.importProfile(file, &why), qPrintable(why));
+    auto *imported = other.findChild<QDoubleSpinBox *>(u"threshold:latency-p99"_s);
+    QVERIFY(imported);
+    QCOMPARE(imported->value(), 900.0);
+}
+
+void tst_Dialogs::alertRulesRefusedWithTheRuleNamed()
+{
+    SettingsDialog dialog(Profile{});
+    QList<AlertRule> rules = defaultAlertRules();
+    rules.append(rules.constFirst()); // the same id twice
+    dialog.setAlertRules(rules);
+    dialog.accept();
+    QCOMPARE(dialog.result(), int(QDialog::Rejected)); // not closed
+    QCOMPARE(dialog.pages()->currentIndex(), int(SettingsDialog::AlertsPage));
+    QVERIFY2(dialog.statusText().contains(u"Alert rule “Channel data late”"_s) &&
+                 dialog.statusText().contains(u"used twice"_s),
+             qPrintable(dialog.statusText()));
+    QString why;
+    QVERIFY(!savedProfile(&why)); // nothing saved
 }
 
 void tst_Dialogs::typesGroupedAndExplained()

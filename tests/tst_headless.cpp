@@ -4,14 +4,19 @@
 #include "recording.h"
 #include "subscription.h"
 
+#include <QEventLoop>
 #include <QFile>
+#include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QNetworkAccessManager>
+#include <QNetworkReply>
 #include <QProcess>
 #include <QRegularExpression>
 #include <QTemporaryDir>
 #include <QTest>
+#include <QTimer>
 
 #include <csignal>
 
@@ -77,6 +82,7 @@ private Q_SLOTS:
     void sigtermStopsCleanly();
     void recordingReplaysWithSameCounts();
     void unwritableReportIsFatal();
+    void alertsEndToEnd();
 
 private:
     QTemporaryDir m_dir;
@@ -138,6 +144,24 @@ void tst_Headless::usageErrors_data()
         << QStringList{u"--headless"_s, u"--ca-file"_s, notJson} << u"holds no PEM certificate"_s;
     QTest::addRow("positional") << QStringList{u"--headless"_s, u"extra"_s}
                                 << u"unexpected argument \"extra\""_s;
+    // Issue 17: alert rules and the alert command.
+    const QString badRules = writeFile(m_dir, u"bad-rules.json"_s, R"([{"id":"x","kind":"weather"}])");
+    const QString badProfileRule =
+        writeFile(m_dir, u"bad-alert-profile.json"_s,
+                  R"({"schema":"feedscope.profile/1","alerts":{"rules":[{"id":"drops","threshold":-3}]}})");
+    QTest::addRow("bad alert rule") << QStringList{u"--headless"_s, u"--alert-rules"_s, badRules}
+                                    << u"rules[0]\": alert rule \"x\": unknown \"kind\" \"weather\""_s;
+    QTest::addRow("bad alert rule in profile")
+        << QStringList{u"--headless"_s, u"--profile"_s, badProfileRule}
+        << u"\"alerts.rules[0]\": alert rule \"drops\": \"threshold\" must be a number"_s;
+    QTest::addRow("alert command quote")
+        << QStringList{u"--headless"_s, u"--alert-command"_s, u"notify \"x"_s}
+        << u"--alert-command: the alert command has an unbalanced double quote"_s;
+    QTest::addRow("empty alert command")
+        << QStringList{u"--headless"_s, u"--alert-command"_s, u" "_s} << u"--alert-command needs a program"_s;
+    QTest::addRow("alert command timeout")
+        << QStringList{u"--headless"_s, u"--alert-command-timeout-s"_s, u"0"_s}
+        << u"--alert-command-timeout-s must be a whole number from 1 to 3600"_s;
 }
 
 void tst_Headless::usageErrors()
@@ -389,6 +413,105 @@ void tst_Headless::unwritableReportIsFatal()
                        u"/proc/feedscope-cannot-write/report.json"_s});
     QCOMPARE(r.exitCode, 1);
     QVERIFY2(r.err.contains(u"cannot write /proc/feedscope-cannot-write/report.json"_s), qPrintable(r.err));
+}
+
+namespace {
+
+QByteArray httpGet(quint16 port, const QString &path, int *status = nullptr)
+{
+    QNetworkAccessManager nam;
+    QNetworkReply *reply = nam.get(QNetworkRequest(QUrl(u"http://127.0.0.1:%1%2"_s.arg(port).arg(path))));
+    QEventLoop loop;
+    QObject::connect(reply, &QNetworkReply::finished, &loop, &QEventLoop::quit);
+    QTimer::singleShot(10000, &loop, &QEventLoop::quit);
+    loop.exec();
+    if (status)
+        *status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+    const QByteArray body = reply->readAll();
+    reply->deleteLater();
+    return body;
+}
+
+} // namespace
+
+// Issue 17: the demo feed rejects one subscription on purpose; a profile's rule on rejected
+// subscriptions fires: the session log, /healthz, /metrics, the report and the alert command
+// all say so.
+void tst_Headless::alertsEndToEnd()
+{
+    const QString hookOut = m_dir.filePath(u"alert hook.jsonl"_s);
+    const QString hook = m_dir.filePath(u"alert-hook.sh"_s);
+    {
+        QFile f(hook);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write("#!/bin/sh\ncat >> \"$1\"\n");
+        f.close();
+        QVERIFY(f.setPermissions(QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ExeOwner));
+    }
+    const QString profile = writeFile(m_dir, u"alert-profile.json"_s, R"({"schema":"feedscope.profile/1",
+        "alerts":{"rules":[{"id":"subscription-rejected","enabled":false},
+                           {"id":"feed-refused","kind":"subscriptionRejected","severity":"critical"}],
+                  "command":"sh -c \"exit 4\""}})");
+    const QString log = m_dir.filePath(u"alerts-session.jsonl"_s);
+    const QString report = m_dir.filePath(u"alerts-report.json"_s);
+    QProcess p;
+    // --alert-command overrides the profile's failing command; quoting keeps the space in the path.
+    p.start(QStringLiteral(FEEDSCOPE_BIN),
+            {u"--headless"_s, u"--demo"_s, u"--profile"_s, profile, u"--metrics-port"_s, u"0"_s,
+             u"--session-log"_s, log, u"--report"_s, report, u"--alert-command"_s,
+             u"%1 \"%2\""_s.arg(hook, hookOut)});
+    QVERIFY(p.waitForStarted());
+    QByteArray err;
+    static const QRegularExpression where(u"metrics on http://127\\.0\\.0\\.1:(\\d+)/metrics"_s);
+    QRegularExpressionMatch m;
+    QTRY_VERIFY_WITH_TIMEOUT((m = where.match(QString::fromUtf8(err += p.readAllStandardError()))).hasMatch(),
+                             20000);
+    const auto port = static_cast<quint16>(m.captured(1).toUInt());
+    QTRY_VERIFY_WITH_TIMEOUT((err += p.readAllStandardError()).contains("alert (feed-refused, critical)"),
+                             30000);
+    QTRY_VERIFY_WITH_TIMEOUT(QFile::exists(hookOut) && QFileInfo(hookOut).size() > 0, 20000);
+
+    int status = 0;
+    const QJsonObject health = QJsonDocument::fromJson(httpGet(port, u"/healthz"_s, &status)).object();
+    QCOMPARE(status, 503);
+    QCOMPARE(health[u"alertsFiring"_s].toInt(), 1);
+    QVERIFY2(health[u"reasons"_s][0].toString().startsWith(u"DELISTED l2Book rejected by the server"_s),
+             QJsonDocument(health).toJson().constData());
+    QCOMPARE(health[u"alerts"_s][0][u"rule"_s].toString(), u"feed-refused"_s);
+    QVERIFY(health.contains(u"connections"_s)); // the existing fields stay
+    const QByteArray metrics = httpGet(port, u"/metrics"_s);
+    QVERIFY2(metrics.contains("\nfeedscope_alerts_firing{rule=\"feed-refused\"} 1\n"), metrics.constData());
+    QVERIFY(metrics.contains("\nfeedscope_alerts_firing{rule=\"subscription-rejected\"} 0\n"));
+    QVERIFY(metrics.contains("\nfeedscope_alerts_firing{rule=\"connection-down\"} 0\n"));
+
+    ::kill(static_cast<pid_t>(p.processId()), SIGTERM);
+    QVERIFY(p.waitForFinished(20000));
+    QCOMPARE(p.exitCode(), 0);
+
+    QFile hookFile(hookOut);
+    QVERIFY(hookFile.open(QIODevice::ReadOnly));
+    const QJsonObject sent = QJsonDocument::fromJson(hookFile.readAll().split('\n').first()).object();
+    QCOMPARE(sent[u"rule"_s].toString(), u"feed-refused"_s);
+    QCOMPARE(sent[u"state"_s].toString(), u"firing"_s);
+    QCOMPARE(sent[u"severity"_s].toString(), u"critical"_s);
+    QCOMPARE(sent[u"subject"_s].toString(), u"{\"coin\":\"DELISTED\",\"type\":\"l2Book\"}"_s);
+
+    QFile f(log);
+    QVERIFY(f.open(QIODevice::ReadOnly));
+    int fired = 0, commandFailures = 0;
+    for (const QByteArray &line : f.readAll().trimmed().split('\n')) {
+        const QJsonObject e = QJsonDocument::fromJson(line).object();
+        if (e[u"type"_s].toString() == u"alert"_s && e[u"data"_s][u"phase"_s].toString() == u"fired"_s) {
+            ++fired;
+            QCOMPARE(e[u"data"_s][u"rule"_s].toString(), u"feed-refused"_s);
+        }
+        commandFailures += e[u"type"_s].toString() == u"alertCommand"_s;
+    }
+    QCOMPARE(fired, 1);
+    QCOMPARE(commandFailures, 0);
+    const QJsonObject rep = readJson(report);
+    QCOMPARE(rep[u"alerts"_s][u"firingCount"_s].toInt(), 1);
+    QCOMPARE(rep[u"alerts"_s][u"firing"_s][0][u"rule"_s].toString(), u"feed-refused"_s);
 }
 
 QTEST_GUILESS_MAIN(tst_Headless)

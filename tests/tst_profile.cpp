@@ -3,6 +3,7 @@
 #include "profile.h"
 #include "testutil.h"
 
+#include <QJsonArray>
 #include <QJsonDocument>
 #include <QSettings>
 #include <QStandardPaths>
@@ -27,6 +28,7 @@ private Q_SLOTS:
     void fastStallSettings();
     void runOnlyValuesStayOutOfSavedSettings();
     void unreadableFile();
+    void alertsSection();
 };
 
 void tst_Profile::initTestCase()
@@ -125,6 +127,30 @@ void tst_Profile::errorsNameTheKey_data()
     QTest::addRow("subscription")
         << QByteArray(R"({"schema":"feedscope.profile/1","subscriptions":[{"type":"nope"}]})")
         << u"\"subscriptions\": entry 0"_s;
+    // Issue 17: the alerts section.
+    QTest::addRow("alerts type") << QByteArray(R"({"schema":"feedscope.profile/1","alerts":[]})")
+                                 << u"\"alerts\" must be an object"_s;
+    QTest::addRow("alerts unknown") << QByteArray(R"({"schema":"feedscope.profile/1","alerts":{"rule":[]}})")
+                                    << u"unknown setting \"alerts.rule\""_s;
+    QTest::addRow("alert kind")
+        << QByteArray(R"({"schema":"feedscope.profile/1","alerts":{"rules":[{"id":"x","kind":"nope"}]}})")
+        << u"\"alerts.rules[0]\": alert rule \"x\": unknown \"kind\" \"nope\""_s;
+    QTest::addRow("alert without kind")
+        << QByteArray(R"({"schema":"feedscope.profile/1","alerts":{"rules":[{"id":"mine"}]}})")
+        << u"\"alerts.rules[0]\": alert rule \"mine\": \"kind\" is missing"_s;
+    QTest::addRow("alert key")
+        << QByteArray(R"({"schema":"feedscope.profile/1","alerts":{"rules":[{"id":"drops","for":3}]}})")
+        << u"\"alerts.rules[0]\": alert rule \"drops\": unknown key \"for\""_s;
+    QTest::addRow("alert duplicate")
+        << QByteArray(R"({"schema":"feedscope.profile/1","alerts":{"rules":[{"id":"a","kind":"drops"},
+                        {"id":"a","kind":"integrity"}]}})")
+        << u"\"alerts.rules[1]\": the id \"a\" is used twice"_s;
+    QTest::addRow("alert command")
+        << QByteArray(R"({"schema":"feedscope.profile/1","alerts":{"command":["notify"]}})")
+        << u"\"alerts.command\" must be a text"_s;
+    QTest::addRow("alert timeout")
+        << QByteArray(R"({"schema":"feedscope.profile/1","alerts":{"commandTimeoutSeconds":0}})")
+        << u"\"alerts.commandTimeoutSeconds\" must be a whole number from 1 to 3600"_s;
 }
 
 void tst_Profile::errorsNameTheKey()
@@ -241,6 +267,52 @@ void tst_Profile::unreadableFile()
     f.close();
     QVERIFY(!readProfile(f.fileName(), &error));
     QVERIFY(error.contains(u"bad.json"_s) && error.contains(u"ui.refreshMs"_s));
+}
+
+void tst_Profile::alertsSection()
+{
+    QString error;
+    // Nothing said: the defaults, and nothing written back.
+    const auto plain = profileFromJson(R"({"schema":"feedscope.profile/1"})", &error);
+    QVERIFY(plain);
+    QCOMPARE(plain->alerts.rules.size(), defaultAlertRules().size());
+    QVERIFY(!profileToJson(*plain, true).contains(u"alerts"_s));
+
+    const auto p = profileFromJson(R"({"schema":"feedscope.profile/1","alerts":{
+        "rules":[{"id":"connection-down","forSeconds":5},
+                 {"id":"drops","enabled":false},
+                 {"id":"slow-eth","kind":"latencyP99","threshold":750,"severity":"critical"}],
+        "command":"/usr/local/bin/page-oncall --team md","commandTimeoutSeconds":20}})",
+                                   &error);
+    QVERIFY2(p, qPrintable(error));
+    QCOMPARE(p->alerts.rules.size(), defaultAlertRules().size() + 1);
+    const auto find = [&p](const QString &id) {
+        for (const AlertRule &r : p->alerts.rules)
+            if (r.id == id)
+                return r;
+        return AlertRule{};
+    };
+    QCOMPARE(find(u"connection-down"_s).kind, AlertKind::ConnectionDown); // a default, by its id
+    QCOMPARE(find(u"connection-down"_s).forSeconds, 5);
+    QCOMPARE(find(u"connection-down"_s).clearSeconds, 10); // the rest keeps the default
+    QVERIFY(!find(u"drops"_s).enabled);
+    QCOMPARE(find(u"slow-eth"_s).threshold, 750.0);
+    QCOMPARE(find(u"slow-eth"_s).severity, AlertSeverity::Critical);
+    QCOMPARE(find(u"slow-eth"_s).forSeconds, 60); // the latency kind's default
+    QCOMPARE(p->alerts.command, u"/usr/local/bin/page-oncall --team md"_s);
+    QCOMPARE(p->alerts.commandTimeoutS, 20);
+    QCOMPARE(p->engine.alertRules.size(), p->alerts.rules.size()); // what the engine starts with
+
+    // Written back: only what differs from the defaults; read again: the same.
+    const QJsonObject json = profileToJson(*p, false);
+    QCOMPARE(json[u"alerts"_s][u"rules"_s].toArray().size(), 3);
+    const auto back = profileFromJson(QJsonDocument(json).toJson(), &error);
+    QVERIFY2(back, qPrintable(error));
+    QCOMPARE(back->alerts.rules.size(), p->alerts.rules.size());
+    for (qsizetype i = 0; i < p->alerts.rules.size(); ++i)
+        QCOMPARE(back->alerts.rules.at(i).toJson(), p->alerts.rules.at(i).toJson());
+    QCOMPARE(back->alerts.command, p->alerts.command);
+    QCOMPARE(back->alerts.commandTimeoutS, 20);
 }
 
 QTEST_GUILESS_MAIN(tst_Profile)

@@ -1,6 +1,9 @@
 #include "mainwindow.h"
 
 #include "addsubscriptiondialog.h"
+#include "alertnotifier.h"
+#include "alertsmodel.h"
+#include "alertsview.h"
 #include "budget.h"
 #include "chartdata.h"
 #include "eventwords.h"
@@ -40,6 +43,7 @@
 #include <QTabWidget>
 #include <QTableView>
 #include <QThread>
+#include <QTimer>
 #include <QToolBar>
 #include <QToolButton>
 #include <QVBoxLayout>
@@ -290,8 +294,10 @@ void MainWindow::buildActions()
         if (QString error; const auto saved = savedProfile(&error)) {
             current.engine.pool.headers = saved->engine.pool.headers; // kept, not shown
             current.subscriptions = saved->subscriptions;
+            current.alerts = saved->alerts; // the alert command too, kept (not shown)
         }
         SettingsDialog dialog(current, this);
+        prepareAlertSettings(dialog);
         if (dialog.exec() != QDialog::Accepted)
             return;
         QString error;
@@ -299,6 +305,7 @@ void MainWindow::buildActions()
             m_controller->host().setPublishInterval(std::chrono::milliseconds(p->uiRefreshMs)); // live
         statusBar()->showMessage(tr("Settings saved; the UI refresh applies now, the rest at the next start"),
                                  8000);
+        applyAlertSettings(dialog);
     });
 
     QMenu *file = menuBar()->addMenu(tr("&File"));
@@ -652,6 +659,7 @@ void MainWindow::buildViews()
     statusBar()->addPermanentWidget(m_recordingLabel);
     statusBar()->addPermanentWidget(m_endpoint);
     statusBar()->addPermanentWidget(m_summary);
+    buildAlerts();
 }
 
 void MainWindow::addDataFaultEntries()
@@ -1161,6 +1169,186 @@ void MainWindow::closeEvent(QCloseEvent *event)
     settings.setValue(settingsKey("tab"), m_tabs->currentIndex());
     settings.sync();
     event->accept();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Alerts (issue 17): the tab, the status bar's count, the title mark, notifications, Settings.
+
+void MainWindow::buildAlerts()
+{
+    AlertEngine &engine = m_controller->engine().alerts();
+    m_alertsModel = new AlertsModel(&engine, this);
+    m_alertsView = new AlertsView(m_alertsModel, this);
+    m_alertsView->setRules(engine.rules());
+    m_tabs->addTab(m_alertsView, tr("&Alerts"));
+    connect(m_alertsView, &AlertsView::settingsRequested, this, &MainWindow::openAlertSettings);
+    connect(m_alertsView, &AlertsView::subscriptionActivated, this,
+            [this](const QByteArray &key) { selectChannel(key); });
+    connect(m_alertsView, &AlertsView::connectionActivated, this,
+            [this](int id) { selectConnectionRow(id); });
+    connect(m_alertsModel, &AlertsModel::firingChanged, this, &MainWindow::updateAlertsIndicator);
+
+    m_alertsButton = new QToolButton(this);
+    m_alertsButton->setObjectName(u"alertsButton"_s);
+    m_alertsButton->setAutoRaise(false);
+    m_alertsButton->setAutoFillBackground(true);
+    m_alertsButton->setToolButtonStyle(Qt::ToolButtonTextOnly);
+    m_alertsButton->setVisible(false);
+    connect(m_alertsButton, &QToolButton::clicked, this, &MainWindow::showAlerts);
+    statusBar()->insertPermanentWidget(0, m_alertsButton);
+
+    m_alertNotifier = new AlertNotifier(&engine, this);
+    connect(m_alertNotifier, &AlertNotifier::activated, this, [this] {
+        showNormal();
+        raise();
+        activateWindow();
+        showAlerts();
+    });
+
+    // The firing alerts' durations tick once a second while someone can see them.
+    auto *tick = new QTimer(this);
+    tick->setInterval(std::chrono::seconds(1));
+    connect(tick, &QTimer::timeout, this, [this] {
+        if (m_alertsModel->firingCount() > 0 && m_alertsView->isVisible())
+            m_alertsModel->refreshDurations();
+    });
+    tick->start();
+    // The title keeps its mark whatever else retitles the window (updateHealth does, often).
+    connect(this, &QWidget::windowTitleChanged, this, &MainWindow::markTitleWithAlerts);
+    updateAlertsIndicator();
+}
+
+void MainWindow::updateAlertsIndicator()
+{
+    const int firing = m_alertsModel->firingCount();
+    const int critical = m_alertsModel->criticalCount();
+    const int index = m_tabs->indexOf(m_alertsView);
+    m_tabs->setTabText(index, firing > 0 ? tr("&Alerts (%1)").arg(firing) : tr("&Alerts"));
+    if (firing == 0) {
+        m_alertsButton->setVisible(false);
+        m_titleMark.clear();
+        markTitleWithAlerts();
+        return;
+    }
+    const QString text = Format::plural(firing, tr("⚠ 1 alert firing"), tr("⚠ %1 alerts firing"));
+    m_alertsButton->setText(text);
+    QStringList lines;
+    for (int row = 0; row < std::min(firing, 8); ++row) {
+        const Alert *a = m_alertsModel->alertAt(row);
+        lines.append(u"• "_s + (a->text.isEmpty() ? AlertWords::kindName(a->kind) + u": "_s +
+                                                        AlertWords::subject(a->subject)
+                                                  : a->text));
+    }
+    if (firing > 8)
+        lines.append(tr("… and %1 more").arg(firing - 8));
+    m_alertsButton->setToolTip((critical > 0 ? tr("%1 firing, %2 critical:").arg(firing).arg(critical)
+                                             : tr("%1 firing:").arg(firing)) +
+                               u'\n' + lines.join(u'\n') + u'\n' + tr("Click to show the Alerts tab"));
+    const bool dark = palette().color(QPalette::Window).lightnessF() < 0.5;
+    const QColor red = dark ? QColor(0xff, 0x7b, 0x72) : QColor(0xcf, 0x22, 0x2e);
+    const QColor amber = dark ? QColor(0xf0, 0xc0, 0x4a) : QColor(0xa8, 0x64, 0x00);
+    const QColor fill = critical > 0 ? red : amber;
+    QPalette p = m_alertsButton->palette();
+    p.setColor(QPalette::Button, fill);
+    p.setColor(QPalette::Window, fill);
+    p.setColor(QPalette::ButtonText, dark ? QColor(Qt::black) : QColor(Qt::white));
+    m_alertsButton->setPalette(p);
+    QFont f = m_alertsButton->font();
+    f.setBold(true);
+    m_alertsButton->setFont(f);
+    m_alertsButton->setVisible(true);
+    m_titleMark = Format::plural(firing, tr(" · 1 alert firing"), tr(" · %1 alerts firing"));
+    markTitleWithAlerts();
+}
+
+void MainWindow::markTitleWithAlerts()
+{
+    // At the end: the title's start is the problems' ("⚠ FeedScope — 2 connections down").
+    QString title = windowTitle();
+    if (!m_titleMarkShown.isEmpty() && title.endsWith(m_titleMarkShown))
+        title.chop(m_titleMarkShown.size());
+    title.append(m_titleMark);
+    m_titleMarkShown = m_titleMark;
+    if (title != windowTitle())
+        setWindowTitle(title); // once more through here, then unchanged
+}
+
+void MainWindow::showAlerts()
+{
+    m_tabs->setCurrentWidget(m_alertsView);
+    m_alertsView->table()->setFocus(Qt::OtherFocusReason);
+}
+
+void MainWindow::openAlertSettings()
+{
+    m_settingsOnAlerts = true;
+    m_settings->trigger();
+    m_settingsOnAlerts = false;
+}
+
+void MainWindow::prepareAlertSettings(SettingsDialog &dialog)
+{
+    dialog.setAlertRules(m_controller->engine().alerts().rules());
+    dialog.setNotificationsEnabled(m_alertNotifier->isEnabled());
+    if (m_settingsOnAlerts)
+        dialog.showAlertsPage();
+}
+
+void MainWindow::applyAlertSettings(const SettingsDialog &dialog)
+{
+    QString error;
+    const auto rules = dialog.alertRules(&error);
+    if (!rules)
+        return; // the dialog does not close with bad rules
+    AlertEngine &engine = m_controller->engine().alerts();
+    engine.setRules(*rules);
+    m_alertsView->setRules(engine.rules());
+    m_alertNotifier->setEnabled(dialog.notificationsEnabled());
+    statusBar()->showMessage(
+        tr("Settings saved; the alert rules and the UI refresh apply now, the rest at the next start"), 8000);
+}
+
+bool MainWindow::selectChannel(const QByteArray &canonical)
+{
+    auto find = [this, &canonical] {
+        QAbstractItemModel *m = m_subscriptionsView->model();
+        for (int r = 0; r < m->rowCount(); ++r)
+            if (m->index(r, 0).data(KeyRole).toByteArray() == canonical)
+                return r;
+        return -1;
+    };
+    int row = find();
+    if (row < 0 && !m_filter->text().isEmpty()) {
+        m_filter->clear(); // the filter hid it
+        row = find();
+    }
+    if (row < 0) {
+        statusBar()->showMessage(tr("That channel is not subscribed any more"), 5000);
+        return false;
+    }
+    const QModelIndex i = m_subscriptionsView->model()->index(row, 0);
+    m_subscriptionsView->selectionModel()->setCurrentIndex(i, QItemSelectionModel::ClearAndSelect |
+                                                                  QItemSelectionModel::Rows);
+    m_subscriptionsView->scrollTo(i);
+    m_subscriptionsView->setFocus(Qt::OtherFocusReason);
+    return true;
+}
+
+bool MainWindow::selectConnectionRow(int id)
+{
+    QAbstractItemModel *m = m_connectionsView->model();
+    for (int r = 0; r < m->rowCount(); ++r) {
+        const QModelIndex i = m->index(r, 0);
+        if (i.data(KeyRole).toInt() != id)
+            continue;
+        m_connectionsView->selectionModel()->setCurrentIndex(i, QItemSelectionModel::ClearAndSelect |
+                                                                    QItemSelectionModel::Rows);
+        m_connectionsView->scrollTo(i);
+        m_connectionsView->setFocus(Qt::OtherFocusReason);
+        return true;
+    }
+    statusBar()->showMessage(tr("Connection #%1 is gone").arg(id), 5000);
+    return false;
 }
 
 } // namespace FeedScope

@@ -22,9 +22,13 @@ class QToolButton;
 
 namespace FeedScope {
 
+class AlertNotifier;
+class AlertsModel;
+class AlertsView;
 class FreezeProxy;
 class LiveTableView;
 class SeriesChart;
+class SettingsDialog;
 class TableProxy;
 
 /// What the Chaos menu asks the demo feed to do.
@@ -86,6 +90,22 @@ public:
     /// Selects the channels (and connections) with problems, as the problems button does.
     void selectProblems();
 
+    /// The Alerts tab (issue 17): firing alerts first, then the history.
+    AlertsView *alertsView() const { return m_alertsView; }
+    AlertsModel *alertsModel() const { return m_alertsModel; }
+    AlertNotifier *alertNotifier() const { return m_alertNotifier; }
+    /// The status bar's "⚠ 2 alerts firing" (hidden while none fires); a click shows the Alerts tab.
+    QToolButton *alertsButton() const { return m_alertsButton; }
+    /// Shows the Alerts tab.
+    void showAlerts();
+    /// Opens Settings on its Alerts page (what the Alerts tab's button does).
+    void openAlertSettings();
+    /// Selects the channel @p canonical in Channels (clearing a filter that hides it); false when
+    /// it is not subscribed (any more).
+    bool selectChannel(const QByteArray &canonical);
+    /// Selects the connection @p id in Connections; false when there is none.
+    bool selectConnectionRow(int id);
+
     /// Connection ids selected in the connections table.
     QList<int> selectedConnections() const;
     /// Subscriptions selected in the channels table.
@@ -127,6 +147,11 @@ private:
     void updateChannelCount();
     QList<LiveTableView *> tables() const;
     void copySelectedJson();
+    void buildAlerts();
+    void updateAlertsIndicator();
+    void markTitleWithAlerts();
+    void prepareAlertSettings(SettingsDialog &dialog);
+    void applyAlertSettings(const SettingsDialog &dialog);
 
     PoolController *m_controller;
     QTableView *m_connectionsView = nullptr;
@@ -166,6 +191,13 @@ private:
     qint64 m_startedMs = 0;
     bool m_exporting = false;
     bool m_demo = false;
+    AlertsModel *m_alertsModel = nullptr;
+    AlertsView *m_alertsView = nullptr;
+    AlertNotifier *m_alertNotifier = nullptr;
+    QToolButton *m_alertsButton = nullptr;
+    QString m_titleMark;             ///< the alerts' mark at the end of the window title
+    QString m_titleMarkShown;        ///< the mark the title carries now
+    bool m_settingsOnAlerts = false; ///< the next Settings opens on its Alerts page
 };
 
 } // namespace FeedScope

@@ -1,5 +1,9 @@
 #include "settingsdialog.h"
 
+#include "alertnotifier.h"
+#include "alertsmodel.h"
+
+#include <QCheckBox>
 #include <QComboBox>
 #include <QDialogButtonBox>
 #include <QDoubleSpinBox>
@@ -7,13 +11,19 @@
 #include <QFormLayout>
 #include <QGroupBox>
 #include <QHBoxLayout>
+#include <QHeaderView>
+#include <QJsonArray>
 #include <QJsonDocument>
 #include <QLabel>
 #include <QLineEdit>
 #include <QPushButton>
 #include <QSaveFile>
+#include <QSettings>
 #include <QSpinBox>
 #include <QStyle>
+#include <QTabBar>
+#include <QTabWidget>
+#include <QTableWidget>
 #include <QVBoxLayout>
 
 using namespace Qt::StringLiterals;
@@ -71,7 +81,13 @@ SettingsDialog::SettingsDialog(const Profile &current, QWidget *parent) : QDialo
     auto *right = new QVBoxLayout;
     columns->addLayout(left);
     columns->addLayout(right);
-    layout->addLayout(columns);
+    // Pages: the engine's settings, and the alert rules (Settings → Alerts).
+    m_pages = new QTabWidget(this);
+    m_pages->setObjectName(u"pages"_s);
+    auto *general = new QWidget;
+    general->setLayout(columns);
+    m_pages->addTab(general, tr("Gener&al"));
+    layout->addWidget(m_pages);
     QFormLayout *form = nullptr;
 
     auto row = [&](const QString &label, const char *key, QWidget *editor, const QString &tip) {
@@ -200,6 +216,9 @@ SettingsDialog::SettingsDialog(const Profile &current, QWidget *parent) : QDialo
            "when saved.\nProfile: ui.refreshMs"));
     right->addStretch();
     left->addStretch();
+    m_pages->addTab(buildAlertsPage(), tr("A&lerts"));
+    // Tab goes from the endpoint through the fields; the pages switch with Ctrl+Tab or Alt+A / Alt+L.
+    m_pages->tabBar()->setFocusPolicy(Qt::ClickFocus);
 
     m_runOnlyNote = new QLabel(this);
     m_runOnlyNote->setObjectName(u"runOnlyNote"_s);
@@ -373,6 +392,7 @@ void SettingsDialog::setProfile(const Profile &p)
     m_threads->setValue(p.engine.dispatchThreads);
     m_ioThreads->setValue(c.ioThreads);
     m_refresh->setValue(p.uiRefreshMs);
+    setAlertRules(p.alerts.rules);
     updateWarnings();
 }
 
@@ -411,6 +431,11 @@ std::optional<Profile> SettingsDialog::profile(QString *error) const
     p.engine.queueCapacity = m_capacity->value();
     p.engine.dispatchThreads = m_threads->value();
     p.uiRefreshMs = m_refresh->value();
+    const auto rules = alertRules(error);
+    if (!rules)
+        return std::nullopt;
+    p.alerts.rules = *rules;
+    p.engine.alertRules = *rules;
     QJsonObject json = profileToJson(p, true);
     json.insert(u"url"_s, url);
     QString why;
@@ -447,13 +472,311 @@ bool SettingsDialog::exportProfile(const QString &path, QString *error) const
 void SettingsDialog::accept()
 {
     QString error;
+    if (!alertRules(&error)) {
+        m_pages->setCurrentIndex(AlertsPage); // where the bad rule is
+        m_status->setText(error);
+        return;
+    }
     const auto p = profile(&error);
     if (!p) {
         m_status->setText(error);
         return;
     }
-    saveProfile(*p);
+    saveProfile(*p); // the rules with it: the profile's section "alerts"
+    AlertNotifier::saveEnabled(notificationsEnabled());
     QDialog::accept();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Settings → Alerts
+
+namespace {
+enum AlertColumn { ColRule, ColSeverity, ColThreshold, ColFor, ColClear, ColWindow, ColFires, AlertColumns };
+} // namespace
+
+QWidget *SettingsDialog::buildAlertsPage()
+{
+    auto *page = new QWidget;
+    page->setObjectName(u"alertsPage"_s);
+    auto *v = new QVBoxLayout(page);
+    auto *intro =
+        new QLabel(tr("An alert fires once its rule's condition has held for “For”, and resolves once "
+                      "it has been false for “Clear after” (a flapping value does not fire again). "
+                      "Applies at once when saved."),
+                   page);
+    intro->setWordWrap(true);
+    v->addWidget(intro);
+    m_alertRules = new QTableWidget(0, AlertColumns, page);
+    m_alertRules->setObjectName(u"alertRules"_s);
+    m_alertRules->setHorizontalHeaderLabels({tr("Rule (on/off)"), tr("Severity"), tr("Limit"), tr("For"),
+                                             tr("Clear after"), tr("Window"), tr("Fires when")});
+    const QStringList tips{
+        tr("Tick to turn the rule on; the name says what it watches"),
+        tr("Critical alerts turn the status bar red, warnings amber"),
+        tr("The rule's limit, in the unit beside it (count, milliseconds or percent); “—” when the rule has "
+           "none"),
+        tr("How long the condition must hold before the alert fires, in seconds"),
+        tr("How long the condition must be false before the alert resolves, in seconds"),
+        tr("The span, in minutes, over which counting rules (reconnects, drops, integrity) count"),
+        tr("The rule in words, as you edit it")};
+    for (int c = 0; c < AlertColumns; ++c)
+        m_alertRules->horizontalHeaderItem(c)->setToolTip(tips.at(c));
+    m_alertRules->verticalHeader()->setVisible(false);
+    m_alertRules->setSelectionMode(QAbstractItemView::NoSelection);
+    m_alertRules->horizontalHeader()->setStretchLastSection(true);
+    m_alertRules->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+    // Rows as tall as their editors, and every rule in sight without scrolling.
+    // Two lines for the rule in words ("Fires when"), which wraps.
+    m_alertRules->setWordWrap(true);
+    m_alertRules->verticalHeader()->setDefaultSectionSize(
+        std::max(QSpinBox().sizeHint().height() + 2, 2 * fontMetrics().lineSpacing() + 6));
+    connect(m_alertRules, &QTableWidget::itemChanged, this, [this](QTableWidgetItem *item) {
+        if (item->column() == ColRule)
+            updateAlertRow(item->row());
+    });
+    v->addWidget(m_alertRules, 1);
+
+    auto *bottom = new QHBoxLayout;
+    m_notifications = new QCheckBox(tr("Show a desktop &notification when an alert fires"), page);
+    m_notifications->setObjectName(u"alertNotifications"_s);
+    const bool tray = AlertNotifier::trayAvailable();
+    m_notifications->setToolTip(
+        tray ? tr("A message from the system tray once per fired alert (alerts fired together make one).")
+             : tr("A message from the system tray once per fired alert. This desktop has no system tray (or "
+                  "notifications are off for this run): none can show here."));
+    bottom->addWidget(m_notifications);
+    if (!tray) {
+        auto *none = new QLabel(tr("(no system tray here)"), page);
+        none->setObjectName(u"noTray"_s);
+        none->setForegroundRole(QPalette::PlaceholderText);
+        bottom->addWidget(none);
+    }
+    bottom->addStretch(1);
+    auto *reset = new QPushButton(tr("Reset alert rules to &defaults"), page);
+    reset->setObjectName(u"resetAlerts"_s);
+    reset->setToolTip(tr("The rules FeedScope ships with (not saved until Save)"));
+    connect(reset, &QPushButton::clicked, this, [this] {
+        setAlertRules(defaultAlertRules());
+        m_status->setText(tr("Alert rules reset to the defaults (not saved yet)"));
+    });
+    bottom->addWidget(reset);
+    v->addLayout(bottom);
+    setAlertRules(defaultAlertRules());
+    m_notifications->setChecked(AlertNotifier::enabledInSettings());
+    return page;
+}
+
+void SettingsDialog::showAlertsPage()
+{
+    m_pages->setCurrentIndex(AlertsPage);
+}
+
+QTableWidget *SettingsDialog::alertRulesTable() const
+{
+    return m_alertRules;
+}
+
+bool SettingsDialog::notificationsEnabled() const
+{
+    return m_notifications->isChecked();
+}
+
+void SettingsDialog::setNotificationsEnabled(bool on)
+{
+    m_notifications->setChecked(on);
+}
+
+void SettingsDialog::setAlertRules(const QList<AlertRule> &rules)
+{
+    const QSignalBlocker block(m_alertRules);
+    m_rules = rules;
+    // The old editors go later (deleteLater): nameless at once, so only the new ones are found.
+    for (int row = 0; row < m_alertRules->rowCount(); ++row)
+        for (int c = 0; c < AlertColumns; ++c)
+            if (QWidget *w = m_alertRules->cellWidget(row, c))
+                w->setObjectName(QString());
+    m_alertRules->clearContents();
+    m_alertRules->setRowCount(static_cast<int>(rules.size()));
+    for (int row = 0; row < rules.size(); ++row) {
+        const AlertRule &r = rules.at(row);
+        const QString name = AlertWords::kindName(r.kind);
+        auto *item = new QTableWidgetItem(name);
+        item->setFlags(Qt::ItemIsEnabled | Qt::ItemIsUserCheckable);
+        item->setCheckState(r.enabled ? Qt::Checked : Qt::Unchecked);
+        item->setToolTip(tr("%1\nRule id: %2 (profile section “alerts”, metric label)").arg(name, r.id));
+        m_alertRules->setItem(row, ColRule, item);
+
+        auto *severity = new QComboBox;
+        severity->setObjectName(u"severity:"_s + r.id);
+        severity->addItem(tr("Warning"), static_cast<int>(AlertSeverity::Warning));
+        severity->addItem(tr("Critical"), static_cast<int>(AlertSeverity::Critical));
+        severity->setCurrentIndex(r.severity == AlertSeverity::Critical ? 1 : 0);
+        connect(severity, &QComboBox::currentIndexChanged, this, [this, row] { updateAlertRow(row); });
+        m_alertRules->setCellWidget(row, ColSeverity, severity);
+
+        auto unused = [&](int column) {
+            auto *none = new QTableWidgetItem(u"—"_s);
+            none->setFlags(Qt::ItemIsEnabled);
+            none->setToolTip(tr("Not used by this rule"));
+            none->setTextAlignment(Qt::AlignCenter);
+            m_alertRules->setItem(row, column, none);
+        };
+        if (AlertWords::usesThreshold(r.kind)) {
+            auto *t = new QDoubleSpinBox;
+            t->setObjectName(u"threshold:"_s + r.id);
+            t->setDecimals(0);
+            t->setRange(AlertWords::thresholdMinimum(r.kind), AlertWords::thresholdMaximum(r.kind));
+            t->setSuffix(u' ' + AlertWords::thresholdUnit(r.kind));
+            t->setGroupSeparatorShown(true);
+            if (t->minimum() == 0)
+                t->setSpecialValueText(tr("any"));
+            t->setValue(r.threshold);
+            t->setToolTip(thresholdTip(r.kind));
+            connect(t, &QDoubleSpinBox::valueChanged, this, [this, row] { updateAlertRow(row); });
+            m_alertRules->setCellWidget(row, ColThreshold, t);
+        } else {
+            unused(ColThreshold);
+        }
+        auto seconds = [&](int column, const QString &key, int value, const QString &tip) {
+            auto *sb = new QSpinBox;
+            sb->setObjectName(key + u':' + r.id);
+            sb->setRange(0, 86400);
+            sb->setSuffix(tr(" s"));
+            sb->setGroupSeparatorShown(true);
+            sb->setValue(value);
+            sb->setToolTip(tip);
+            connect(sb, &QSpinBox::valueChanged, this, [this, row] { updateAlertRow(row); });
+            m_alertRules->setCellWidget(row, column, sb);
+        };
+        if (AlertWords::usesFor(r.kind))
+            seconds(ColFor, u"for"_s, r.forSeconds,
+                    tr("Fires once the condition has held this long, in seconds (0 to 86,400; 0: at once)"));
+        else
+            unused(ColFor);
+        seconds(ColClear, u"clear"_s, r.clearSeconds,
+                tr("Resolves once the condition has been false this long, in seconds (0 to 86,400)"));
+        if (AlertWords::usesWindow(r.kind)) {
+            auto *w = new QSpinBox;
+            w->setObjectName(u"window:"_s + r.id);
+            w->setRange(1, 1440);
+            w->setSuffix(tr(" min"));
+            w->setValue(std::max(1, r.windowMinutes));
+            w->setToolTip(tr("Counts over the last this many minutes (1 to 1,440, a day)"));
+            connect(w, &QSpinBox::valueChanged, this, [this, row] { updateAlertRow(row); });
+            m_alertRules->setCellWidget(row, ColWindow, w);
+        } else {
+            unused(ColWindow);
+        }
+        auto *fires = new QTableWidgetItem;
+        fires->setFlags(Qt::ItemIsEnabled);
+        m_alertRules->setItem(row, ColFires, fires);
+        updateAlertRow(row);
+    }
+    m_alertRules->resizeColumnsToContents();
+    m_alertRules->setColumnWidth(ColThreshold, std::min(m_alertRules->columnWidth(ColThreshold), 120));
+    // "Fires when" takes what is left (two lines, elided past that: its tooltip has it all).
+    int width = 2 * m_alertRules->frameWidth() + 240;
+    for (int c = 0; c < ColFires; ++c)
+        width += m_alertRules->columnWidth(c);
+    m_alertRules->setMinimumWidth(std::min(width, 900));
+    m_alertRules->setMinimumHeight(m_alertRules->horizontalHeader()->sizeHint().height() +
+                                   m_alertRules->rowCount() *
+                                       m_alertRules->verticalHeader()->defaultSectionSize() +
+                                   2 * m_alertRules->frameWidth());
+}
+
+QString SettingsDialog::thresholdTip(AlertKind kind) const
+{
+    switch (kind) {
+    case AlertKind::ReconnectStorm:
+        return tr("Fires when there are more than this many reconnects within the window (a count)");
+    case AlertKind::Drops:
+        return tr("Fires when more than this many frames were dropped within the window (0: any drop)");
+    case AlertKind::LatencyP99:
+        return tr("Fires when a channel's data latency p99 over 10 s is above this, in milliseconds");
+    case AlertKind::Integrity:
+        return tr("Fires when there are more than this many integrity violations within the window (0: any)");
+    case AlertKind::BudgetUse:
+        return tr(
+            "Fires when a per-IP budget (messages out, new connections) is used beyond this, in percent "
+            "(1 to 100)");
+    default:
+        return {};
+    }
+}
+
+std::optional<AlertRule> SettingsDialog::alertRuleAt(int row) const
+{
+    if (row < 0 || row >= m_rules.size())
+        return std::nullopt;
+    AlertRule r = m_rules.at(row);
+    if (const QTableWidgetItem *item = m_alertRules->item(row, ColRule))
+        r.enabled = item->checkState() == Qt::Checked;
+    if (auto *c = qobject_cast<QComboBox *>(m_alertRules->cellWidget(row, ColSeverity)))
+        r.severity = static_cast<AlertSeverity>(c->currentData().toInt());
+    if (auto *t = qobject_cast<QDoubleSpinBox *>(m_alertRules->cellWidget(row, ColThreshold)))
+        r.threshold = t->value();
+    if (auto *f = qobject_cast<QSpinBox *>(m_alertRules->cellWidget(row, ColFor)))
+        r.forSeconds = f->value();
+    if (auto *c = qobject_cast<QSpinBox *>(m_alertRules->cellWidget(row, ColClear)))
+        r.clearSeconds = c->value();
+    if (auto *w = qobject_cast<QSpinBox *>(m_alertRules->cellWidget(row, ColWindow)))
+        r.windowMinutes = w->value();
+    return r;
+}
+
+void SettingsDialog::updateAlertRow(int row)
+{
+    const auto r = alertRuleAt(row);
+    QTableWidgetItem *fires = m_alertRules->item(row, ColFires);
+    if (!r || !fires)
+        return;
+    const QString text = r->enabled ? r->describe() : tr("(off) %1").arg(r->describe());
+    fires->setText(text);
+    fires->setToolTip(text);
+    fires->setForeground(r->enabled ? palette().color(QPalette::Text)
+                                    : palette().color(QPalette::PlaceholderText));
+}
+
+std::optional<QList<AlertRule>> SettingsDialog::alertRules(QString *error) const
+{
+    QList<AlertRule> out;
+    QSet<QString> ids;
+    for (int row = 0; row < m_rules.size(); ++row) {
+        const AlertRule r = *alertRuleAt(row);
+        const QString name = AlertWords::kindName(r.kind);
+        // Through the JSON form, so the dialog and the profile files share one validation.
+        AlertRule back;
+        QString why;
+        if (!AlertRule::fromJson(r.toJson(), &back, &why)) {
+            if (error) {
+                why.replace(u"\"threshold\""_s, tr("“Limit”"))
+                    .replace(u"\"forSeconds\""_s, tr("“For” (seconds)"))
+                    .replace(u"\"clearSeconds\""_s, tr("“Clear after” (seconds)"))
+                    .replace(u"\"windowMinutes\""_s, tr("“Window” (minutes)"));
+                *error = tr("Alert rule “%1”: %2").arg(name, why);
+            }
+            return std::nullopt;
+        }
+        if (AlertWords::usesThreshold(r.kind) && (r.threshold < AlertWords::thresholdMinimum(r.kind) ||
+                                                  r.threshold > AlertWords::thresholdMaximum(r.kind))) {
+            if (error)
+                *error = tr("Alert rule “%1”: the limit must be from %L2 to %L3 %4")
+                             .arg(name)
+                             .arg(AlertWords::thresholdMinimum(r.kind))
+                             .arg(AlertWords::thresholdMaximum(r.kind))
+                             .arg(AlertWords::thresholdUnit(r.kind));
+            return std::nullopt;
+        }
+        if (ids.contains(r.id)) {
+            if (error)
+                *error = tr("Alert rule “%1”: the id “%2” is used twice").arg(name, r.id);
+            return std::nullopt;
+        }
+        ids.insert(r.id);
+        out.append(back);
+    }
+    return out;
 }
 
 } // namespace FeedScope

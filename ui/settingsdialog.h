@@ -1,16 +1,20 @@
 #pragma once
 
+#include "alerts.h"
 #include "profile.h"
 
 #include <QDialog>
 #include <QHash>
 
 class QAbstractSpinBox;
+class QCheckBox;
 class QComboBox;
 class QDoubleSpinBox;
 class QLabel;
 class QLineEdit;
 class QSpinBox;
+class QTabWidget;
+class QTableWidget;
 
 namespace FeedScope {
 
@@ -45,6 +49,20 @@ public:
     /// The dialog's message line (errors, import and export results).
     QString statusText() const;
 
+    /// Settings → Alerts: the rules (each on or off, severity, limit, for, clear after, window),
+    /// the desktop notifications switch and a reset to the defaults. The rules are the profile's
+    /// section "alerts" (Profile::alerts.rules, engine.alertRules): saved, imported and exported
+    /// with the rest.
+    enum Page { GeneralPage, AlertsPage };
+    void showAlertsPage();
+    QTabWidget *pages() const { return m_pages; }
+    QTableWidget *alertRulesTable() const;
+    void setAlertRules(const QList<AlertRule> &rules);
+    /// The rules as edited; nullopt with @p error (naming the rule and the field in words).
+    std::optional<QList<AlertRule>> alertRules(QString *error) const;
+    bool notificationsEnabled() const;
+    void setNotificationsEnabled(bool on);
+
 public Q_SLOTS:
     void accept() override;
 
@@ -53,6 +71,10 @@ private:
     void updateWarnings();
     void setWarning(const char *field, const QString &text, const QString &detail);
     QString humanError(const QString &error) const;
+    QWidget *buildAlertsPage();
+    std::optional<AlertRule> alertRuleAt(int row) const;
+    void updateAlertRow(int row);
+    QString thresholdTip(AlertKind kind) const;
 
     QLineEdit *m_url = nullptr;
     QSpinBox *m_maxConnections = nullptr, *m_perConnection = nullptr, *m_ping = nullptr, *m_stale = nullptr,
@@ -66,6 +88,10 @@ private:
     QHash<QString, QLabel *> m_warnings; ///< by field name
     QHash<QString, QString> m_labels;    ///< profile key ("pool.pingIntervalMs") → field label
     Profile m_base; ///< what the fields do not show (headers, subscriptions) comes from here
+    QTabWidget *m_pages = nullptr;
+    QTableWidget *m_alertRules = nullptr;
+    QCheckBox *m_notifications = nullptr;
+    QList<AlertRule> m_rules; ///< the rules shown (ids, kinds and what the table does not edit)
 };
 
 } // namespace FeedScope

@@ -140,6 +140,7 @@ private Q_SLOTS:
     void futureEventTimeIsNegativeNotACrash();
     void metricsReportAndSessionLog();
     void latencyTabShowsTheTypes();
+    void simulatorDelayShowsAsLatency();
 };
 
 void tst_Latency::initTestCase()
@@ -469,6 +470,43 @@ void tst_Latency::latencyTabShowsTheTypes()
     QVERIFY2(clock.contains(u"synchronised"_s) || clock.contains(u"±"_s) || clock.contains(u"unknown"_s),
              qPrintable(clock));
     window.reset();
+    controller.shutdown(1s);
+}
+
+void tst_Latency::simulatorDelayShowsAsLatency()
+{
+    // End to end (issue 17's tests): the simulator's delay fault stamps every frame 400 ms before
+    // sending it, so the engine's latency for those subscriptions is at least 400 ms; its clock
+    // offset fault then puts event times 3 s ahead of ours, which count as ahead of the clock,
+    // never as latency. The machine may add to the delay, never take from it.
+    Sim::SimulatorConfig sc;
+    sc.delay = 400ms;
+    Sim::FeedSimulator sim(sc);
+    QVERIFY(sim.start());
+    EngineConfig cfg;
+    cfg.pool.url = sim.url();
+    cfg.pool.newConnectionsPerMinute = 1000;
+    cfg.publishInterval = 50ms;
+    PoolController controller(cfg);
+    QVERIFY(controller.start(nullptr));
+    controller.subscribe({sub(R"({"type":"bbo","coin":"BTC"})"), sub(R"({"type":"trades","coin":"ETH"})")});
+    auto figures = [&](const char *type) {
+        const SubscriptionStatus *s = findSub(controller.engine().lastSnapshot(), type);
+        return s ? s->latency : LatencyFigures{};
+    };
+    QVERIFY(waitUntil([&] { return figures("bbo").samples10s >= 5 && figures("trades").samples10s >= 3; },
+                      20000));
+    for (const char *type : {"bbo", "trades"}) {
+        const LatencyFigures f = figures(type);
+        QVERIFY2(f.p50Ms >= 390 && f.p50Ms < 10000,
+                 qPrintable(u"%1 p50 %2"_s.arg(QLatin1StringView(type)).arg(f.p50Ms)));
+        QCOMPARE(f.negative10s, 0);
+    }
+    // Now the venue's clock runs 3 s ahead: the delay no longer shows, the frames are ahead.
+    Sim::Fault ahead = Sim::Fault::make(Sim::FaultKind::Offset);
+    ahead.offsetMs = 3000;
+    QVERIFY(sim.apply(ahead));
+    QVERIFY(waitUntil([&] { return figures("bbo").negative10s >= 5; }, 20000));
     controller.shutdown(1s);
 }
 

@@ -38,7 +38,7 @@ simhelp=$(/usr/bin/feedscope-sim --help)
 [[ $simhelp == *"Faults (--fault, repeatable)"* ]] || fail "feedscope-sim --help"
 for f in /usr/share/applications/io.feedscope.FeedScope.desktop /usr/share/metainfo/io.feedscope.FeedScope.metainfo.xml \
     /usr/share/icons/hicolor/scalable/apps/io.feedscope.FeedScope.svg /usr/share/icons/hicolor/48x48/apps/io.feedscope.FeedScope.png \
-    /usr/share/man/man1/feedscope.1.gz /usr/share/man/man1/feedscope-sim.1.gz; do
+    /usr/share/man/man1/feedscope.1.gz /usr/share/man/man1/feedscope-sim.1.gz /usr/share/feedscope/prometheus-alerts.yml; do
     [ -f "$f" ] || fail "$f is not installed"
 done
 man=$(zcat /usr/share/man/man1/feedscope.1.gz)

@@ -10,6 +10,7 @@
 #include <array>
 #include <cmath>
 #include <deque>
+#include <functional>
 
 using namespace Qt::StringLiterals;
 
@@ -607,7 +608,7 @@ void step(Track &t, bool cond, double value, const QString &text, const AlertRul
 /// after clearSeconds (hysteresis), at most maxFiring alerts, one summary for the rest.
 void runRule(const AlertRule &rule, RuleState &rs, const QList<Observation> &obs, qint64 nowMs,
              const QDateTime &wallNow, int maxFiring, std::deque<Alert> &history, int capacity, quint64 &seq,
-             Changes &out)
+             Changes &out, const std::function<bool(const QString &)> &gone = {})
 {
     {
         const qint64 forMs = static_cast<qint64>(rule.forSeconds) * 1000;
@@ -642,7 +643,15 @@ void runRule(const AlertRule &rule, RuleState &rs, const QList<Observation> &obs
                 ++it;
                 continue;
             }
-            step(*it, false, 0, QString(), rule, nowMs, out, history, capacity, wallNow);
+            // A subject that is gone (the subscription removed, the connection closed for good)
+            // resolves at once: hysteresis is for values that flap, not for what no longer exists.
+            if (it->firing && gone && gone(it.key())) {
+                resolveTrack(*it, wallNow, history, capacity);
+                out.resolved.append(it->alert);
+                it->condSince = -1;
+            } else {
+                step(*it, false, 0, QString(), rule, nowMs, out, history, capacity, wallNow);
+            }
             if (!it->firing && it->condSince < 0)
                 it = rs.tracks.erase(it);
             else {
@@ -708,6 +717,21 @@ void AlertEngine::evaluate(const PoolSnapshot &snapshot, const DispatcherFigures
         else
             ++it;
     }
+
+    // Which subjects still exist, to resolve at once the alerts of those that are gone.
+    QSet<QByteArray> presentSubs;
+    presentSubs.reserve(snapshot.subscriptions.size());
+    for (const SubscriptionStatus &s : snapshot.subscriptions)
+        presentSubs.insert(s.subscription.canonical());
+    QSet<QString> presentConns;
+    for (const ConnectionStatus &c : snapshot.connections)
+        presentConns.insert(u"connection %1"_s.arg(c.id));
+    const auto subscriptionGone = [&presentSubs](const QString &subject) {
+        return subject != u"+more"_s && !presentSubs.contains(subject.toUtf8());
+    };
+    const auto connectionGone = [&presentConns](const QString &subject) {
+        return subject != u"+more"_s && !presentConns.contains(subject);
+    };
 
     for (const AlertRule &rule : std::as_const(m_rules)) {
         if (!rule.enabled)
@@ -898,8 +922,23 @@ void AlertEngine::evaluate(const PoolSnapshot &snapshot, const DispatcherFigures
             }
             break;
         }
+        std::function<bool(const QString &)> gone;
+        switch (rule.kind) {
+        case AlertKind::SubscriptionStale:
+        case AlertKind::SubscriptionNotActive:
+        case AlertKind::SubscriptionRejected:
+        case AlertKind::LatencyP99:
+        case AlertKind::Integrity:
+            gone = subscriptionGone;
+            break;
+        case AlertKind::ConnectionDown:
+            gone = connectionGone;
+            break;
+        default:
+            break;
+        }
         runRule(rule, rs, obs, nowMs, wallNow, d->maxFiringPerRule, d->history, d->historyCapacity, d->seq,
-                out);
+                out, gone);
         rs.primed = true;
     }
     for (const Alert &a : std::as_const(out.resolved))

@@ -322,9 +322,18 @@ private Q_SLOTS:
         QCOMPARE(texts, (QStringList{u"NOPE l2Book rejected by the server: Invalid subscription"_s,
                                      u"NOPE trades failed"_s}));
         QCOMPARE(h.engine.firing().constFirst().severity, AlertSeverity::Critical);
-        // The user removes it: gone from the snapshot, resolved after the clear time.
-        h.snap.subscriptions.clear();
-        h.run(11);
+        // The user removes one: gone from the snapshot, resolved at once (hysteresis is for
+        // values that flap, not for what no longer exists).
+        h.snap.subscriptions.removeFirst();
+        h.run(1);
+        QCOMPARE(h.resolved.size(), 1);
+        QCOMPARE(h.resolved.last().at(0).value<Alert>().subject,
+                 QString::fromUtf8(s.subscription.canonical()));
+        // The other one recovers while it stays: it resolves after the clear time only.
+        h.snap.subscriptions[0].state = SubState::Active;
+        h.run(9);
+        QCOMPARE(h.resolved.size(), 1);
+        h.run(2);
         QCOMPARE(h.resolved.size(), 2);
     }
 
@@ -356,6 +365,13 @@ private Q_SLOTS:
         h.snap.connections[1].state = ConnState::Open;
         h.run(11);
         QCOMPARE(h.resolved.size(), 1);
+        // A connection that goes away while down (closed for good) resolves at once.
+        h.snap.connections[1].state = ConnState::Backoff;
+        h.run(31);
+        QCOMPARE(h.fired.size(), 2);
+        h.snap.connections.removeAt(1);
+        h.run(1);
+        QCOMPARE(h.resolved.size(), 2);
     }
 
     void reconnectStorm()

@@ -5,8 +5,7 @@
 #include <QJsonObject>
 
 #include <cmath>
-#include <deque>
-#include <unordered_set>
+#include <vector>
 
 using namespace Qt::StringLiterals;
 
@@ -92,6 +91,77 @@ qint64 &counter(IntegrityCounts &c, IntegrityKind k)
 }
 } // namespace
 
+namespace {
+/// The last N trade ids of one subscription, in memory allocated once, at the first trade: a ring
+/// for the order and an open-addressing table (linear probing, backward-shift deletion) for the
+/// look-up, so a long run neither allocates per trade nor grows after its first N trades.
+class RecentIds
+{
+public:
+    /// False (and nothing stored) when @p id is already among the last `capacity` ids.
+    bool insert(quint64 id, int capacity)
+    {
+        if (m_ring.empty()) {
+            m_ring.assign(static_cast<size_t>(std::max(1, capacity)), 0);
+            size_t slots = 2;
+            while (slots < m_ring.size() * 2)
+                slots *= 2;
+            m_table.assign(slots, Empty);
+        }
+        id = id == Empty ? Empty - 1 : id;
+        if (contains(id))
+            return false;
+        if (m_size == m_ring.size())
+            erase(m_ring[m_head]); // the oldest goes
+        else
+            ++m_size;
+        m_ring[m_head] = id;
+        m_head = (m_head + 1) % m_ring.size();
+        size_t i = slot(id);
+        while (m_table[i] != Empty)
+            i = (i + 1) & mask();
+        m_table[i] = id;
+        return true;
+    }
+    size_t size() const { return m_size; }
+
+private:
+    static constexpr quint64 Empty = ~quint64(0);
+    size_t mask() const { return m_table.size() - 1; }
+    size_t slot(quint64 id) const { return static_cast<size_t>((id * 0xff51afd7ed558ccdULL) >> 17) & mask(); }
+    bool contains(quint64 id) const
+    {
+        for (size_t i = slot(id); m_table[i] != Empty; i = (i + 1) & mask())
+            if (m_table[i] == id)
+                return true;
+        return false;
+    }
+    void erase(quint64 id)
+    {
+        size_t i = slot(id);
+        while (m_table[i] != id) {
+            if (m_table[i] == Empty)
+                return;
+            i = (i + 1) & mask();
+        }
+        // Backward shift: move later entries of the probe run into the hole where they belong.
+        for (size_t j = (i + 1) & mask(); m_table[j] != Empty; j = (j + 1) & mask()) {
+            const size_t home = slot(m_table[j]);
+            const bool between = i <= j ? (home > i && home <= j) : (home > i || home <= j);
+            if (!between) {
+                m_table[i] = m_table[j];
+                i = j;
+            }
+        }
+        m_table[i] = Empty;
+    }
+    std::vector<quint64> m_ring;
+    std::vector<quint64> m_table;
+    size_t m_head = 0;
+    size_t m_size = 0;
+};
+} // namespace
+
 struct IntegrityChecker::Sub
 {
     Family family = Family::Other;
@@ -101,8 +171,7 @@ struct IntegrityChecker::Sub
     qint64 lastTimeMs = -1;
     bool fresh = true; ///< the next frame starts afresh (first one, or first after an ack)
     bool afterRestore = false;
-    std::deque<quint64> tidOrder; ///< trades remembered, oldest first
-    std::unordered_set<quint64> tids;
+    RecentIds tids; ///< the last Limits::tids trades
     IntegrityCounts counts;
     struct Limiter
     {
@@ -305,16 +374,11 @@ void IntegrityChecker::check(const DataFrame &f)
                 continue;
             // The same trade = the same tid at the same time (PROTOCOL.md: unique (time, coin, tid)).
             const quint64 id = static_cast<quint64>(tid) * 0x9E3779B97F4A7C15ULL ^ static_cast<quint64>(time);
-            if (!s.tids.insert(id).second) {
+            if (!s.tids.insert(id, m_limits.tids)) {
                 if (!duplicate)
                     duplicateTid = QString::number(tid);
                 duplicate = true;
                 continue;
-            }
-            s.tidOrder.push_back(id);
-            while (static_cast<int>(s.tidOrder.size()) > std::max(1, m_limits.tids)) {
-                s.tids.erase(s.tidOrder.front());
-                s.tidOrder.pop_front();
             }
             oldestNew = oldestNew < 0 ? time : std::min(oldestNew, time);
         }

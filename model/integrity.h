@@ -56,7 +56,7 @@ class IntegrityChecker final
 public:
     struct Limits
     {
-        int tids = 2048;                ///< trades remembered per subscription
+        int tids = 256; ///< trades remembered per subscription (the venue replays ~30 on subscribe)
         qsizetype frameBytes = 4096;    ///< of an offending frame kept in its event
         qint64 eventIntervalMs = 10000; ///< at most one event per subscription and kind per interval
         int maxEvents = 1000;           ///< events kept until taken

@@ -102,6 +102,10 @@ void ConnectionPool::subscribe(const Hl::Subscription &s)
     }
     SubRecord &rec = m_subs[s.canonical()];
     rec.status.subscription = s;
+    // The latency window of a type that carries event times is allocated now, not at its first
+    // sample (a fill may come hours later): a long run's memory is set when it subscribes.
+    if (const Hl::TypeSpec *spec = s.spec(); spec && Hl::carriesEventTime(*spec))
+        rec.latency = std::make_shared<LatencyWindow>();
     place(rec, false);
 }
 
@@ -437,10 +441,10 @@ void ConnectionPool::recordLatency(SubRecord &rec, qint64 latencyUs, qint64 nowS
         rec.skipLatency = false;
         return;
     }
-    if (!rec.latency) {
+    if (!rec.latency)
         rec.latency = std::make_shared<LatencyWindow>();
+    if (!rec.typeLatency)
         rec.typeLatency = &m_typeLatency[rec.status.subscription.type()];
-    }
     rec.latency->add(nowSec, latencyUs);
     rec.typeLatency->window.add(nowSec, latencyUs);
     rec.typeLatency->totals.add(latencyUs);

@@ -317,11 +317,14 @@ void GatewayServer::onWebSocket()
             if (!raw->queue.empty())
                 markDirty(*raw);
         });
-        connect(ws, &QWebSocket::disconnected, this, [this, id] { onDisconnected(id); });
+        // Queued: a close can report the disconnect synchronously, inside a send to this very link.
+        connect(
+            ws, &QWebSocket::disconnected, this, [this, id] { onDisconnected(id); }, Qt::QueuedConnection);
         qCInfo(lcGateway) << "client" << id << raw->st.name << "from" << ws->peerAddress() << ws->peerPort();
         Q_EMIT clientConnected(statsOf(*raw));
         if (ws->state() != QAbstractSocket::ConnectedState)
-            onDisconnected(id);
+            QMetaObject::invokeMethod(
+                this, [this, id] { onDisconnected(id); }, Qt::QueuedConnection);
     }
 }
 
@@ -461,9 +464,9 @@ void GatewayServer::closeLink(Link &l, CloseReason reason, int code, const QStri
             ++l.st.dropped, ++m_counters.dropped;
     l.queue.clear();
     l.st.queuedBytes = 0;
-    l.ws->close(static_cast<QWebSocketProtocol::CloseCode>(code), text);
     // A client that does not read does not take the close either: abort after the grace.
     QPointer<QWebSocket> ws = l.ws;
+    ws->close(static_cast<QWebSocketProtocol::CloseCode>(code), text);
     QTimer::singleShot(m_cfg.closeGrace, this, [this, ws] {
         if (ws && ws->state() != QAbstractSocket::UnconnectedState) {
             ++m_counters.closed[static_cast<size_t>(CloseReason::Aborted)];

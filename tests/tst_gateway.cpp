@@ -261,6 +261,9 @@ private Q_SLOTS:
     void tokenRefusedAndAccepted();
     void garbageAndLimits();
     void idleClose();
+    void lateJoinerGetsTheSnapshot();
+    void sdkReconnectResubscribes();
+    void upstreamAllowanceInTheVenuesWords();
 };
 
 void tst_Gateway::initTestCase()
@@ -756,6 +759,85 @@ void tst_Gateway::idleClose()
     QVERIFY(pinging.start(true, rig.url(), {}, 150));
     QVERIFY(waitUntil([&] { return pinging.ofChannel(u"pong"_s).size() >= 8; }, Long));
     QCOMPARE(pinging.count(u"close"_s), 0);
+}
+
+void tst_Gateway::lateJoinerGetsTheSnapshot()
+{
+    Rig rig;
+    QVERIFY(rig.start({}, {}, 1, {{u"userFills"_s, 20.0}}));
+    const QByteArray json = R"({"type":"userFills","user":"0x00000000000000000000000000000000000000aa"})";
+    const auto fills = sub(json);
+    Peer a;
+    QVERIFY(a.start(false, rig.url(), QJsonArray{obj(json)}));
+    QVERIFY(waitUntil([&] { return framesOf(rig, a, fills.canonical()).size() >= 4; }, Long));
+    QVERIFY(framesOf(rig, a, fills.canonical()).constFirst().contains(R"("isSnapshot":true)"));
+    QVERIFY(rig.quiesce({fills}));
+    // The late joiner: the ack, the snapshot, then what followed it, as the first client got them.
+    Peer b;
+    QVERIFY(b.start(
+        true, rig.url(),
+        QJsonArray{obj(R"({"type":"userFills","user":"0x00000000000000000000000000000000000000AA"})")}));
+    const QList<QByteArray> all = rig.upstream.value(fills.canonical());
+    QVERIFY(waitUntil([&] { return framesOf(rig, b, fills.canonical()).size() == all.size(); }, Long));
+    QCOMPARE(b.frames().constFirst().toUtf8(), Gw::ackFrame(fills));
+    QCOMPARE(framesOf(rig, b, fills.canonical()), all);
+    QCOMPARE(rig.sim->subscribeRequests(fills), 1); // address case: one subscription upstream
+}
+
+void tst_Gateway::sdkReconnectResubscribes()
+{
+    Rig rig;
+    QVERIFY(rig.start());
+    const auto trades = sub(R"({"type":"trades","coin":"BTC"})");
+    for (bool node : {false, true}) {
+        Peer p;
+        QVERIFY(p.start(node, rig.url(u"name=bot"_s), QJsonArray{obj(R"({"type":"trades","coin":"BTC"})")},
+                        400, true));
+        QVERIFY(waitUntil([&] { return framesOf(rig, p, trades.canonical()).size() >= 2; }, Long));
+        const int id = rig.server->clientIds().constFirst();
+        QVERIFY(rig.server->disconnectClient(id, u"maintenance"_s));
+        // The client reconnects on its own and subscribes again: the linger kept it upstream.
+        QVERIFY(waitUntil(
+            [&] { return p.count(u"open"_s) == 2 && p.ofChannel(u"subscriptionResponse"_s).size() == 2; },
+            Long));
+        const qsizetype before = framesOf(rig, p, trades.canonical()).size();
+        QVERIFY(waitUntil([&] { return framesOf(rig, p, trades.canonical()).size() >= before + 2; }, Long));
+        QCOMPARE(p.events
+                     .at(p.events.indexOf(QJsonObject{
+                         {u"ev"_s, u"close"_s}, {u"code"_s, 1000}, {u"reason"_s, u"maintenance"_s}}))
+                     .value(u"code"_s)
+                     .toInt(),
+                 1000);
+        QCOMPARE(rig.sim->subscribeRequests(trades), 1);
+        QString why;
+        QVERIFY2(allKnownAndUnique(rig, p, &why), qPrintable(why));
+        p.command({{u"cmd"_s, u"quit"_s}});
+        QVERIFY(waitUntil([&] { return p.process.state() == QProcess::NotRunning; }, Long));
+        QVERIFY(waitUntil([&] { return rig.server->clientCount() == 0; }, Long));
+    }
+    QCOMPARE(rig.server->counters().closed[static_cast<size_t>(Gw::CloseReason::Operator)], 2);
+}
+
+void tst_Gateway::upstreamAllowanceInTheVenuesWords()
+{
+    GatewayHubConfig h;
+    h.upstreamMaxUsers = 1;
+    h.maxPostsInFlight = 0;
+    Rig rig;
+    QVERIFY(rig.start({}, h));
+    Peer a;
+    QVERIFY(a.start(
+        false, rig.url(),
+        QJsonArray{obj(R"({"type":"openOrders","user":"0x00000000000000000000000000000000000000a1"})"),
+                   obj(R"({"type":"openOrders","user":"0x00000000000000000000000000000000000000a2"})")}));
+    QVERIFY(waitUntil([&] { return !a.ofChannel(u"error"_s).isEmpty(); }, Long));
+    QCOMPARE(a.ofChannel(u"error"_s).constFirst().toUtf8(),
+             Gw::errorFrame(u"Cannot track more than 1 total users."_s));
+    QCOMPARE(rig.hub->counters().limitRefusals, 1);
+    a.send(R"({"method":"post","id":77,"request":{"type":"info","payload":{"type":"meta"}}})");
+    QVERIFY(waitUntil([&] { return a.ofChannel(u"error"_s).size() == 2; }, Long));
+    QCOMPARE(a.ofChannel(u"error"_s).at(1).toUtf8(),
+             Gw::errorFrame(u"too many pending post requests id=77"_s));
 }
 
 QTEST_GUILESS_MAIN(tst_Gateway)

@@ -43,6 +43,9 @@ struct Options
     /// Issue 17: the alert rules (profile section "alerts", or --alert-rules FILE), the command
     /// the headless agent runs for every fired/resolved alert (--alert-command) and its limit.
     AlertSettings alerts;
+    /// Issue 14: the gateway (--gateway-port, --gateway-bind, --gateway-token, …, or the
+    /// profile's section "gateway").
+    GatewaySettings gateway;
     QString alertRulesFile;
 };
 

@@ -19,6 +19,15 @@ struct GatewayServiceConfig
     GatewayHubConfig hub;
 };
 
+/// The gateway as a user sets it: `--gateway-*` options, the profile's section "gateway", the
+/// window's Settings → Gateway.
+struct GatewaySettings
+{
+    bool enabled = false; ///< a gateway runs (--gateway-port given, or enabled in the profile)
+    GatewayServiceConfig config;
+    int metricsPerClient = 0; ///< --metrics-per-client N: per-client series for the first N clients
+};
+
 /// The gateway as the application runs it, for headless and the window alike: the downstream
 /// server and the hub that shares the engine's pool, with their events in the session log and
 /// slow-client cuts in the alerts. The engine outlives it. Lives on the engine's thread.

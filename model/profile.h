@@ -2,6 +2,7 @@
 
 #include "alerts.h"
 #include "engine.h"
+#include "gatewayservice.h"
 
 #include <QJsonObject>
 #include <QString>
@@ -25,6 +26,8 @@ struct Profile
     /// Section "alerts" (issue 17): the rules (also in engine.alertRules, which the engine
     /// uses), the headless alert command. Written only when it differs from the defaults.
     AlertSettings alerts;
+    /// Section "gateway" (issue 14): written only when it differs from the defaults.
+    GatewaySettings gateway;
 };
 
 /// Strict: unknown keys, wrong types and out-of-range values are errors naming the key.

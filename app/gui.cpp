@@ -6,11 +6,15 @@
 #include "metrics.h"
 #include "poolcontroller.h"
 #include "poolmodels.h"
+#include "replaysession.h"
 #include "simfeed.h"
 
 #include <QApplication>
+#include <QFileInfo>
 #include <QGuiApplication>
 #include <QIcon>
+#include <QMessageBox>
+#include <QProcess>
 #include <QStatusBar>
 #include <QTabWidget>
 #include <QTimer>
@@ -67,6 +71,16 @@ int runGui(const Options &o)
         run.engine.pool = cfg;
         setRunOnlyValues(user, run);
     }
+    std::unique_ptr<ReplaySession> replay; // issue 18: a recording served behind the pool
+    if (!o.replayFile.isEmpty()) {
+        replay = std::make_unique<ReplaySession>(o.replayFile, o.replaySpeed);
+        QString error;
+        if (!replay->start(&error)) {
+            std::fprintf(stderr, "feedscope: the replay did not start: %s\n", qPrintable(error));
+            return Cli::ExitFatal;
+        }
+        cfg.url = replay->url();
+    }
 
     EngineConfig ec = engineConfig(o);
     ec.pool = cfg;
@@ -92,6 +106,36 @@ int runGui(const Options &o)
     if (cfg.insecureTls && !o.demo)
         window.setInsecureWarning(QObject::tr("INSECURE: TLS certificates and host names are not verified"));
     window.setEndpoint(o.demo ? QObject::tr("demo feed %1").arg(redactedUrl(cfg.url)) : redactedUrl(cfg.url));
+    if (replay) {
+        window.setReplay(replay.get());
+        window.setEndpoint(QObject::tr("replay on %1").arg(redactedUrl(cfg.url)));
+    }
+    // File → Replay recording…: checked here, played in a window (a process) of its own, so this
+    // window keeps its pool.
+    QObject::connect(&window, &MainWindow::replayRequested, &window, [&window](const QString &path) {
+        QString error;
+        const std::optional<Sim::RecordingSummary> rec = Sim::summarizeRecording(path, &error);
+        if (rec && rec->subscriptions.isEmpty())
+            error =
+                QObject::tr("%1 holds no subscribe requests (it was recorded before FeedScope kept what it "
+                            "sent); replay it from the command line with --subscriptions FILE")
+                    .arg(path);
+        if (!error.isEmpty()) {
+            QMessageBox::warning(&window, QObject::tr("Replay recording"), error);
+            return;
+        }
+        if (!QProcess::startDetached(QCoreApplication::applicationFilePath(), {u"--replay"_s, path}))
+            QMessageBox::warning(
+                &window, QObject::tr("Replay recording"),
+                QObject::tr("Could not start %1").arg(QCoreApplication::applicationFilePath()));
+        else
+            window.statusBar()->showMessage(
+                QObject::tr("Replaying %1 in a new window (%2 frames, %3 subscriptions)")
+                    .arg(QFileInfo(path).fileName())
+                    .arg(rec->dataFrames)
+                    .arg(rec->subscriptions.size()),
+                8000);
+    });
     if (demo) {
         // Bad-data faults (issue 17) arrive in the simulator's /control format; their errors
         // (e.g. no connection carries that subscription yet) go to the status bar.
@@ -146,8 +190,9 @@ int runGui(const Options &o)
             }
         });
     }
-    controller.subscribe(o.subscriptions,
-                         o.subscriptionsFile.isEmpty() ? u"demo"_s : u"subscriptions-file"_s);
+    controller.subscribe(o.subscriptions, !o.subscriptionsFile.isEmpty() ? u"subscriptions-file"_s
+                                          : replay                       ? u"replay"_s
+                                                                         : u"demo"_s);
     window.show();
 
     if (!o.screenshotFile.isEmpty()) {

@@ -2,6 +2,7 @@
 
 #include "alertcommand.h"
 #include "cli.h"
+#include "replaysession.h"
 #include "simfeed.h"
 #include "simulator.h"
 
@@ -69,6 +70,11 @@ std::optional<Options> parseOptions(const QStringList &arguments, QString *error
         {u"session-log"_s, u"Append the session's events to this JSONL file."_s, u"file"_s},
         {u"record"_s, u"Record every received data frame to this JSONL file (replayable by feedscope-sim)."_s,
          u"file"_s},
+        {u"replay"_s,
+         u"Play a --record file through the pool, the simulator serving it (instead of --url or --demo)."_s,
+         u"file"_s},
+        {u"replay-speed"_s,
+         u"With --replay: 1 = as recorded, N = N times faster, max = as fast as possible."_s, u"x"_s, u"1"_s},
         {u"metrics-port"_s,
          u"Serve /metrics (Prometheus), /healthz and /report on this port (0: any free one)."_s, u"n"_s},
         {u"metrics-bind"_s, u"Address the metrics endpoint listens on (default 127.0.0.1)."_s, u"address"_s},
@@ -125,6 +131,24 @@ std::optional<Options> parseOptions(const QStringList &arguments, QString *error
     o.demo = p.isSet(u"demo"_s) || (!p.isSet(u"url"_s) && o.pool.url.isEmpty());
     if (p.isSet(u"demo"_s) && p.isSet(u"url"_s)) {
         *error = u"--demo and --url exclude each other"_s;
+        return std::nullopt;
+    }
+    if (p.isSet(u"replay"_s)) {
+        if (p.isSet(u"url"_s) || p.isSet(u"demo"_s)) {
+            *error = u"--replay excludes --url and --demo"_s;
+            return std::nullopt;
+        }
+        o.demo = false;
+        o.replayFile = p.value(u"replay"_s);
+        const std::optional<double> speed = ReplaySession::speedFromName(p.value(u"replay-speed"_s));
+        if (!speed) {
+            *error = u"--replay-speed must be max or a factor from 0.001 to 1000000 (got \"%1\")"_s.arg(
+                p.value(u"replay-speed"_s));
+            return std::nullopt;
+        }
+        o.replaySpeed = *speed;
+    } else if (p.isSet(u"replay-speed"_s)) {
+        *error = u"--replay-speed needs --replay FILE"_s;
         return std::nullopt;
     }
     if (p.isSet(u"url"_s)) {
@@ -316,6 +340,18 @@ std::optional<Options> parseOptions(const QStringList &arguments, QString *error
         o.subscriptions = *list;
     } else if (!o.subscriptions.isEmpty()) {
         // from the profile
+    } else if (!o.replayFile.isEmpty()) {
+        // What the recorded session subscribed to (read again when the replay starts).
+        const std::optional<Sim::RecordingSummary> rec = Sim::summarizeRecording(o.replayFile, error);
+        if (!rec)
+            return std::nullopt;
+        if (rec->subscriptions.isEmpty()) {
+            *error =
+                u"--replay %1 holds no subscribe requests (it was recorded before FeedScope kept what it "
+                u"sent): give them with --subscriptions FILE"_s.arg(o.replayFile);
+            return std::nullopt;
+        }
+        o.subscriptions = rec->subscriptions;
     } else if (o.demo) {
         o.subscriptions = Sim::demoSubscriptions();
     } else if (o.headless) {

@@ -28,6 +28,10 @@ struct Options
     qint64 queueCapacity = 10000;
     int dispatchThreads = 2; ///< --dispatch-threads, else FEEDSCOPE_DISPATCH_THREADS, else 2
     QString recordFile;
+    /// Issue 18: --replay FILE plays a recording through the pool (the simulator serves it);
+    /// --replay-speed: 1 = as recorded, N = N× faster, 0 = as fast as possible.
+    QString replayFile;
+    double replaySpeed = 1;
     QString sessionLogFile;
     int metricsPort = -1; ///< -1: no metrics endpoint
     QHostAddress metricsBind{QHostAddress::LocalHost};

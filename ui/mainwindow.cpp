@@ -10,6 +10,7 @@
 #include "freezeproxy.h"
 #include "latencyview.h"
 #include "livetableview.h"
+#include "replaybar.h"
 #include "rowselection.h"
 #include "serieschart.h"
 #include "settingsdialog.h"
@@ -308,11 +309,22 @@ void MainWindow::buildActions()
         applyAlertSettings(dialog);
     });
 
+    QAction *replayAct = new QAction(tr("Re&play recording…"), this);
+    replayAct->setToolTip(tr("Play a recording (File → Record raw frames, or --record) through the pool in a "
+                             "window of its own, at the recorded pace or faster"));
+    connect(replayAct, &QAction::triggered, this, [this] {
+        const QString path = QFileDialog::getOpenFileName(this, tr("Replay recording"), QString(),
+                                                          tr("Recordings (*.jsonl);;All files (*)"));
+        if (!path.isEmpty())
+            Q_EMIT replayRequested(path);
+    });
+
     QMenu *file = menuBar()->addMenu(tr("&File"));
     file->addAction(add);
     file->addSeparator();
     file->addAction(exportAct);
     file->addAction(importAct);
+    file->addAction(replayAct);
     file->addSeparator();
     file->addAction(settingsAct);
     file->addSeparator();
@@ -714,6 +726,14 @@ void MainWindow::setDemoMode(bool demo)
     updateWidgets();
 }
 
+void MainWindow::setReplay(ReplaySession *session)
+{
+    m_titleSource = tr(" — replay of %1").arg(QFileInfo(session->path()).fileName());
+    addToolBarBreak();
+    addToolBar(new ReplayBar(session, this));
+    updateWidgets();
+}
+
 void MainWindow::setEndpoint(const QString &url)
 {
     m_endpoint->setText(url);
@@ -1030,7 +1050,7 @@ void MainWindow::updateHealth()
         m_pauseUpdates && m_pauseUpdates->isChecked() ? tr(" (display paused)") : QString();
     if (all.isEmpty()) {
         m_problemsButton->setVisible(false);
-        setWindowTitle(tr("FeedScope") + paused);
+        setWindowTitle(tr("FeedScope") + m_titleSource + paused);
         m_summary->setPalette(palette());
         m_summary->setFont(font());
         return;
@@ -1053,7 +1073,7 @@ void MainWindow::updateHealth()
     QPalette sp = palette();
     sp.setColor(QPalette::WindowText, fill);
     m_summary->setPalette(sp);
-    setWindowTitle(u"⚠ "_s + tr("FeedScope — %1").arg(all.join(u", "_s)) + paused);
+    setWindowTitle(u"⚠ "_s + tr("FeedScope — %1").arg(all.join(u", "_s)) + m_titleSource + paused);
 }
 
 void MainWindow::selectProblems()

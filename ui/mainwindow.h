@@ -22,6 +22,8 @@ class QToolButton;
 
 namespace FeedScope {
 
+class ReplaySession;
+
 class AlertNotifier;
 class AlertsModel;
 class AlertsView;
@@ -52,6 +54,9 @@ public:
     void setEndpoint(const QString &url);
     /// A permanent warning in the status bar (e.g. TLS verification off).
     void setInsecureWarning(const QString &text);
+    /// Issue 18: the window shows a replayed recording: the replay's bar above the tables, the
+    /// title says which recording.
+    void setReplay(FeedScope::ReplaySession *session);
 
     QTableView *connectionsView() const { return m_connectionsView; }
     QTableView *subscriptionsView() const { return m_subscriptionsView; }
@@ -128,6 +133,8 @@ Q_SIGNALS:
     /// {"fault":"delay","amount":500}, for app/ to apply to the demo feed.
     void chaosFaultRequested(const QJsonObject &fault);
     void exportFinished(const FeedScope::ExportResult &result);
+    /// File → Replay recording…: the user chose @p path, for app/ to open in a window of its own.
+    void replayRequested(const QString &path);
 
 protected:
     void closeEvent(QCloseEvent *event) override;
@@ -191,6 +198,7 @@ private:
     qint64 m_startedMs = 0;
     bool m_exporting = false;
     bool m_demo = false;
+    QString m_titleSource; ///< " — replay of FILE" (issue 18)
     AlertsModel *m_alertsModel = nullptr;
     AlertsView *m_alertsView = nullptr;
     AlertNotifier *m_alertNotifier = nullptr;

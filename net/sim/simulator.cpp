@@ -3,6 +3,7 @@
 #include "codec.h"
 #include "logging.h"
 #include "recording.h"
+#include "replay.h"
 #include "simfeed.h"
 
 #include <QDateTime>
@@ -1155,37 +1156,27 @@ int FeedSimulator::idOfPeerPort(quint16 peerPort) const
 
 bool FeedSimulator::loadReplay(QString *error)
 {
-    QFile file(m_cfg.replayFile);
-    if (!file.open(QIODevice::ReadOnly)) {
-        if (error)
-            *error = u"cannot open recording %1: %2"_s.arg(m_cfg.replayFile, file.errorString());
-        return false;
-    }
     Hl::FrameDecoder decoder;
     qint64 firstNs = -1;
-    int lineNo = 0;
-    while (!file.atEnd()) {
-        const QByteArray line = file.readLine().trimmed();
-        ++lineNo;
-        if (line.isEmpty())
-            continue;
-        QString why;
-        const auto rec = parseRecordedLine(line, &why);
-        if (!rec) {
-            if (error)
-                *error = u"%1 line %2: %3"_s.arg(m_cfg.replayFile).arg(lineNo).arg(why);
-            return false;
-        }
-        if (rec->binary)
-            continue;
-        const Hl::Envelope env = decoder.decode(rec->payload);
-        if (env.kind != Hl::FrameKind::Data)
-            continue; // acks, pongs and errors are the simulator's own business
-        if (firstNs < 0)
-            firstNs = rec->monotonicNs;
-        m_replay.append({rec->monotonicNs - firstNs, rec->payload, env.routeKey});
-        m_replayKeys.insert(env.routeKey);
-    }
+    const bool read = forEachRecordedFrame(
+        m_cfg.replayFile,
+        [&](const RecordedFrame &rec) {
+            if (rec.binary || rec.sent)
+                return;
+            const Hl::Envelope env = decoder.decode(rec.payload);
+            if (env.kind != Hl::FrameKind::Data)
+                return; // acks, pongs and errors are the simulator's own business
+            if (firstNs < 0)
+                firstNs = rec.monotonicNs;
+            m_replay.append({rec.monotonicNs - firstNs, rec.payload, env.routeKey});
+            if (m_cfg.replayNeeds.isEmpty())
+                m_replayKeys.insert(env.routeKey);
+        },
+        error);
+    if (!read)
+        return false;
+    if (!m_cfg.replayNeeds.isEmpty())
+        m_replayKeys = m_cfg.replayNeeds;
     if (m_replay.isEmpty()) {
         if (error)
             *error = u"recording %1 holds no data frames"_s.arg(m_cfg.replayFile);
@@ -1201,12 +1192,79 @@ void FeedSimulator::startReplay()
     m_replayWait.stop();
     m_replayPos = 0;
     m_replayStartNs = m_clock.nsecsElapsed();
-    replayStep();
+    announceReplay(true);
+    if (!m_replayPaused)
+        replayStep();
+}
+
+FeedSimulator::ReplayProgress FeedSimulator::replayProgress() const
+{
+    ReplayProgress p;
+    p.total = m_replay.size();
+    p.sent = m_replaySent;
+    p.durationNs = m_replay.isEmpty() ? 0 : m_replay.constLast().ns;
+    p.started = m_replayPos >= 0;
+    const qsizetype last = std::min(m_replayPos, m_replay.size()) - 1;
+    p.positionNs = last >= 0 ? m_replay.at(last).ns : 0;
+    p.speed = m_replaySpeed;
+    p.paused = m_replayPaused;
+    p.finished = p.started && m_replayPos >= m_replay.size();
+    return p;
+}
+
+void FeedSimulator::announceReplay(bool force)
+{
+    const qint64 now = m_clock.nsecsElapsed();
+    if (!force && now - m_replayAnnouncedNs < 250'000'000)
+        return;
+    m_replayAnnouncedNs = now;
+    Q_EMIT replayProgressed(replayProgress());
+}
+
+void FeedSimulator::setReplayPaused(bool paused)
+{
+    if (paused == m_replayPaused || m_replay.isEmpty())
+        return;
+    m_replayPaused = paused;
+    if (m_replayPos >= 0 && m_replayPos < m_replay.size()) {
+        if (paused) {
+            m_replayTimer.stop();
+        } else {
+            // Resume at the next frame's recorded time: the pause does not count.
+            rebaseReplay();
+            replayStep();
+        }
+    }
+    announceReplay(true);
+}
+
+void FeedSimulator::setReplaySpeed(double speed)
+{
+    speed = std::max(0.0, speed);
+    if (speed == m_replaySpeed)
+        return;
+    m_replaySpeed = speed;
+    if (m_replayPos >= 0 && m_replayPos < m_replay.size()) {
+        rebaseReplay();
+        if (!m_replayPaused)
+            scheduleReplayStep();
+    }
+    announceReplay(true);
+}
+
+void FeedSimulator::rebaseReplay()
+{
+    // The next frame is due now at the (new) speed.
+    const double dueNs =
+        m_replaySpeed > 0 ? static_cast<double>(m_replay.at(m_replayPos).ns) / m_replaySpeed : 0;
+    m_replayStartNs = m_clock.nsecsElapsed() - static_cast<qint64>(dueNs);
 }
 
 void FeedSimulator::replayStep()
 {
-    const double speed = m_cfg.replaySpeed;
+    if (m_replayPaused)
+        return;
+    const double speed = m_replaySpeed;
     const qint64 elapsedNs = m_clock.nsecsElapsed() - m_replayStartNs;
     int sentThisStep = 0;
     while (m_replayPos < m_replay.size()) {
@@ -1231,13 +1289,20 @@ void FeedSimulator::replayStep()
         ++m_replayPos;
     }
     if (m_replayPos >= m_replay.size()) {
+        announceReplay(true);
         Q_EMIT replayFinished(m_replaySent);
         return;
     }
-    if (speed <= 0) {
+    announceReplay(false);
+    scheduleReplayStep();
+}
+
+void FeedSimulator::scheduleReplayStep()
+{
+    if (m_replaySpeed <= 0) {
         m_replayTimer.start(0);
     } else {
-        const double dueNs = static_cast<double>(m_replay.at(m_replayPos).ns) / speed;
+        const double dueNs = static_cast<double>(m_replay.at(m_replayPos).ns) / m_replaySpeed;
         const auto waitMs = static_cast<qint64>(
             (dueNs - static_cast<double>(m_clock.nsecsElapsed() - m_replayStartNs)) / 1e6);
         m_replayTimer.start(std::chrono::milliseconds(std::max<qint64>(0, waitMs)));

@@ -6,6 +6,7 @@
 #include <QHash>
 #include <QHostAddress>
 #include <QObject>
+#include <QSet>
 #include <QTimer>
 #include <QUrl>
 #include <QWebSocketServer>
@@ -104,7 +105,10 @@ struct SimulatorConfig
     double rateScale = 1.0;       ///< multiplies every data rate
     QHash<QString, double> rates; ///< per-type messages per second, overriding the defaults
     std::chrono::milliseconds tick{10};
-    QString replayFile;       ///< serve this recording instead of synthetic data
+    QString replayFile; ///< serve this recording instead of synthetic data
+    /// The route keys whose subscriptions start the replay; empty: every route key of the
+    /// recording (a replayer that knows some of them cannot be subscribed names the others).
+    QSet<QByteArray> replayNeeds;
     double replaySpeed = 1.0; ///< 1 = as recorded, N = N× faster, 0 = as fast as possible
     std::chrono::milliseconds replayWait{
         5000}; ///< start replay at the latest this long after the first subscribe
@@ -160,6 +164,24 @@ public:
     /// Stops (resumes) producing synthetic data everywhere, e.g. to let in-flight frames settle.
     void setDataPaused(bool paused);
 
+    /// Where a replay (SimulatorConfig::replayFile) stands.
+    struct ReplayProgress
+    {
+        qint64 sent = 0;       ///< recorded data frames served so far
+        qint64 total = 0;      ///< data frames in the recording
+        qint64 positionNs = 0; ///< recorded time of the last frame served, since the first
+        qint64 durationNs = 0; ///< recorded time of the last frame
+        double speed = 1;      ///< 0 = as fast as possible
+        bool started = false;  ///< the subscriptions the recording needs are all there (or the wait ran out)
+        bool paused = false;
+        bool finished = false;
+    };
+    ReplayProgress replayProgress() const;
+    /// Pauses (resumes) the replay where it is; the recorded pacing continues from there.
+    void setReplayPaused(bool paused);
+    /// 1 = as recorded, N = N× faster, 0 = as fast as possible; takes effect from the next frame.
+    void setReplaySpeed(double speed);
+
     /// Event-time faults in force (SimulatorConfig::delay, clockOffset, or faults since).
     qint64 delayMs() const { return m_delayMs; }
     qint64 clockOffsetMs() const { return m_offsetMs; }
@@ -183,6 +205,8 @@ Q_SIGNALS:
     void handshakeRefused(const QString &reason);
     void listeningChanged(bool listening);
     void replayFinished(qint64 frames);
+    /// At most four times a second while a replay runs, and at every change of state.
+    void replayProgressed(const FeedScope::Sim::FeedSimulator::ReplayProgress &progress);
     void faultApplied(const QString &description);
 
 private:
@@ -213,6 +237,9 @@ private:
     bool loadReplay(QString *error);
     void startReplay();
     void replayStep();
+    void announceReplay(bool force);
+    void scheduleReplayStep();
+    void rebaseReplay();
     QList<Client *> targets(int id) const;
     AddressState &address(const QHostAddress &a);
     double rateFor(const Hl::Subscription &s) const;
@@ -255,8 +282,13 @@ private:
     qsizetype m_replayPos = -1;    ///< -1 = not started
     qint64 m_replayStartNs = 0;
     qint64 m_replaySent = 0;
+    double m_replaySpeed = m_cfg.replaySpeed;
+    bool m_replayPaused = false;
+    qint64 m_replayAnnouncedNs = 0;
     QTimer m_replayTimer{this};
     QTimer m_replayWait{this};
 };
 
 } // namespace FeedScope::Sim
+
+Q_DECLARE_METATYPE(FeedScope::Sim::FeedSimulator::ReplayProgress)

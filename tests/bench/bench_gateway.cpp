@@ -34,7 +34,13 @@
 #include <QProcess>
 #include <QTimer>
 
+#include <QDir>
+#include <QLoggingCategory>
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 
 #include <algorithm>
 #include <csignal>
@@ -51,7 +57,9 @@ namespace {
 
 bool g_smoke = false;
 bool g_quick = false;
-int g_threads = 0; ///< --threads: GatewayConfig::threads where the gateway has it
+int g_threads = 0;      ///< --threads: GatewayConfig::threads where the gateway has it
+int g_scaleOnly = 0;    ///< --scale-clients N: the scale scenario with N clients only
+bool g_nodelay = false; ///< --nodelay: TCP_NODELAY on the gateway's client sockets (a diagnosis)
 QString g_results;
 int g_failures = 0;
 
@@ -97,6 +105,28 @@ void idleFor(int ms)
     QEventLoop loop;
     QTimer::singleShot(ms, &loop, &QEventLoop::quit);
     loop.exec();
+}
+
+/// Sets TCP_NODELAY on every connected socket of this process whose local port is @p port (the
+/// gateway's client sockets): what the gateway measures once it sets QAbstractSocket::LowDelayOption
+/// on them. Returns how many sockets it set.
+int setNoDelayOn(int port)
+{
+    int n = 0;
+    const QStringList fds =
+        QDir(u"/proc/self/fd"_s).entryList(QDir::NoDotAndDotDot | QDir::AllEntries | QDir::System);
+    for (const QString &name : fds) {
+        const int fd = name.toInt();
+        sockaddr_in local{}, peer{};
+        socklen_t len = sizeof local, plen = sizeof peer;
+        if (getsockname(fd, reinterpret_cast<sockaddr *>(&local), &len) != 0 || local.sin_family != AF_INET ||
+            ntohs(local.sin_port) != port || getpeername(fd, reinterpret_cast<sockaddr *>(&peer), &plen) != 0)
+            continue;
+        const int one = 1;
+        if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) == 0)
+            ++n;
+    }
+    return n;
 }
 
 // --- the peers --------------------------------------------------------------------------------
@@ -294,6 +324,8 @@ StreamResult runStream(const StreamSpec &sp)
         return fail(u"clients not ready: %1"_s.arg(
             ready ? QString::fromUtf8(QJsonDocument(*ready).toJson(QJsonDocument::Compact))
                   : u"timed out"_s));
+    if (sp.gateway && g_nodelay && setNoDelayOn(gw.port()) != total)
+        return fail(u"--nodelay: not every client socket found"_s);
     const double cpu0 = cpuUsSelf();
     feed.go();
     const double streamSecs = sp.mode == u"paced"_s ? static_cast<double>(sp.messages) / sp.rate : 0;
@@ -468,6 +500,7 @@ void benchFanout()
         sp.mode = u"flood"_s;
         sp.messages = messages;
         sp.clients = clients;
+        sp.warmup = messages; // no latency samples: a flood's latency is its queue
         // A flood is faster than any fan-out: bounds that hold the whole flood, so that the figure
         // is the gateway's throughput and not its slow-client policy.
         sp.gw.queueBytes = qint64{4} * 1024 * 1024 * 1024;
@@ -522,6 +555,8 @@ void benchScale()
     QList<int> counts{100, 1000, 10000};
     if (g_smoke)
         counts = {100};
+    if (g_scaleOnly > 0)
+        counts = {g_scaleOnly};
     while (counts.size() > 1 && static_cast<rlim_t>(counts.constLast()) + 200 > lim.rlim_cur) {
         std::printf("  SKIP %d clients: over the file-descriptor limit\n", counts.constLast());
         counts.removeLast();
@@ -684,6 +719,7 @@ int main(int argc, char **argv)
     std::signal(SIGPIPE, SIG_IGN);
     tuneAllocatorForLongRuns(); // as the application runs
     QCoreApplication app(argc, argv);
+    QLoggingCategory::setFilterRules(u"feedscope.gateway.info=false"_s); // a line per client otherwise
     QString only;
     const QStringList args = app.arguments();
     for (qsizetype i = 1; i < args.size(); ++i) {
@@ -695,12 +731,16 @@ int main(int argc, char **argv)
             g_results = args[++i];
         else if (args[i] == u"--only"_s && i + 1 < args.size())
             only = args[++i];
+        else if (args[i] == u"--scale-clients"_s && i + 1 < args.size())
+            g_scaleOnly = args[++i].toInt();
+        else if (args[i] == u"--nodelay"_s)
+            g_nodelay = true;
         else if (args[i] == u"--threads"_s && i + 1 < args.size())
             g_threads = args[++i].toInt();
         else {
             std::fprintf(stderr,
                          "usage: bench_gateway [--smoke] [--quick] [--only latency|fanout|scale|isolation] "
-                         "[--threads N] [--results FILE]\n");
+                         "[--threads N] [--nodelay] [--scale-clients N] [--results FILE]\n");
             return 2;
         }
     }

@@ -14,12 +14,13 @@
 //     Prints "DONE <sent> <subscribers>" once the stream is written; "quit" on stdin ends it.
 //
 //   feedscope-gwpeer client --port P [--clients N] [--sub JSON]... [--expect M] [--warmup W]
-//                           [--stall] [--rcvbuf BYTES] [--inflight K]
+//                           [--stall] [--rcvbuf BYTES] [--inflight K] [--ping-ms MS]
 //     N WebSocket clients multiplexed on one thread (epoll, non-blocking sockets, a minimal
 //     handshake), so that 10 000 of them cost little. Each sends its --sub subscriptions (the
 //     text "{i}" in a subscription is replaced by the client's index modulo 50) and counts acks,
 //     pongs, errors and data frames, checks the data's sequence (no gap, no repeat, in order) and
-//     measures receive time - "ts" in µs after the first W frames of each client. --stall: the
+//     measures receive time - "ts" in µs after the first W frames of each client. Like the SDKs,
+//     a client that sent nothing for --ping-ms (50 s) sends {"method":"ping"}. --stall: the
 //     last client stops reading once every client is acknowledged (a bot that hangs).
 //     Prints JSON lines: {"ev":"ready"} (every client acknowledged), {"ev":"pong"} (after "ping"
 //     on stdin: every open client answered), {"ev":"done",...} (every reading client has M data
@@ -424,7 +425,8 @@ struct ClientOptions
     long long warmup = 0;
     bool stall = false;
     int rcvbuf = 0;
-    int inflight = 32; ///< handshakes at once (the server's listen backlog)
+    int inflight = 32;     ///< handshakes at once (the server's listen backlog)
+    qint64 pingMs = 50000; ///< a client that sent nothing for this long pings (the SDKs: 50 s)
 };
 ClientOptions g_cl;
 
@@ -440,6 +442,8 @@ struct Conn
     bool stalled = false;
     int acks = 0;
     int pongs = 0;
+    bool inSweep = false; ///< pinged by a "ping" command, no pong yet
+    qint64 lastSendNs = 0;
     int errors = 0;
     long long frames = 0;
     long long lastSeq = -1;
@@ -480,8 +484,7 @@ private:
     int m_failed = 0;
     bool m_ready = false;
     bool m_done = false;
-    int m_acked = 0; ///< open clients with every subscription acknowledged
-    int m_pingRound = 0;
+    int m_acked = 0;    ///< open clients with every subscription acknowledged
     int m_pongsDue = 0; ///< open clients yet to answer this round's ping
     bool m_pingWaiting = false;
     qint64 m_start = 0;
@@ -538,7 +541,7 @@ void Clients::closeConn(Conn &c, int code)
         --m_open;
         if (c.acks >= static_cast<int>(g_cl.subs.size()))
             --m_acked;
-        if (m_pingWaiting && !c.stalled && c.pongs < m_pingRound)
+        if (c.inSweep)
             --m_pongsDue;
     } else
         --m_connecting, ++m_failed;
@@ -552,6 +555,7 @@ void Clients::closeConn(Conn &c, int code)
 void Clients::sendText(Conn &c, std::string_view text)
 {
     appendFrame(c.out, text, 0x1, kMask);
+    c.lastSendNs = nowNs();
     flushOut(c);
 }
 
@@ -704,8 +708,11 @@ void Clients::onFrame(Conn &c, const Frame &f, qint64 now)
         return;
     }
     if (startsWith(f, R"({"channel":"pong")")) {
-        if (++c.pongs == m_pingRound && m_pingWaiting)
+        ++c.pongs;
+        if (c.inSweep) {
+            c.inSweep = false;
             --m_pongsDue;
+        }
         checkPong();
         return;
     }
@@ -752,8 +759,13 @@ void Clients::checkReady()
         s.stalled = true;
         epoll_ctl(m_ep, EPOLL_CTL_DEL, s.fd, nullptr); // never read again
     }
-    std::printf("{\"ev\":\"ready\",\"open\":%d,\"failed\":%d,\"connect_ms\":%.1f,\"error\":\"%s\"}\n", m_open,
-                m_failed, static_cast<double>(m_readyNs - m_start) / 1e6,
+    int lastCode = 0;
+    for (const Conn &c : m_conns)
+        if (c.closeCode != 0)
+            lastCode = c.closeCode;
+    std::printf("{\"ev\":\"ready\",\"open\":%d,\"failed\":%d,\"closed\":%d,\"close_code\":%d,"
+                "\"connect_ms\":%.1f,\"error\":\"%s\"}\n",
+                m_open, m_failed, m_closed, lastCode, static_cast<double>(m_readyNs - m_start) / 1e6,
                 QByteArray::fromStdString(m_firstError).replace('"', '\'').replace('\\', '/').constData());
     std::fflush(stdout);
 }
@@ -832,12 +844,12 @@ void Clients::command(const std::string &line)
     if (line == "stop" && !m_done) {
         summary();
     } else if (line == "ping") {
-        ++m_pingRound;
         m_pingWaiting = true;
         m_pongsDue = 0;
         for (Conn &c : m_conns)
             if (c.state == Conn::Open && !c.stalled) {
                 ++m_pongsDue;
+                c.inSweep = true;
                 sendText(c, R"({"method":"ping"})");
             }
         checkPong();
@@ -851,7 +863,8 @@ int Clients::run()
     m_conns.resize(static_cast<size_t>(g_cl.clients));
     for (int i = 0; i < g_cl.clients; ++i)
         m_conns[static_cast<size_t>(i)].index = i;
-    m_latUs.reserve(static_cast<size_t>(std::min<long long>(g_cl.expect * g_cl.clients, 20'000'000)));
+    m_latUs.reserve(static_cast<size_t>(
+        std::clamp<long long>((g_cl.expect - g_cl.warmup) * g_cl.clients, 0, 20'000'000)));
     m_start = nowNs();
     fcntl(0, F_SETFL, fcntl(0, F_GETFL) | O_NONBLOCK);
     epoll_event sev{};
@@ -859,7 +872,16 @@ int Clients::run()
     sev.data.u32 = UINT32_MAX;
     epoll_ctl(m_ep, EPOLL_CTL_ADD, 0, &sev);
     std::vector<epoll_event> events(1024);
+    qint64 pingCheckNs = nowNs();
     while (true) {
+        if (const qint64 now = nowNs(); now - pingCheckNs > 1000000000) {
+            // Like the SDKs: a client that sent nothing for pingMs pings (the gateway closes
+            // clients idle for 60 s, as the venue does).
+            pingCheckNs = now;
+            for (Conn &c : m_conns)
+                if (c.state == Conn::Open && !c.stalled && now - c.lastSendNs >= g_cl.pingMs * 1000000)
+                    sendText(c, R"({"method":"ping"})");
+        }
         while (m_nextConnect < g_cl.clients && m_connecting < g_cl.inflight)
             startConnect(m_conns[static_cast<size_t>(m_nextConnect++)]);
         checkReady();
@@ -892,7 +914,7 @@ int usage()
 {
     std::fprintf(stderr, "usage: feedscope-gwpeer feed [--mode paced|flood|idle] [--rate R] [--messages M]\n"
                          "       feedscope-gwpeer client --port P [--clients N] [--sub JSON]... [--expect M] "
-                         "[--warmup W] [--stall] [--rcvbuf BYTES] [--inflight K]\n");
+                         "[--warmup W] [--stall] [--rcvbuf BYTES] [--inflight K] [--ping-ms MS]\n");
     return 2;
 }
 
@@ -932,6 +954,8 @@ int main(int argc, char **argv)
                 g_cl.warmup = std::stoll(v);
             else if (a == "--rcvbuf")
                 g_cl.rcvbuf = std::stoi(v);
+            else if (a == "--ping-ms")
+                g_cl.pingMs = std::max<qint64>(1000, std::stoll(v));
             else if (a == "--inflight")
                 g_cl.inflight = std::max(1, std::stoi(v));
             else

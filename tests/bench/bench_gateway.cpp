@@ -43,6 +43,7 @@
 #include <sys/socket.h>
 
 #include <algorithm>
+#include <array>
 #include <csignal>
 #include <cstdio>
 #include <memory>
@@ -269,7 +270,8 @@ struct StreamSpec
     qint64 messages = 1000;
     int clients = 1;
     bool gateway = false;
-    bool stall = false; ///< one more client that stops reading
+    bool stall = false;   ///< one more client that stops reading
+    bool nodelay = false; ///< TCP_NODELAY on the gateway's client sockets (also with --nodelay)
     qint64 warmup = 0;
     Gw::GatewayConfig gw;
 };
@@ -324,7 +326,7 @@ StreamResult runStream(const StreamSpec &sp)
         return fail(u"clients not ready: %1"_s.arg(
             ready ? QString::fromUtf8(QJsonDocument(*ready).toJson(QJsonDocument::Compact))
                   : u"timed out"_s));
-    if (sp.gateway && g_nodelay && setNoDelayOn(gw.port()) != total)
+    if (sp.gateway && (sp.nodelay || g_nodelay) && setNoDelayOn(gw.port()) != total)
         return fail(u"--nodelay: not every client socket found"_s);
     const double cpu0 = cpuUsSelf();
     feed.go();
@@ -426,11 +428,19 @@ QList<Goal> g_goals;
 
 void benchLatency()
 {
-    std::printf("\n1. added latency: paced trades, the same clients straight on the feed and through the "
-                "gateway\n   (receive - send time stamped by the feed; median of %d interleaved runs each)\n",
-                repeats());
-    std::printf("  %8s %7s | %9s %9s %9s | %9s %9s %9s | %10s %8s %12s\n", "msg/s", "clients", "direct p50",
-                "p99", "p99.9", "gw p50", "p99", "p99.9", "Δ p99", "gw/dir", "gw CPU µs/f");
+    // The third variant, a diagnosis: the gateway with TCP_NODELAY set on its client sockets (what
+    // the gateway measures once it sets QAbstractSocket::LowDelayOption itself). Left out when
+    // --nodelay applies it to every gateway run.
+    const bool diagnose = !g_nodelay && !g_smoke;
+    std::printf(
+        "\n1. added latency: paced trades, the same clients straight on the feed and through the "
+        "gateway\n   (receive - send time stamped by the feed; median of %d interleaved runs each%s)\n",
+        repeats(), diagnose ? "; nodelay: the gateway with TCP_NODELAY on its client sockets" : "");
+    std::printf("  %6s %7s | %9s %9s %9s | %9s %9s %9s | %9s %7s %10s", "msg/s", "clients", "direct p50",
+                "p99", "p99.9", "gw p50", "p99", "p99.9", "Δ p99", "gw/dir", "CPU µs/f");
+    if (diagnose)
+        std::printf(" | %9s %9s %9s %9s", "nodelay p50", "p99", "p99.9", "Δ p99");
+    std::printf("\n");
     const double secs = g_smoke ? 0.3 : g_quick ? 2 : 5;
     for (double rate : {1000.0, 10000.0}) {
         for (int clients : {1, 10}) {
@@ -439,44 +449,62 @@ void benchLatency()
             sp.messages = static_cast<qint64>(rate * secs);
             sp.clients = clients;
             sp.warmup = g_smoke ? 0 : static_cast<qint64>(rate * 0.1);
-            QList<StreamResult> direct, gateway;
+            enum Variant { Direct, Gw, GwNoDelay };
+            QList<Variant> order{Direct, Gw};
+            if (diagnose)
+                order.append(GwNoDelay);
+            std::array<QList<StreamResult>, 3> runs;
             for (int rep = 0; rep < repeats(); ++rep) {
-                for (bool viaGw : rep % 2 ? QList<bool>{true, false} : QList<bool>{false, true}) {
-                    sp.gateway = viaGw;
-                    (viaGw ? gateway : direct).append(runStream(sp));
+                for (Variant v : order) {
+                    sp.gateway = v != Direct;
+                    sp.nodelay = v == GwNoDelay;
+                    runs[static_cast<size_t>(v)].append(runStream(sp));
                 }
+                std::rotate(order.begin(), order.begin() + 1, order.end()); // each goes first in turn
             }
-            auto m = [](const QList<StreamResult> &runs, const char *k) {
-                return medianOf(runs, [k](const StreamResult &r) { return static_cast<double>(r.p(k)); });
+            auto m = [&runs](Variant v, const char *k) {
+                return medianOf(runs[static_cast<size_t>(v)],
+                                [k](const StreamResult &r) { return static_cast<double>(r.p(k)); });
             };
-            const double d50 = m(direct, "p50_us"), d99 = m(direct, "p99_us"), d999 = m(direct, "p999_us");
-            const double g50 = m(gateway, "p50_us"), g99 = m(gateway, "p99_us"), g999 = m(gateway, "p999_us");
-            const double cpu = medianOf(gateway, [](const StreamResult &r) {
+            const double d50 = m(Direct, "p50_us"), d99 = m(Direct, "p99_us"), d999 = m(Direct, "p999_us");
+            const double g50 = m(Gw, "p50_us"), g99 = m(Gw, "p99_us"), g999 = m(Gw, "p999_us");
+            const double n50 = m(GwNoDelay, "p50_us"), n99 = m(GwNoDelay, "p99_us"),
+                         n999 = m(GwNoDelay, "p999_us");
+            const double cpu = medianOf(runs[Gw], [](const StreamResult &r) {
                 return r.gatewayCpuUs / static_cast<double>(std::max<qint64>(1, r.frames()));
             });
-            std::printf("  %8.0f %7d | %9s %9s %9s | %9s %9s %9s | %10s %7.2fx %12.1f\n", rate, clients,
+            auto diff = [](double a, double b) {
+                return a >= 0 && b >= 0 ? u"%1 µs"_s.arg(a - b, 0, 'f', 0) : u"-"_s;
+            };
+            std::printf("  %6.0f %7d | %9s %9s %9s | %9s %9s %9s | %9s %6.2fx %10.1f", rate, clients,
                         qPrintable(us(d50)), qPrintable(us(d99)), qPrintable(us(d999)), qPrintable(us(g50)),
-                        qPrintable(us(g99)), qPrintable(us(g999)),
-                        qPrintable(d99 >= 0 && g99 >= 0 ? u"%1 µs"_s.arg(g99 - d99, 0, 'f', 0) : u"-"_s),
+                        qPrintable(us(g99)), qPrintable(us(g999)), qPrintable(diff(g99, d99)),
                         d99 > 0 ? g99 / d99 : 0.0, cpu);
-            report(u"latency %1 msg/s, %2 clients"_s.arg(rate).arg(clients), direct + gateway);
-            Bench::appendResult(g_results, u"bench_gateway"_s,
-                                {{u"scenario"_s, u"latency"_s},
-                                 {u"rate"_s, rate},
-                                 {u"clients"_s, clients},
-                                 {u"runs"_s, repeats()},
-                                 {u"direct_p50_us"_s, d50},
-                                 {u"direct_p99_us"_s, d99},
-                                 {u"direct_p999_us"_s, d999},
-                                 {u"gateway_p50_us"_s, g50},
-                                 {u"gateway_p99_us"_s, g99},
-                                 {u"gateway_p999_us"_s, g999},
-                                 {u"added_p99_us"_s, g99 - d99},
-                                 {u"gateway_cpu_us_per_frame"_s, cpu},
-                                 {u"threads"_s, g_threads}});
-            if (rate == 10000.0 && clients == 10 && d99 >= 0 && g99 >= 0)
+            if (diagnose)
+                std::printf(" | %9s %9s %9s %9s", qPrintable(us(n50)), qPrintable(us(n99)),
+                            qPrintable(us(n999)), qPrintable(diff(n99, d99)));
+            std::printf("\n");
+            report(u"latency %1 msg/s, %2 clients"_s.arg(rate).arg(clients), runs[0] + runs[1] + runs[2]);
+            QJsonObject row{{u"scenario"_s, u"latency"_s},  {u"rate"_s, rate},
+                            {u"clients"_s, clients},        {u"runs"_s, repeats()},
+                            {u"direct_p50_us"_s, d50},      {u"direct_p99_us"_s, d99},
+                            {u"direct_p999_us"_s, d999},    {u"gateway_p50_us"_s, g50},
+                            {u"gateway_p99_us"_s, g99},     {u"gateway_p999_us"_s, g999},
+                            {u"added_p99_us"_s, g99 - d99}, {u"gateway_cpu_us_per_frame"_s, cpu},
+                            {u"nodelay"_s, g_nodelay},      {u"threads"_s, g_threads}};
+            if (diagnose) {
+                row.insert(u"gateway_nodelay_p50_us"_s, n50);
+                row.insert(u"gateway_nodelay_p99_us"_s, n99);
+                row.insert(u"gateway_nodelay_p999_us"_s, n999);
+            }
+            Bench::appendResult(g_results, u"bench_gateway"_s, row);
+            if (rate == 10000.0 && clients == 10 && d99 >= 0 && g99 >= 0) {
                 g_goals.append({u"latency 10 k msg/s, 10 clients: gateway p99 - direct p99"_s, g99 - d99, 200,
                                 false, u" µs"_s});
+                if (diagnose && n99 >= 0)
+                    g_goals.append(
+                        {u"  the same with TCP_NODELAY (diagnosis)"_s, n99 - d99, 200, false, u" µs"_s});
+            }
         }
     }
 }
@@ -670,7 +698,7 @@ void benchIsolation()
         sp.gw.policy = policy;
         sp.gw.queueBytes = queue;
         QList<StreamResult> alone, stalled;
-        for (int rep = 0; rep < (g_smoke || g_quick ? 1 : 2); ++rep)
+        for (int rep = 0; rep < repeats(); ++rep)
             for (bool stall : rep % 2 ? QList<bool>{true, false} : QList<bool>{false, true}) {
                 sp.stall = stall;
                 (stall ? stalled : alone).append(runStream(sp));

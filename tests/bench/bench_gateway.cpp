@@ -28,6 +28,7 @@
 
 #include <QCoreApplication>
 #include <QDeadlineTimer>
+#include <QElapsedTimer>
 #include <QEventLoop>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -668,9 +669,13 @@ void benchScale()
             g_goals.append({u"scale 10 000 idle clients: RSS per client"_s, perClient, 32, false, u" KiB"_s});
             g_goals.append({u"scale 10 000 idle clients: idle CPU"_s, idleCpu, 1, false, u" % of a core"_s});
         }
+        QElapsedTimer leaving;
+        leaving.start();
         clients.send("quit");
-        if (!waitUntil([&] { return gw.service->server().clientCount() == 50; }, 120000))
+        if (!waitUntil([&] { return gw.service->server().clientCount() == 50; }, 600000))
             return fail(u"the %1 clients did not all go away"_s.arg(n));
+        std::printf("  %7s   the %d clients left (sockets closed) in %.1f s\n", "", n,
+                    static_cast<double>(leaving.elapsed()) / 1000.0);
     }
 }
 
@@ -745,7 +750,8 @@ void benchIsolation()
 int main(int argc, char **argv)
 {
     std::signal(SIGPIPE, SIG_IGN);
-    tuneAllocatorForLongRuns(); // as the application runs
+    std::setvbuf(stdout, nullptr, _IOLBF, 0); // tables appear as they are measured, also into a file
+    tuneAllocatorForLongRuns();               // as the application runs
     QCoreApplication app(argc, argv);
     QLoggingCategory::setFilterRules(u"feedscope.gateway.info=false"_s); // a line per client otherwise
     QString only;

@@ -38,6 +38,7 @@
 #include <QDir>
 #include <QLoggingCategory>
 
+#include <malloc.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/resource.h>
@@ -85,6 +86,13 @@ template<typename Config> bool setGatewayThreads(Config &c, int n)
         (void)n;
         return false;
     }
+}
+
+/// Bytes the allocator has handed out and not taken back (every arena, mmapped chunks included).
+qint64 heapInUseBytes()
+{
+    const struct mallinfo2 m = mallinfo2();
+    return static_cast<qint64>(m.uordblks + m.hblkhd);
 }
 
 /// Runs the event loop (the gateway's) until @p pred holds or @p timeoutMs passes.
@@ -612,12 +620,13 @@ void benchScale()
     const double base0 = cpuUsSelf();
     idleFor(windowMs);
     const double baseCpu = (cpuUsSelf() - base0) / (windowMs * 10.0); // % of a core
-    std::printf("  %7s | %10s %10s %12s %10s | %10s %10s\n", "clients", "RSS before", "RSS after",
-                "per client", "connect s", "idle CPU", "w/o them");
+    std::printf("  %7s | %10s %10s %12s %12s %10s | %10s %10s\n", "clients", "RSS before", "RSS after",
+                "per client", "heap/client", "connect s", "idle CPU", "w/o them");
     for (int n : counts) {
         trimAllocator();
         idleFor(500);
         const qint64 rss0 = rssKiB();
+        const qint64 heap0 = heapInUseBytes();
         Peer clients;
         QStringList args = clientArgs(gw.port(), n, subs);
         if (!clients.start(args, &error))
@@ -635,6 +644,7 @@ void benchScale()
         trimAllocator();
         idleFor(500);
         const qint64 rss1 = rssKiB();
+        const double heapPerClient = static_cast<double>(heapInUseBytes() - heap0) / 1024.0 / n;
         const int connected = gw.service->server().clientCount();
         double idleCpu = -1;
         if (n == counts.constLast()) {
@@ -649,8 +659,9 @@ void benchScale()
         if (connected != n + 50)
             return fail(u"the gateway serves %1 clients, %2 expected"_s.arg(connected).arg(n + 50));
         const double perClient = static_cast<double>(rss1 - rss0) / n;
-        std::printf("  %7d | %7.1f MiB %7.1f MiB %8.1f KiB %10.1f | %10s %10s\n", n, rss0 / 1024.0,
-                    rss1 / 1024.0, perClient, ready->value(u"connect_ms"_s).toDouble() / 1000.0,
+        std::printf("  %7d | %7.1f MiB %7.1f MiB %8.1f KiB %8.1f KiB %10.1f | %10s %10s\n", n, rss0 / 1024.0,
+                    rss1 / 1024.0, perClient, heapPerClient,
+                    ready->value(u"connect_ms"_s).toDouble() / 1000.0,
                     qPrintable(idleCpu >= 0 ? u"%1 %"_s.arg(idleCpu, 0, 'f', 2) : u"-"_s),
                     qPrintable(idleCpu >= 0 ? u"%1 %"_s.arg(baseCpu, 0, 'f', 2) : u"-"_s));
         Bench::appendResult(g_results, u"bench_gateway"_s,
@@ -660,6 +671,7 @@ void benchScale()
                              {u"rss_before_kib"_s, rss0},
                              {u"rss_after_kib"_s, rss1},
                              {u"rss_per_client_kib"_s, perClient},
+                             {u"heap_per_client_kib"_s, heapPerClient},
                              {u"gateway_fds"_s, fdCount(QCoreApplication::applicationPid())},
                              {u"connect_s"_s, ready->value(u"connect_ms"_s).toDouble() / 1000.0},
                              {u"idle_cpu_pct"_s, idleCpu},

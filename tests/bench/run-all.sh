@@ -20,4 +20,7 @@ echo "== 7. dispatcher under a slow consumer, per policy"
 "$bench/bench_dispatch" --results "$results"
 echo "== decode cost per frame"
 "$bench/bench_codec"
+echo "== 8. the gateway (issue 14): added latency, fan-out, scale, isolation"
+cmake --build "$build" --target bench_gateway feedscope-gwpeer
+"$bench/bench_gateway" --results "$results"
 echo "results appended to $results"

@@ -12,8 +12,9 @@ SubscriptionRegistry::Handle SubscriptionRegistry::subscribe(const Hl::Subscript
     auto it = m_byKey.find(key);
     const bool first = it == m_byKey.end();
     if (first)
-        it = m_byKey.insert(key, Entry{subscription, {}});
+        it = m_byKey.insert(key, Entry{subscription, {}, {}, false});
     it->consumers.insert(h, consumer);
+    it->sortedValid = false;
     m_keyOf.insert(h, key);
     if (first)
         Q_EMIT serverSubscribe(subscription);
@@ -29,6 +30,7 @@ bool SubscriptionRegistry::unsubscribe(Handle handle)
     m_keyOf.erase(k);
     auto it = m_byKey.find(key);
     it->consumers.remove(handle); // exactly this consumer, whoever else holds the key
+    it->sortedValid = false;
     if (!it->consumers.isEmpty())
         return true;
     const Hl::Subscription s = it->subscription;
@@ -58,9 +60,12 @@ QStringList SubscriptionRegistry::consumersOf(const QByteArray &canonical) const
     const auto it = m_byKey.constFind(canonical);
     if (it == m_byKey.cend())
         return {};
-    QStringList out = it->consumers.values();
-    out.sort();
-    return out;
+    if (!it->sortedValid) {
+        it->sorted = it->consumers.values();
+        it->sorted.sort();
+        it->sortedValid = true;
+    }
+    return it->sorted;
 }
 
 } // namespace FeedScope

@@ -42,6 +42,10 @@ private:
     {
         Hl::Subscription subscription;
         QHash<Handle, QString> consumers;
+        /// consumers' names, sorted: made when asked after a change, shared until the next one
+        /// (snapshots ask for every subscription ten times a second; a gateway has thousands).
+        mutable QStringList sorted;
+        mutable bool sortedValid = false;
     };
     QHash<QByteArray, Entry> m_byKey;
     QHash<Handle, QByteArray> m_keyOf;

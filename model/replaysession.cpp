@@ -25,6 +25,7 @@ bool ReplaySession::start(QString *error)
     Sim::SimulatorConfig cfg;
     cfg.replayFile = m_path;
     cfg.replaySpeed = m_speed;
+    cfg.replayRetime = true; // latency as recorded, not the recording's age
     for (const Hl::Subscription &sub : m_summary.subscriptions)
         cfg.replayNeeds.insert(sub.routeKey());
     m_server = std::make_unique<DemoServer>(cfg);

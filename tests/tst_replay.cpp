@@ -32,6 +32,7 @@ class tst_Replay : public QObject
 private Q_SLOTS:
     void initTestCase();
     void subscriptionsFromRouteKeys();
+    void eventTimesMove();
     void badRecordings();
     void replayGivesTheRecordedCounts_data();
     void replayGivesTheRecordedCounts();
@@ -39,6 +40,23 @@ private Q_SLOTS:
     void windowShowsTheReplay();
 
 private:
+    /// Moves every receive time and event time of the recording at @p path an hour back.
+    static void ageByAnHour(const QString &path)
+    {
+        QFile f(path);
+        QVERIFY(f.open(QIODevice::ReadOnly));
+        QByteArray out;
+        while (!f.atEnd()) {
+            std::optional<RecordedFrame> r = parseRecordedLine(f.readLine().trimmed());
+            QVERIFY(r);
+            r->wallTime = r->wallTime.addSecs(-3600);
+            r->payload = Sim::retimedFrame(r->payload, -3600 * 1000);
+            out += toJsonLine(*r);
+        }
+        f.close();
+        QVERIFY(f.open(QIODevice::WriteOnly | QIODevice::Truncate));
+        QCOMPARE(f.write(out), out.size());
+    }
     /// Records a session of @p subs against the simulator until each has @p frames frames.
     void record(const QString &path, bool withSentFrames, int frames);
     static const SubscriptionStatus *statusOf(const PoolSnapshot &s, const Hl::Subscription &sub)
@@ -107,6 +125,30 @@ void tst_Replay::subscriptionsFromRouteKeys()
     QVERIFY(!subscriptionFromRouteKey("trades|")); // the coin is required
 }
 
+void tst_Replay::eventTimesMove()
+{
+    using Sim::retimedFrame;
+    const QByteArray trades =
+        R"({"channel":"trades","data":[{"coin":"BTC","px":"97520.4","time":1796147702714,"tid":100000832655804},)"
+        R"({"coin":"BTC","px":"1796147702714","time":1796147702800,"tid":100000832655805}]})";
+    QCOMPARE(retimedFrame(trades, -1000),
+             QByteArray(R"({"channel":"trades","data":[{"coin":"BTC","px":"97520.4","time":1796147701714,)"
+                        R"("tid":100000832655804},{"coin":"BTC","px":"1796147702714","time":1796147701800,)"
+                        R"("tid":100000832655805}]})")); // a price that looks like a time is a string: kept
+    const QByteArray order =
+        R"({"channel":"orderUpdates","data":[{"status":"open","statusTimestamp":1796147702714}]})";
+    QCOMPARE(retimedFrame(order, 5),
+             QByteArray(
+                 R"({"channel":"orderUpdates","data":[{"status":"open","statusTimestamp":1796147702719}]})"));
+    // Not event times: short numbers (a candle's interval count), none at all, a key at the end.
+    const QByteArray small = R"({"channel":"x","data":{"time":12345}})";
+    QCOMPARE(retimedFrame(small, 1000), small);
+    const QByteArray mids = R"({"channel":"allMids","data":{"mids":{"BTC":"97506.4"}}})";
+    QCOMPARE(retimedFrame(mids, 1000), mids);
+    const QByteArray cut = R"({"channel":"bbo","data":{"time":)";
+    QCOMPARE(retimedFrame(cut, 1000), cut);
+}
+
 void tst_Replay::badRecordings()
 {
     QString error;
@@ -158,6 +200,7 @@ void tst_Replay::replayGivesTheRecordedCounts()
     record(path, withSentFrames, 30);
     if (QTest::currentTestFailed())
         return;
+    ageByAnHour(path);
 
     QString error;
     const std::optional<Sim::RecordingSummary> rec = Sim::summarizeRecording(path, &error);

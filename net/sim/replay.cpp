@@ -45,6 +45,47 @@ bool forEachRecordedFrame(const QString &path, const std::function<void(const Re
     return true;
 }
 
+QByteArray retimedFrame(const QByteArray &frame, qint64 deltaMs)
+{
+    // Event times are epoch milliseconds after "time": or "statusTimestamp": (PROTOCOL.md); a
+    // number of 12 to 14 digits there is one, anything else (a coin named "time", a price) is not.
+    QByteArray out;
+    qsizetype from = 0;
+    qsizetype i = 0;
+    while (i < frame.size()) {
+        qsizetype at = -1;
+        qsizetype keyLen = 0;
+        for (const QByteArrayView key :
+             {QByteArrayView("\"time\":"), QByteArrayView("\"statusTimestamp\":")}) {
+            const qsizetype k = frame.indexOf(key, i);
+            if (k >= 0 && (at < 0 || k < at)) {
+                at = k;
+                keyLen = key.size();
+            }
+        }
+        if (at < 0)
+            break;
+        const qsizetype digits = at + keyLen;
+        qsizetype end = digits;
+        while (end < frame.size() && frame.at(end) >= '0' && frame.at(end) <= '9')
+            ++end;
+        i = end > digits ? end : digits;
+        if (end - digits < 12 || end - digits > 14)
+            continue;
+        bool ok = false;
+        const qint64 t = QByteArrayView(frame).sliced(digits, end - digits).toLongLong(&ok);
+        if (!ok)
+            continue;
+        out += QByteArrayView(frame).sliced(from, digits - from);
+        out += QByteArray::number(t + deltaMs);
+        from = end;
+    }
+    if (from == 0)
+        return frame;
+    out += QByteArrayView(frame).sliced(from);
+    return out;
+}
+
 std::optional<Hl::Subscription> subscriptionFromRouteKey(QByteArrayView routeKey)
 {
     const QList<QByteArrayView> parts = [&] {

@@ -38,6 +38,10 @@ struct RecordingSummary
 bool forEachRecordedFrame(const QString &path, const std::function<void(const RecordedFrame &)> &onFrame,
                           QString *error);
 
+/// @p frame with every event time ("time": or "statusTimestamp": followed by 12 to 14 digits,
+/// epoch milliseconds) moved by @p deltaMs; the same bytes when it has none.
+QByteArray retimedFrame(const QByteArray &frame, qint64 deltaMs);
+
 /// The subscription whose frames carry @p routeKey ("trades|BTC"), with the parameters the
 /// route holds; nullopt when the route does not hold every required parameter.
 std::optional<Hl::Subscription> subscriptionFromRouteKey(QByteArrayView routeKey);

@@ -1168,7 +1168,8 @@ bool FeedSimulator::loadReplay(QString *error)
                 return; // acks, pongs and errors are the simulator's own business
             if (firstNs < 0)
                 firstNs = rec.monotonicNs;
-            m_replay.append({rec.monotonicNs - firstNs, rec.payload, env.routeKey});
+            m_replay.append(
+                {rec.monotonicNs - firstNs, rec.wallTime.toMSecsSinceEpoch(), rec.payload, env.routeKey});
             if (m_cfg.replayNeeds.isEmpty())
                 m_replayKeys.insert(env.routeKey);
         },
@@ -1273,10 +1274,13 @@ void FeedSimulator::replayStep()
             break;
         if (speed <= 0 && sentThisStep >= static_cast<int>(FloodChunk))
             break;
+        const QByteArray frame = m_cfg.replayRetime
+                                     ? retimedFrame(rf.frame, QDateTime::currentMSecsSinceEpoch() - rf.wallMs)
+                                     : rf.frame;
         for (const auto &[id, c] : m_clients) {
             for (const auto &[k, sub] : c->subs) {
                 if (sub->sub.routeKey() == rf.routeKey && !c->stalled) {
-                    sendText(c.get(), rf.frame);
+                    sendText(c.get(), frame);
                     ++c->dataFrames;
                     ++m_sentPerSubscription[sub->sub.canonical()];
                     ++m_totalDataFrames;

@@ -109,6 +109,10 @@ struct SimulatorConfig
     /// The route keys whose subscriptions start the replay; empty: every route key of the
     /// recording (a replayer that knows some of them cannot be subscribed names the others).
     QSet<QByteArray> replayNeeds;
+    /// Shift the event times in replayed frames ("time", "statusTimestamp") by how much later
+    /// each frame is sent than it was received when recorded, so that data latency reads as it
+    /// was recorded, not as the recording's age. Off: the frames go out byte for byte.
+    bool replayRetime = false;
     double replaySpeed = 1.0; ///< 1 = as recorded, N = N× faster, 0 = as fast as possible
     std::chrono::milliseconds replayWait{
         5000}; ///< start replay at the latest this long after the first subscribe
@@ -273,7 +277,8 @@ private:
     // Replay
     struct ReplayFrame
     {
-        qint64 ns = 0; ///< since the first recorded frame
+        qint64 ns = 0;     ///< since the first recorded frame
+        qint64 wallMs = 0; ///< receive wall time when recorded
         QByteArray frame;
         QByteArray routeKey;
     };

@@ -2,6 +2,7 @@
 // simulator and a real GatewayService, with real WebSocket clients.
 #include "clientsmodel.h"
 #include "clientsview.h"
+#include "consumerstooltip.h"
 #include "gatewayservice.h"
 #include "livetableview.h"
 #include "mainwindow.h"
@@ -30,6 +31,7 @@
 #include <QTest>
 #include <QTimer>
 #include <QToolButton>
+#include <QToolTip>
 #include <QWebSocket>
 
 #include <memory>
@@ -314,6 +316,22 @@ void tst_ClientsView::consumersColumnNamesEveryClientOfASharedSubscription()
     }));
     QVERIFY2(consumers.contains(u"user"_s), qPrintable(consumers));
     QCOMPARE(subs->index(row, SubscriptionsModel::Consumers).data(RawValueRole).toInt(), 4);
+    // The cell does not hold them all: its tooltip lists every consumer, the bots apart.
+    const QString tip = ConsumersToolTip::text(consumers, 4);
+    QVERIFY2(tip.startsWith(u"4 consumers:\n• user\n3 gateway clients:\n• bot-"_s), qPrintable(tip));
+    QVERIFY(tip.contains(u"• bot-a #"_s) && tip.contains(u"• bot-b #"_s) && tip.contains(u"• bot-c #"_s));
+    QTableView *channels = m_window->subscriptionsView();
+    QModelIndex cellIndex;
+    for (int r = 0; r < channels->model()->rowCount(); ++r)
+        if (channels->model()->index(r, 0).data(KeyRole).toByteArray() ==
+            sub(R"({"type":"bbo","coin":"C0"})").canonical())
+            cellIndex = channels->model()->index(r, SubscriptionsModel::Consumers);
+    QVERIFY(cellIndex.isValid());
+    channels->scrollTo(cellIndex);
+    const QPoint at = channels->visualRect(cellIndex).center();
+    QHelpEvent help(QEvent::ToolTip, at, channels->viewport()->mapToGlobal(at));
+    QApplication::sendEvent(channels->viewport(), &help);
+    QTRY_VERIFY2(QToolTip::text().contains(u"3 gateway clients:"_s), qPrintable(QToolTip::text()));
     // One upstream subscription for all of them.
     QCOMPARE(m_controller->summary().subscriptionsTotal, 1);
     // A client's *Show its channels* filters Channels to its subscriptions.
@@ -417,6 +435,11 @@ void tst_ClientsView::settingsGatewayTabValidates()
     QVERIFY(port && bind && token);
     QCOMPARE(token->echoMode(), QLineEdit::Password);
     QVERIFY(dialog.findChild<QLabel *>(u"gatewayNote"_s)->text().contains(u"restarts"_s));
+    if (const QString dir = qEnvironmentVariable("FEEDSCOPE_SHOTS"); !dir.isEmpty()) {
+        QDir().mkpath(dir);
+        dialog.resize(dialog.sizeHint());
+        QVERIFY(dialog.grab().save(dir + u"/settings-gateway.png"_s));
+    }
 
     // A port out of range: a message, the dialog stays open, on its Gateway page.
     dialog.pages()->setCurrentIndex(0);

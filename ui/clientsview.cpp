@@ -67,7 +67,7 @@ ClientsView::ClientsView(QWidget *parent) : QWidget(parent)
     m_table->setSortingEnabled(true);
     m_table->sortByColumn(ClientsModel::Connected, Qt::AscendingOrder);
     m_table->setSelectionBehavior(QAbstractItemView::SelectRows);
-    m_table->setWidestText(ClientsModel::Connected, u"23:59:59 · "_s + tr("for 23 h 59 min"));
+    m_table->setWidestText(ClientsModel::Connected, u"23:59:59 · "_s + tr("for 59 min"));
     m_table->setWidestText(ClientsModel::Queue, tr("%1 of %2").arg(u"999.9 KiB"_s, u"4.0 MiB"_s));
     m_table->setEmptyText(tr("No client matches the filter."));
     m_table->setContextMenuPolicy(Qt::CustomContextMenu);

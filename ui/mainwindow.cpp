@@ -8,6 +8,7 @@
 #include "chartdata.h"
 #include "clientsmodel.h"
 #include "clientsview.h"
+#include "consumerstooltip.h"
 #include "eventwords.h"
 #include "freezeproxy.h"
 #include "gatewayservice.h"
@@ -1391,6 +1392,10 @@ void MainWindow::ensureClientsTab()
         m_filter->setText(filter);
         statusBar()->showMessage(tr("Channels: those of %1").arg(filter), 4000);
     });
+    // A subscription shared by several bots: Consumers has room for one, its tooltip lists them all.
+    static_cast<LiveTableView *>(m_subscriptionsView)
+        ->setWidestText(SubscriptionsModel::Consumers, u"user, gateway: bot-a #1"_s);
+    new ConsumersToolTip(m_subscriptionsView, SubscriptionsModel::Consumers, this);
     m_gatewayButton = new QToolButton(this);
     m_gatewayButton->setObjectName(u"gatewayButton"_s);
     m_gatewayButton->setAutoRaise(true);

@@ -799,6 +799,25 @@ namespace {
 constexpr int MinQueueKiB = 16;
 constexpr int MaxQueueKiB = 1024 * 1024; // 1 GiB
 constexpr int MaxFrameKiB = 64 * 1024;   // 64 MiB
+
+/// A titled section of the Gateway page (not a QGroupBox: those are the General page's groups,
+/// each titled with when it applies; the whole page applies when saved).
+QWidget *gatewaySection(const QString &title, QFormLayout **form)
+{
+    auto *w = new QWidget;
+    w->setObjectName(u"gatewaySection"_s);
+    auto *v = new QVBoxLayout(w);
+    v->setContentsMargins(0, 6, 0, 0);
+    auto *label = new QLabel(title, w);
+    QFont f = label->font();
+    f.setBold(true);
+    label->setFont(f);
+    v->addWidget(label);
+    *form = new QFormLayout;
+    (*form)->setFieldGrowthPolicy(QFormLayout::FieldsStayAtSizeHint);
+    v->addLayout(*form);
+    return w;
+}
 } // namespace
 
 QWidget *SettingsDialog::buildGatewayPage()
@@ -837,7 +856,7 @@ QWidget *SettingsDialog::buildGatewayPage()
         }
     };
 
-    left->addWidget(group(tr("Where bots connect"), &form));
+    left->addWidget(gatewaySection(tr("Where bots connect"), &form));
     m_gwPort = new QLineEdit(m_gatewayPage);
     m_gwPort->setPlaceholderText(tr("0: any free port"));
     m_gwPort->setMaximumWidth(fontMetrics().horizontalAdvance(u"0: any free port (wide)"_s));
@@ -886,7 +905,7 @@ QWidget *SettingsDialog::buildGatewayPage()
         tr("Bots connected at once, 1 to 100,000; beyond, a bot is refused (HTTP 429).\nProfile: "
            "gateway.maxClients; option --gateway-max-clients"));
 
-    left->addWidget(group(tr("A bot that reads too slowly"), &form));
+    left->addWidget(gatewaySection(tr("A bot that reads too slowly"), &form));
     m_gwPolicy = new QComboBox(m_gatewayPage);
     m_gwPolicy->addItem(tr("Disconnect it"), QString(Gw::nameOf(Gw::SlowPolicy::Disconnect)));
     m_gwPolicy->addItem(tr("Drop its oldest frames"), QString(Gw::nameOf(Gw::SlowPolicy::DropOldest)));
@@ -910,7 +929,7 @@ QWidget *SettingsDialog::buildGatewayPage()
            "a "
            "day). The venue closes after 60 s.\nProfile: gateway.idleSeconds"));
 
-    right->addWidget(group(tr("Limits per bot (the venue's by default)"), &form));
+    right->addWidget(gatewaySection(tr("Limits per bot (the venue's by default)"), &form));
     m_gwMaxSubscriptions = spin(m_gatewayPage, 1, 100000);
     row(tr("&Subscriptions"), m_gwMaxSubscriptions, "gatewayMaxSubscriptions",
         tr("Subscriptions one bot may hold, 1 to 100,000 (the venue: 1,000); beyond, the venue's error "
@@ -923,7 +942,7 @@ QWidget *SettingsDialog::buildGatewayPage()
     row(tr("&Frame size"), m_gwFrameKiB, "gatewayFrame",
         tr("The largest frame a bot may send, 1 KiB to 64 MiB (in KiB); a larger one closes it (1009).\n"
            "Profile: gateway.maxFrameBytes"));
-    right->addWidget(group(tr("Sharing"), &form));
+    right->addWidget(gatewaySection(tr("Sharing"), &form));
     m_gwLinger = spin(m_gatewayPage, 0, 600000, tr(" ms"));
     m_gwLinger->setSpecialValueText(tr("none"));
     row(tr("Keep a subscription &after the last bot"), m_gwLinger, "gatewayLinger",
@@ -974,7 +993,7 @@ void SettingsDialog::setGatewaySettings(const GatewaySettings &s)
 void SettingsDialog::updateGatewayFields()
 {
     const bool on = m_gwEnabled->isChecked();
-    for (QWidget *w : m_gatewayPage->findChildren<QGroupBox *>())
+    for (QWidget *w : m_gatewayPage->findChildren<QWidget *>(u"gatewaySection"_s))
         w->setEnabled(on);
     const bool set = !m_gwBase.config.server.token.isEmpty() && !m_gwTokenRemoved;
     m_gwToken->setPlaceholderText(set                ? tr("a token is set (not shown): type to replace")

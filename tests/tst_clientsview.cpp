@@ -95,6 +95,7 @@ private Q_SLOTS:
     void init();
     void cleanup();
     void clientsShowWithNamesSubscriptionsAndFrames();
+    void ratesAreThereWhenTheTabIsShown();
     void disconnectClientClosesExactlyThatOne();
     void cancelledDisconnectClosesNothing();
     void consumersColumnNamesEveryClientOfASharedSubscription();
@@ -224,6 +225,18 @@ void tst_ClientsView::clientsShowWithNamesSubscriptionsAndFrames()
     QVERIFY2(view->summaryText().contains(url.toString()), qPrintable(view->summaryText()));
     QCOMPARE(m_window->gatewayButton()->text(), u"gateway: 2 clients"_s);
     QVERIFY(m_window->tabs()->tabText(m_window->tabs()->indexOf(view)).contains(u"(2)"_s));
+    // Hidden, the rows keep being sampled: shown again, the rates are there at once.
+    m_window->tabs()->setCurrentIndex(0);
+    QVERIFY(!view->isVisible());
+    const qsizetype hiddenFrom = a.dataFrames();
+    QVERIFY(waitUntil([&] { return a.dataFrames() > hiddenFrom + 15; }));
+    m_window->showClients();
+    QVERIFY(view->isVisible());
+    QVERIFY(view->table()
+                ->model()
+                ->index(rowOf(u"bot-a"_s), ClientsModel::MsgsPerSec)
+                .data(RawValueRole)
+                .toDouble() > 0);
     // The filter finds one by name.
     view->filter()->setText(u"bot-b"_s);
     QCOMPARE(view->table()->model()->rowCount(), 1);
@@ -242,6 +255,25 @@ void tst_ClientsView::clientsShowWithNamesSubscriptionsAndFrames()
                 m_window->grab().save(dir + u"/clients-%1x%2.png"_s.arg(size.width()).arg(size.height())));
         }
     }
+}
+
+void tst_ClientsView::ratesAreThereWhenTheTabIsShown()
+{
+    // A bot that connects while another tab is shown: its rates are known when Clients is shown.
+    ClientsView *view = m_window->clientsView();
+    m_window->tabs()->setCurrentIndex(0);
+    QVERIFY(!view->isVisible());
+    Bot a;
+    a.open(m_window->gateway()->server().url(), u"bot-a"_s,
+           {R"({"type":"bbo","coin":"C0"})", R"({"type":"bbo","coin":"C1"})"});
+    QVERIFY(waitUntil([&] { return a.dataFrames() > 15; }));
+    m_window->showClients();
+    QVERIFY(rowOf(u"bot-a"_s) >= 0);
+    QVERIFY(view->table()
+                ->model()
+                ->index(rowOf(u"bot-a"_s), ClientsModel::MsgsPerSec)
+                .data(RawValueRole)
+                .toDouble() > 0);
 }
 
 void tst_ClientsView::disconnectClientClosesExactlyThatOne()

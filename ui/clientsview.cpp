@@ -235,10 +235,15 @@ void ClientsView::showEvent(QShowEvent *event)
 
 void ClientsView::refresh()
 {
-    if (m_frozen || !isVisible())
+    if (m_frozen)
         return;
+    // Hidden, a sample a second keeps the rates right for when the tab is shown again.
+    const qint64 now = monotonicMs();
+    if (!isVisible() && m_lastSampleMs >= 0 && now - m_lastSampleMs < HiddenSampleMs)
+        return;
+    m_lastSampleMs = now;
     if (m_service && m_service->isRunning())
-        m_model->applyClients(m_service->server().clients(), monotonicMs(), QDateTime::currentDateTime());
+        m_model->applyClients(m_service->server().clients(), now, QDateTime::currentDateTime());
     else
         m_model->clear();
     updateState();

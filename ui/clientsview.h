@@ -37,8 +37,8 @@ public:
     /// Why the gateway is not running (shown instead of the rows); empty: no error.
     void setStartError(const QString &error);
 
-    /// One UI tick: the rows from the server's clients, the summary line (while the tab is shown;
-    /// at once when it is shown again).
+    /// One UI tick: the rows from the server's clients, the summary line (once a second while the
+    /// tab is hidden, so the rates are right when it shows).
     void refresh();
     /// Pause updates: the rows keep what they show.
     void setFrozen(bool frozen);
@@ -77,6 +77,8 @@ private:
     QString m_error;
     bool m_frozen = false;
     bool m_refreshPending = false;
+    qint64 m_lastSampleMs = -1;
+    static constexpr qint64 HiddenSampleMs = 1000;
     ClientsModel *m_model = nullptr;
     TableProxy *m_proxy = nullptr;
     LiveTableView *m_table = nullptr;

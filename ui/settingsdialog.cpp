@@ -974,7 +974,7 @@ void SettingsDialog::setGatewaySettings(const GatewaySettings &s)
     m_gwTokenRemoved = false;
     const Gw::GatewayConfig &c = s.config.server;
     m_gwEnabled->setChecked(s.enabled);
-    m_gwPort->setText(QString::number(c.port));
+    m_gwPort->setText(c.port == 0 ? QString() : QString::number(c.port)); // empty: the placeholder says 0
     m_gwBind->setText(c.bind.toString());
     m_gwToken->clear(); // never shown back
     m_gwPolicy->setCurrentIndex(std::max(0, m_gwPolicy->findData(QString(Gw::nameOf(c.policy)))));

@@ -101,7 +101,8 @@ ClientsView::ClientsView(QWidget *parent) : QWidget(parent)
     m_summary = new QLabel(this);
     m_summary->setObjectName(u"clientsSummary"_s);
     m_summary->setTextInteractionFlags(Qt::TextSelectableByMouse);
-    m_summary->setWordWrap(true);
+    // One line, never asking the window for width (the tooltip has it all, and more).
+    m_summary->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
 
     m_filter = new QLineEdit(this);
     m_filter->setObjectName(u"clientsFilter"_s);
@@ -262,19 +263,22 @@ void ClientsView::updateSummary()
     const Gw::GatewayConfig &cfg = server.config();
     const Gw::GatewayCounters &n = server.counters();
     const int clients = server.clientCount();
+    // The least telling last: a narrow window cuts the end of the line.
     QStringList parts;
-    parts.append(tr("Listening on %1").arg(server.url().toString()));
+    parts.append(
+        tr("Listening on %1 (%2)")
+            .arg(server.url().toString(), cfg.token.isEmpty() ? tr("no token") : tr("token required")));
     parts.append(tr("%1 of %2 clients").arg(clients).arg(cfg.maxClients));
-    parts.append(cfg.token.isEmpty() ? tr("no token") : tr("token required"));
-    parts.append(policyText(cfg.policy, cfg.queueBytes));
     parts.append(Format::plural(m_service->hub().sharedCount(), tr("1 subscription upstream"),
                                 tr("%1 subscriptions upstream")));
     parts.append(
-        tr("sent %L1 frames (%2)").arg(n.framesOut).arg(Format::bytes(static_cast<double>(n.bytesOut))));
+        tr("sent %L1 frames, %2").arg(n.framesOut).arg(Format::bytes(static_cast<double>(n.bytesOut))));
     parts.append(tr("drops %L1").arg(n.dropped));
+    parts.append(policyText(cfg.policy, cfg.queueBytes));
     m_summary->setText(parts.join(u" · "_s));
 
     QStringList tip{
+        parts.join(u'\n'),
         tr("Accepted %L1 clients; refused %L2 for a wrong or missing token, %L3 with the gateway full")
             .arg(n.accepted)
             .arg(n.refusedToken)

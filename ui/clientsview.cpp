@@ -321,7 +321,7 @@ void ClientsView::updateState()
     m_stack->setCurrentIndex(total == 0 ? 0 : 1);
     m_filter->setEnabled(running);
     m_disconnect->setEnabled(running && !selectedClients().isEmpty());
-    m_settingsButton->setVisible(!running || total == 0);
+    m_settingsButton->setVisible(!running); // running: the text is the point (Settings is in File)
     if (!running) {
         m_emptyText->setText(
             m_error.isEmpty() ? tr("The gateway is off.\nTurn it on in Settings → Gateway: your bots then "

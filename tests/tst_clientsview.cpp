@@ -104,6 +104,7 @@ private Q_SLOTS:
     void settingsGatewayTabValidates();
     void tokenIsNeverShownBack();
     void gatewayStartedFromSettings();
+    void windowGoesWithItsGateway();
 
 private:
     int rowOf(const QString &name) const;
@@ -628,6 +629,24 @@ void tst_ClientsView::gatewayStartedFromSettings()
     QVERIFY(!m_window->gateway());
     QVERIFY(!m_window->gatewayButton()->isVisible());
     QVERIFY(m_window->clientsView()->emptyStateText().contains(u"off"_s));
+}
+
+void tst_ClientsView::windowGoesWithItsGateway()
+{
+    // The window owns the gateway: closed with it, clients told "going away", nothing left behind.
+    Bot a;
+    a.open(m_window->gateway()->server().url(), u"bot-a"_s, {R"({"type":"bbo","coin":"C0"})"});
+    QVERIFY(waitUntil([&] { return a.dataFrames() > 0; }));
+    QSignalSpy closed(&a.ws, &QWebSocket::disconnected);
+    m_window.reset();
+    QVERIFY(closed.size() == 1 || closed.wait(5000));
+    QCOMPARE(a.ws.closeCode(), QWebSocketProtocol::CloseCodeGoingAway);
+    // Its subscription is the user's alone again.
+    const int row = m_controller->subscriptions()->rowOf(sub(R"({"type":"bbo","coin":"C0"})").canonical());
+    QVERIFY(waitUntil([&] {
+        return m_controller->subscriptions()->index(row, SubscriptionsModel::Consumers).data().toString() ==
+               u"user"_s;
+    }));
 }
 
 QTEST_MAIN(tst_ClientsView)

@@ -1418,7 +1418,10 @@ void MainWindow::setGateway(GatewayService *gateway)
         gateway->setParent(this);
         m_gatewaySettings->enabled = true;
         m_gatewaySettings->config = gateway->config();
-        connect(gateway, &GatewayService::clientsChanged, this, &MainWindow::updateGatewayIndicator);
+        // In the view's context: the view is the older child, gone before the gateway when the
+        // window goes, so a gateway closing its clients then calls nothing of the window.
+        connect(gateway, &GatewayService::clientsChanged, m_clientsView,
+                [this] { updateGatewayIndicator(); });
     }
     m_clientsView->setService(gateway);
     updateGatewayIndicator();
@@ -1437,6 +1440,7 @@ void MainWindow::setGatewayError(const GatewaySettings &settings, const QString 
 bool MainWindow::startGateway(const GatewaySettings &settings, QString *error)
 {
     stopGateway();
+    ensureClientsTab(); // before the gateway: see setGateway
     auto *gateway = new GatewayService(m_controller->engine(), settings.config, this);
     QString why;
     if (!gateway->start(&why)) {

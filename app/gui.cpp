@@ -2,6 +2,7 @@
 
 #include "cli.h"
 #include "demoserver.h"
+#include "gatewayservice.h"
 #include "mainwindow.h"
 #include "metrics.h"
 #include "poolcontroller.h"
@@ -190,6 +191,20 @@ int runGui(const Options &o)
             }
         });
     }
+    // Issue 14: the gateway on the controller's engine; the window owns it (Settings → Gateway
+    // restarts it). One that does not start is reported, and the window says why.
+    if (o.gateway.enabled) {
+        auto *gateway = new GatewayService(controller.engine(), o.gateway.config);
+        if (QString error; gateway->start(&error)) {
+            std::fprintf(stderr, "feedscope: gateway on %s\n",
+                         qPrintable(gateway->server().url().toString()));
+            window.setGateway(gateway);
+        } else {
+            delete gateway;
+            std::fprintf(stderr, "feedscope: the gateway did not start: %s\n", qPrintable(error));
+            window.setGatewayError(o.gateway, error);
+        }
+    }
     controller.subscribe(o.subscriptions, !o.subscriptionsFile.isEmpty() ? u"subscriptions-file"_s
                                           : replay                       ? u"replay"_s
                                                                          : u"demo"_s);
@@ -216,6 +231,7 @@ int runGui(const Options &o)
         });
     }
     const int rc = QApplication::exec();
+    window.stopGateway(); // its clients closed and their subscriptions released while the pool runs
     controller.shutdown(1500ms);
     return rc;
 }

@@ -6,8 +6,12 @@
 #include "alertsview.h"
 #include "budget.h"
 #include "chartdata.h"
+#include "clientsmodel.h"
+#include "clientsview.h"
+#include "consumerstooltip.h"
 #include "eventwords.h"
 #include "freezeproxy.h"
+#include "gatewayservice.h"
 #include "latencyview.h"
 #include "livetableview.h"
 #include "replaybar.h"
@@ -50,6 +54,7 @@
 #include <QVBoxLayout>
 
 #include <atomic>
+#include <utility>
 
 using namespace Qt::StringLiterals;
 
@@ -90,6 +95,10 @@ MainWindow::MainWindow(PoolController *controller, QWidget *parent)
     buildViews();
     connect(m_controller, &PoolController::updated, this, &MainWindow::onUpdated);
     connect(m_controller, &PoolController::seriesUpdated, this, &MainWindow::onSeriesUpdated);
+    connect(m_controller, &PoolController::updated, this, [this] { // the gateway's clients, once per tick
+        if (m_clientsView)
+            m_clientsView->refresh();
+    });
     connect(m_controller, &PoolController::warning, this,
             [this](const QString &w) { statusBar()->showMessage(w, 8000); });
     ConnectionsModel *connections = m_controller->connections();
@@ -297,8 +306,11 @@ void MainWindow::buildActions()
             current.subscriptions = saved->subscriptions;
             current.alerts = saved->alerts; // the alert command too, kept (not shown)
         }
+        current.gateway = gatewaySettingsShown();
         SettingsDialog dialog(current, this);
         prepareAlertSettings(dialog);
+        if (m_settingsOnGateway)
+            dialog.showGatewayPage();
         if (dialog.exec() != QDialog::Accepted)
             return;
         QString error;
@@ -307,6 +319,7 @@ void MainWindow::buildActions()
         statusBar()->showMessage(tr("Settings saved; the UI refresh applies now, the rest at the next start"),
                                  8000);
         applyAlertSettings(dialog);
+        applyGatewaySettings(dialog);
     });
 
     QAction *replayAct = new QAction(tr("Re&play recording…"), this);
@@ -1150,6 +1163,8 @@ void MainWindow::setUpdatesPaused(bool paused)
     for (FreezeProxy *f : std::as_const(m_freezers))
         f->setFrozen(paused);
     m_eventsPage->setFrozen(paused);
+    if (m_clientsView)
+        m_clientsView->setFrozen(paused);
     for (const Kept &k : std::as_const(kept))
         if (!k.keys.isEmpty() || k.current.isValid())
             if (k.view->selectedKeys() != k.keys || k.view->currentKey() != k.current)
@@ -1369,6 +1384,191 @@ bool MainWindow::selectConnectionRow(int id)
     }
     statusBar()->showMessage(tr("Connection #%1 is gone").arg(id), 5000);
     return false;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The gateway (issue 14): the Clients tab, the status bar's client count, Settings → Gateway.
+
+namespace {
+bool sameGateway(const GatewaySettings &a, const GatewaySettings &b)
+{
+    const Gw::GatewayConfig &x = a.config.server, &y = b.config.server;
+    return a.enabled == b.enabled && x.bind == y.bind && x.port == y.port && x.token == y.token &&
+           x.maxClients == y.maxClients && x.policy == y.policy && x.queueBytes == y.queueBytes &&
+           x.queueFrames == y.queueFrames && x.idleTimeout == y.idleTimeout &&
+           x.maxSubscriptions == y.maxSubscriptions && x.maxMessagesPerMinute == y.maxMessagesPerMinute &&
+           x.maxFrameBytes == y.maxFrameBytes && a.config.hub.linger == b.config.hub.linger;
+}
+} // namespace
+
+void MainWindow::ensureClientsTab()
+{
+    if (m_clientsView)
+        return;
+    m_clientsView = new ClientsView(this);
+    m_tabs->addTab(m_clientsView, tr("Cl&ients"));
+    connect(m_clientsView, &ClientsView::settingsRequested, this, &MainWindow::openGatewaySettings);
+    connect(m_clientsView, &ClientsView::channelsRequested, this, [this](const QString &filter) {
+        m_filter->setText(filter);
+        statusBar()->showMessage(tr("Channels: those of %1").arg(filter), 4000);
+    });
+    // A subscription shared by several bots: Consumers has room for one, its tooltip lists them all.
+    static_cast<LiveTableView *>(m_subscriptionsView)
+        ->setWidestText(SubscriptionsModel::Consumers, u"user, gateway: bot-a #1"_s);
+    new ConsumersToolTip(m_subscriptionsView, SubscriptionsModel::Consumers, this);
+    m_gatewayButton = new QToolButton(this);
+    m_gatewayButton->setObjectName(u"gatewayButton"_s);
+    m_gatewayButton->setAutoRaise(true);
+    m_gatewayButton->setToolButtonStyle(Qt::ToolButtonTextOnly);
+    m_gatewayButton->setVisible(false);
+    connect(m_gatewayButton, &QToolButton::clicked, this, &MainWindow::showClients);
+    statusBar()->insertPermanentWidget(0, m_gatewayButton);
+}
+
+void MainWindow::setGateway(GatewayService *gateway)
+{
+    if (m_gateway && m_gateway != gateway)
+        stopGateway();
+    m_gateway = gateway;
+    if (!m_gatewaySettings)
+        m_gatewaySettings = std::make_unique<GatewaySettings>();
+    m_gatewayError.clear();
+    ensureClientsTab();
+    if (gateway) {
+        gateway->setParent(this);
+        m_gatewaySettings->enabled = true;
+        m_gatewaySettings->config = gateway->config();
+        // In the view's context: the view is the older child, gone before the gateway when the
+        // window goes, so a gateway closing its clients then calls nothing of the window.
+        connect(gateway, &GatewayService::clientsChanged, m_clientsView,
+                [this] { updateGatewayIndicator(); });
+    }
+    m_clientsView->setService(gateway);
+    updateGatewayIndicator();
+}
+
+void MainWindow::setGatewayError(const GatewaySettings &settings, const QString &error)
+{
+    stopGateway();
+    m_gatewaySettings = std::make_unique<GatewaySettings>(settings);
+    m_gatewayError = error;
+    ensureClientsTab();
+    m_clientsView->setStartError(error);
+    updateGatewayIndicator();
+}
+
+bool MainWindow::startGateway(const GatewaySettings &settings, QString *error)
+{
+    stopGateway();
+    ensureClientsTab(); // before the gateway: see setGateway
+    auto *gateway = new GatewayService(m_controller->engine(), settings.config, this);
+    QString why;
+    if (!gateway->start(&why)) {
+        delete gateway;
+        setGatewayError(settings, why);
+        if (error)
+            *error = why;
+        return false;
+    }
+    setGateway(gateway);
+    m_gatewaySettings->metricsPerClient = settings.metricsPerClient;
+    return true;
+}
+
+void MainWindow::stopGateway()
+{
+    if (!m_gateway)
+        return;
+    GatewayService *gateway = std::exchange(m_gateway, nullptr);
+    if (m_clientsView)
+        m_clientsView->setService(nullptr);
+    gateway->stop(); // every client closed (1001), then the hub lets go of their subscriptions
+    delete gateway;
+    updateGatewayIndicator();
+}
+
+void MainWindow::updateGatewayIndicator()
+{
+    if (!m_clientsView)
+        return;
+    const int index = m_tabs->indexOf(m_clientsView);
+    const bool running = m_gateway && m_gateway->isRunning();
+    QPalette p = statusBar()->palette();
+    if (running) {
+        const int n = m_gateway->server().clientCount();
+        m_tabs->setTabText(index, n > 0 ? tr("Cl&ients (%1)").arg(n) : tr("Cl&ients"));
+        m_gatewayButton->setText(Format::plural(n, tr("gateway: 1 client"), tr("gateway: %1 clients")));
+        m_gatewayButton->setToolTip(tr("The gateway listens on %1; click to show the Clients tab")
+                                        .arg(m_gateway->server().url().toString()));
+        m_gatewayButton->setVisible(true);
+    } else if (m_gatewaySettings && m_gatewaySettings->enabled && !m_gatewayError.isEmpty()) {
+        m_tabs->setTabText(index, tr("Cl&ients"));
+        m_gatewayButton->setText(tr("gateway: not running"));
+        m_gatewayButton->setToolTip(
+            tr("The gateway did not start: %1\nClick to show the Clients tab").arg(m_gatewayError));
+        const bool dark = palette().color(QPalette::Window).lightnessF() < 0.5;
+        p.setColor(QPalette::ButtonText, dark ? QColor(0xff, 0x7b, 0x72) : QColor(0xcf, 0x22, 0x2e));
+        m_gatewayButton->setVisible(true);
+    } else {
+        m_tabs->setTabText(index, tr("Cl&ients"));
+        m_gatewayButton->setVisible(false);
+    }
+    m_gatewayButton->setPalette(p);
+}
+
+void MainWindow::showClients()
+{
+    if (!m_clientsView)
+        return;
+    m_tabs->setCurrentWidget(m_clientsView);
+    m_clientsView->table()->setFocus(Qt::OtherFocusReason);
+}
+
+void MainWindow::openGatewaySettings()
+{
+    m_settingsOnGateway = true;
+    m_settings->trigger();
+    m_settingsOnGateway = false;
+}
+
+GatewaySettings MainWindow::gatewaySettingsShown() const
+{
+    if (m_gatewaySettings)
+        return *m_gatewaySettings;
+    QString error;
+    if (const auto saved = savedProfile(&error))
+        return saved->gateway;
+    return {};
+}
+
+void MainWindow::applyGatewaySettings(const SettingsDialog &dialog)
+{
+    QString error;
+    const auto p = dialog.profile(&error);
+    if (!p)
+        return; // the dialog does not close with bad settings
+    const GatewaySettings &want = p->gateway;
+    const bool running = m_gateway && m_gateway->isRunning();
+    if (!want.enabled) {
+        if (!running && m_gatewayError.isEmpty())
+            return; // none ran, none should
+        stopGateway();
+        m_gatewaySettings = std::make_unique<GatewaySettings>(want);
+        m_gatewayError.clear();
+        m_clientsView->setStartError(QString());
+        updateGatewayIndicator();
+        statusBar()->showMessage(tr("Settings saved; the gateway is off, its clients were disconnected"),
+                                 8000);
+        return;
+    }
+    if (running && m_gatewaySettings && sameGateway(*m_gatewaySettings, want))
+        return; // unchanged: the clients stay connected
+    if (startGateway(want, &error))
+        statusBar()->showMessage(tr("Settings saved; the gateway (re)started on %1: its clients reconnect")
+                                     .arg(m_gateway->server().url().toString()),
+                                 10000);
+    else
+        statusBar()->showMessage(tr("Settings saved, but the gateway did not start: %1").arg(error), 15000);
 }
 
 } // namespace FeedScope

@@ -27,6 +27,9 @@ class ReplaySession;
 class AlertNotifier;
 class AlertsModel;
 class AlertsView;
+class ClientsView;
+class GatewayService;
+struct GatewaySettings;
 class FreezeProxy;
 class LiveTableView;
 class SeriesChart;
@@ -126,6 +129,26 @@ public:
     /// the inspector follows the selected channel by itself.
     void refreshInspector();
 
+    /// The gateway (issue 14): takes @p gateway (running, on the controller's engine; the window
+    /// owns it from now on), adds the Clients tab and the status bar's "gateway: N clients".
+    /// Settings → Gateway restarts it with new settings, or starts one in a window started without.
+    void setGateway(FeedScope::GatewayService *gateway);
+    /// A gateway that should run but did not start: the Clients tab says why (Settings can fix it).
+    void setGatewayError(const FeedScope::GatewaySettings &settings, const QString &error);
+    /// Starts a gateway with @p settings on the controller's engine (replacing the one running);
+    /// false with @p error, shown in the Clients tab.
+    bool startGateway(const FeedScope::GatewaySettings &settings, QString *error);
+    /// Closes every client and deletes the gateway (before the controller shuts down).
+    void stopGateway();
+    GatewayService *gateway() const { return m_gateway; }
+    /// Null until a gateway runs or failed to start.
+    ClientsView *clientsView() const { return m_clientsView; }
+    QToolButton *gatewayButton() const { return m_gatewayButton; }
+    /// Shows the Clients tab.
+    void showClients();
+    /// Opens Settings on its Gateway page.
+    void openGatewaySettings();
+
 Q_SIGNALS:
     void chaosRequested(FeedScope::ChaosAction action, int connection);
     /// The Chaos menu's data faults (issue 17): a fault in the demo feed's control format
@@ -206,6 +229,17 @@ private:
     QString m_titleMark;             ///< the alerts' mark at the end of the window title
     QString m_titleMarkShown;        ///< the mark the title carries now
     bool m_settingsOnAlerts = false; ///< the next Settings opens on its Alerts page
+    // The gateway (issue 14).
+    void ensureClientsTab();
+    void updateGatewayIndicator();
+    GatewaySettings gatewaySettingsShown() const;
+    void applyGatewaySettings(const SettingsDialog &dialog);
+    GatewayService *m_gateway = nullptr;
+    std::unique_ptr<GatewaySettings> m_gatewaySettings; ///< the settings it runs with (or failed with)
+    ClientsView *m_clientsView = nullptr;
+    QToolButton *m_gatewayButton = nullptr;
+    bool m_settingsOnGateway = false; ///< the next Settings opens on its Gateway page
+    QString m_gatewayError;           ///< why the gateway that should run does not
 };
 
 } // namespace FeedScope

@@ -217,6 +217,7 @@ SettingsDialog::SettingsDialog(const Profile &current, QWidget *parent) : QDialo
     right->addStretch();
     left->addStretch();
     m_pages->addTab(buildAlertsPage(), tr("A&lerts"));
+    m_pages->addTab(buildGatewayPage(), tr("Gatewa&y"));
     // Tab goes from the endpoint through the fields; the pages switch with Ctrl+Tab or Alt+A / Alt+L.
     m_pages->tabBar()->setFocusPolicy(Qt::ClickFocus);
 
@@ -393,6 +394,7 @@ void SettingsDialog::setProfile(const Profile &p)
     m_ioThreads->setValue(c.ioThreads);
     m_refresh->setValue(p.uiRefreshMs);
     setAlertRules(p.alerts.rules);
+    setGatewaySettings(p.gateway);
     updateWarnings();
 }
 
@@ -436,12 +438,18 @@ std::optional<Profile> SettingsDialog::profile(QString *error) const
         return std::nullopt;
     p.alerts.rules = *rules;
     p.engine.alertRules = *rules;
+    const auto gateway = gatewaySettings(error);
+    if (!gateway)
+        return std::nullopt;
+    p.gateway = *gateway;
     QJsonObject json = profileToJson(p, true);
     json.insert(u"url"_s, url);
     QString why;
     auto out = profileFromJson(QJsonDocument(json).toJson(), &why);
     if (!out)
         *error = humanError(why);
+    if (out)
+        out->gateway = *gateway; // as edited, the token included
     return out;
 }
 
@@ -474,6 +482,11 @@ void SettingsDialog::accept()
     QString error;
     if (!alertRules(&error)) {
         m_pages->setCurrentIndex(AlertsPage); // where the bad rule is
+        m_status->setText(error);
+        return;
+    }
+    if (!gatewaySettings(&error)) {
+        m_pages->setCurrentWidget(m_gatewayPage); // where the bad field is
         m_status->setText(error);
         return;
     }
@@ -777,6 +790,278 @@ std::optional<QList<AlertRule>> SettingsDialog::alertRules(QString *error) const
         out.append(back);
     }
     return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Settings → Gateway (issue 14)
+
+namespace {
+constexpr int MinQueueKiB = 16;
+constexpr int MaxQueueKiB = 1024 * 1024; // 1 GiB
+constexpr int MaxFrameKiB = 64 * 1024;   // 64 MiB
+
+/// A titled section of the Gateway page (not a QGroupBox: those are the General page's groups,
+/// each titled with when it applies; the whole page applies when saved).
+QWidget *gatewaySection(const QString &title, QFormLayout **form)
+{
+    auto *w = new QWidget;
+    w->setObjectName(u"gatewaySection"_s);
+    auto *v = new QVBoxLayout(w);
+    v->setContentsMargins(0, 6, 0, 0);
+    auto *label = new QLabel(title, w);
+    QFont f = label->font();
+    f.setBold(true);
+    label->setFont(f);
+    v->addWidget(label);
+    *form = new QFormLayout;
+    (*form)->setFieldGrowthPolicy(QFormLayout::FieldsStayAtSizeHint);
+    v->addLayout(*form);
+    return w;
+}
+} // namespace
+
+QWidget *SettingsDialog::buildGatewayPage()
+{
+    m_gatewayPage = new QWidget;
+    m_gatewayPage->setObjectName(u"gatewayPage"_s);
+    auto *v = new QVBoxLayout(m_gatewayPage);
+    auto *intro =
+        new QLabel(tr("With the gateway on, your bots and scripts connect to FeedScope instead of the "
+                      "venue, their SDKs unchanged but for the URL: FeedScope subscribes once per "
+                      "distinct subscription on its own connections and shares the data among them. "
+                      "The Clients tab shows every bot."),
+                   m_gatewayPage);
+    intro->setWordWrap(true);
+    v->addWidget(intro);
+    m_gwEnabled = new QCheckBox(tr("&Run the gateway"), m_gatewayPage);
+    m_gwEnabled->setObjectName(u"gatewayEnabled"_s);
+    m_gwEnabled->setToolTip(tr("Listen for bots on the address and port below.\nProfile: gateway; option "
+                               "--gateway-port"));
+    v->addWidget(m_gwEnabled);
+
+    auto *columns = new QHBoxLayout;
+    auto *left = new QVBoxLayout;
+    auto *right = new QVBoxLayout;
+    columns->addLayout(left);
+    columns->addLayout(right);
+    v->addLayout(columns);
+    QFormLayout *form = nullptr;
+    auto row = [&](const QString &label, QWidget *editor, const char *name, const QString &tip) {
+        editor->setObjectName(QString::fromLatin1(name));
+        editor->setToolTip(tip);
+        form->addRow(label, editor);
+        if (auto *l = qobject_cast<QLabel *>(form->labelForField(editor))) {
+            l->setToolTip(tip);
+            l->setBuddy(editor);
+        }
+    };
+
+    left->addWidget(gatewaySection(tr("Where bots connect"), &form));
+    m_gwPort = new QLineEdit(m_gatewayPage);
+    m_gwPort->setPlaceholderText(tr("0: any free port"));
+    m_gwPort->setMaximumWidth(fontMetrics().horizontalAdvance(u"0: any free port (wide)"_s));
+    row(tr("&Port"), m_gwPort, "gatewayPort",
+        tr("The TCP port bots connect to, 1 to 65,535; 0 picks a free port at every start (the Clients tab "
+           "shows it).\nProfile: gateway.port; option --gateway-port"));
+    m_gwBind = new QLineEdit(m_gatewayPage);
+    m_gwBind->setPlaceholderText(u"127.0.0.1"_s);
+    m_gwBind->setMaximumWidth(fontMetrics().horizontalAdvance(u"0000:0000:0000:0000:00"_s));
+    row(tr("&Address"), m_gwBind, "gatewayBind",
+        tr("The address it listens on: 127.0.0.1 (this machine only, the default), ::1, or another of this "
+           "machine's addresses, 0.0.0.0 for all. Anything but loopback needs a token.\nProfile: "
+           "gateway.bind; "
+           "option --gateway-bind"));
+    auto *tokenBox = new QWidget(m_gatewayPage);
+    auto *th = new QHBoxLayout(tokenBox);
+    th->setContentsMargins(0, 0, 0, 0);
+    m_gwToken = new QLineEdit(tokenBox);
+    m_gwToken->setEchoMode(QLineEdit::Password);
+    m_gwToken->setMinimumWidth(
+        fontMetrics().horizontalAdvance(u"a token is set (not shown): type to replace"_s));
+    m_gwRemoveToken = new QPushButton(tr("Re&move"), tokenBox);
+    m_gwRemoveToken->setObjectName(u"gatewayRemoveToken"_s);
+    m_gwRemoveToken->setToolTip(tr("No token when saved: only possible on a loopback address"));
+    th->addWidget(m_gwToken, 1);
+    th->addWidget(m_gwRemoveToken);
+    const QString tokenTip = tr(
+        "Bots must send it as the header Authorization: Bearer TOKEN, or ?token=TOKEN in the URL; others are "
+        "refused (HTTP 401). Needed on any address but loopback. Never shown here once set, nor logged.\n"
+        "Profile: gateway.token; option --gateway-token");
+    m_gwToken->setObjectName(u"gatewayToken"_s);
+    m_gwToken->setToolTip(tokenTip);
+    form->addRow(tr("&Token"), tokenBox);
+    if (auto *l = qobject_cast<QLabel *>(form->labelForField(tokenBox))) {
+        l->setToolTip(tokenTip);
+        l->setBuddy(m_gwToken);
+    }
+    connect(m_gwRemoveToken, &QPushButton::clicked, this, [this] {
+        m_gwTokenRemoved = true;
+        m_gwToken->clear();
+        updateGatewayFields();
+    });
+    connect(m_gwToken, &QLineEdit::textEdited, this, [this] { updateGatewayFields(); });
+    m_gwMaxClients = spin(m_gatewayPage, 1, 100000);
+    row(tr("At most &clients"), m_gwMaxClients, "gatewayMaxClients",
+        tr("Bots connected at once, 1 to 100,000; beyond, a bot is refused (HTTP 429).\nProfile: "
+           "gateway.maxClients; option --gateway-max-clients"));
+
+    left->addWidget(gatewaySection(tr("A bot that reads too slowly"), &form));
+    m_gwPolicy = new QComboBox(m_gatewayPage);
+    m_gwPolicy->addItem(tr("Disconnect it"), QString(Gw::nameOf(Gw::SlowPolicy::Disconnect)));
+    m_gwPolicy->addItem(tr("Drop its oldest frames"), QString(Gw::nameOf(Gw::SlowPolicy::DropOldest)));
+    m_gwPolicy->addItem(tr("Keep the latest per subscription"),
+                        QString(Gw::nameOf(Gw::SlowPolicy::CoalesceLatest)));
+    row(tr("&Over the bound"), m_gwPolicy, "gatewayPolicy",
+        tr("What happens when a bot's queue goes over the bound: Disconnect it (close 1008 “slow consumer”, "
+           "the default: it knows and can resubscribe); Drop its oldest frames (counted); Keep the latest "
+           "per "
+           "subscription (right for books and mids, counted as coalesced). Other bots are never delayed.\n"
+           "Profile: gateway.policy (disconnect, drop-oldest, coalesce-latest); option --gateway-policy"));
+    m_gwQueueKiB = spin(m_gatewayPage, MinQueueKiB, MaxQueueKiB, tr(" KiB"));
+    row(tr("&Queue bound"), m_gwQueueKiB, "gatewayQueue",
+        tr("Bytes queued for one bot and not yet written, %L1 KiB to 1 GiB (in KiB).\nProfile: "
+           "gateway.queueBytes; option --gateway-queue-bytes")
+            .arg(MinQueueKiB));
+    m_gwIdle = spin(m_gatewayPage, 0, 86400, tr(" s"));
+    m_gwIdle->setSpecialValueText(tr("never"));
+    row(tr("Close when &idle for"), m_gwIdle, "gatewayIdle",
+        tr("A bot that sends nothing (not even a ping) for this long is closed, in seconds (0: never, up to "
+           "a "
+           "day). The venue closes after 60 s.\nProfile: gateway.idleSeconds"));
+
+    right->addWidget(gatewaySection(tr("Limits per bot (the venue's by default)"), &form));
+    m_gwMaxSubscriptions = spin(m_gatewayPage, 1, 100000);
+    row(tr("&Subscriptions"), m_gwMaxSubscriptions, "gatewayMaxSubscriptions",
+        tr("Subscriptions one bot may hold, 1 to 100,000 (the venue: 1,000); beyond, the venue's error "
+           "text.\nProfile: gateway.maxSubscriptions"));
+    m_gwMessagesPerMinute = spin(m_gatewayPage, 1, 1000000);
+    row(tr("&Messages a minute"), m_gwMessagesPerMinute, "gatewayMessagesPerMinute",
+        tr("Requests one bot may send in any minute, 1 to 1,000,000 (the venue: 2,000); beyond, the venue's "
+           "error text.\nProfile: gateway.maxMessagesPerMinute"));
+    m_gwFrameKiB = spin(m_gatewayPage, 1, MaxFrameKiB, tr(" KiB"));
+    row(tr("&Frame size"), m_gwFrameKiB, "gatewayFrame",
+        tr("The largest frame a bot may send, 1 KiB to 64 MiB (in KiB); a larger one closes it (1009).\n"
+           "Profile: gateway.maxFrameBytes"));
+    right->addWidget(gatewaySection(tr("Sharing"), &form));
+    m_gwLinger = spin(m_gatewayPage, 0, 600000, tr(" ms"));
+    m_gwLinger->setSpecialValueText(tr("none"));
+    row(tr("Keep a subscription &after the last bot"), m_gwLinger, "gatewayLinger",
+        tr("When the last bot lets go of a subscription, it stays subscribed upstream this long, in "
+           "milliseconds (0 to 10 min), so a bot restart causes no churn.\nProfile: gateway.lingerMs"));
+    right->addStretch();
+    left->addStretch();
+
+    auto *note = new QLabel(tr("Applies when saved: the gateway restarts, so its bots are disconnected "
+                               "(“gateway shutting down”) and reconnect by themselves."),
+                            m_gatewayPage);
+    note->setObjectName(u"gatewayNote"_s);
+    note->setWordWrap(true);
+    v->addWidget(note);
+    v->addStretch(1);
+    connect(m_gwEnabled, &QCheckBox::toggled, this, [this] { updateGatewayFields(); });
+    setGatewaySettings(GatewaySettings{});
+    return m_gatewayPage;
+}
+
+void SettingsDialog::showGatewayPage()
+{
+    m_pages->setCurrentWidget(m_gatewayPage);
+}
+
+void SettingsDialog::setGatewaySettings(const GatewaySettings &s)
+{
+    m_gwBase = s;
+    m_gwTokenRemoved = false;
+    const Gw::GatewayConfig &c = s.config.server;
+    m_gwEnabled->setChecked(s.enabled);
+    m_gwPort->setText(c.port == 0 ? QString() : QString::number(c.port)); // empty: the placeholder says 0
+    m_gwBind->setText(c.bind.toString());
+    m_gwToken->clear(); // never shown back
+    m_gwPolicy->setCurrentIndex(std::max(0, m_gwPolicy->findData(QString(Gw::nameOf(c.policy)))));
+    m_gwQueueKiB->setValue(
+        static_cast<int>(std::clamp<qint64>(c.queueBytes / 1024, MinQueueKiB, MaxQueueKiB)));
+    m_gwMaxClients->setValue(c.maxClients);
+    m_gwIdle->setValue(
+        static_cast<int>(std::chrono::duration_cast<std::chrono::seconds>(c.idleTimeout).count()));
+    m_gwLinger->setValue(static_cast<int>(s.config.hub.linger.count()));
+    m_gwMaxSubscriptions->setValue(c.maxSubscriptions);
+    m_gwMessagesPerMinute->setValue(c.maxMessagesPerMinute);
+    m_gwFrameKiB->setValue(static_cast<int>(std::clamp<qint64>(c.maxFrameBytes / 1024, 1, MaxFrameKiB)));
+    updateGatewayFields();
+}
+
+void SettingsDialog::updateGatewayFields()
+{
+    const bool on = m_gwEnabled->isChecked();
+    for (QWidget *w : m_gatewayPage->findChildren<QWidget *>(u"gatewaySection"_s))
+        w->setEnabled(on);
+    const bool set = !m_gwBase.config.server.token.isEmpty() && !m_gwTokenRemoved;
+    m_gwToken->setPlaceholderText(set                ? tr("a token is set (not shown): type to replace")
+                                  : m_gwTokenRemoved ? tr("none (removed when saved)")
+                                                     : tr("none: loopback only"));
+    m_gwRemoveToken->setEnabled(set || !m_gwToken->text().isEmpty());
+}
+
+std::optional<GatewaySettings> SettingsDialog::gatewaySettings(QString *error) const
+{
+    auto fail = [&](QWidget *field, const QString &text) -> std::optional<GatewaySettings> {
+        if (error)
+            *error = tr("Gateway: %1").arg(text);
+        if (field && m_pages->currentWidget() == m_gatewayPage)
+            field->setFocus(Qt::OtherFocusReason);
+        return std::nullopt;
+    };
+    GatewaySettings s = m_gwBase;
+    Gw::GatewayConfig &c = s.config.server;
+    s.enabled = m_gwEnabled->isChecked();
+
+    const QString portText = m_gwPort->text().trimmed();
+    bool ok = portText.isEmpty();
+    const int port = ok ? 0 : portText.toInt(&ok);
+    if (!ok || port < 0 || port > 65535)
+        return fail(
+            m_gwPort,
+            tr("the port “%1” is not a port number: use 1 to 65,535, or 0 for any free port").arg(portText));
+    c.port = static_cast<quint16>(port);
+
+    const QString bindText = m_gwBind->text().trimmed();
+    QHostAddress bind;
+    if (bindText.isEmpty() || bindText.compare(u"localhost"_s, Qt::CaseInsensitive) == 0)
+        bind = QHostAddress(QHostAddress::LocalHost);
+    else if (!bind.setAddress(bindText))
+        return fail(m_gwBind,
+                    tr("the address “%1” is not an IP address: use 127.0.0.1 (this machine only), ::1, "
+                       "one of this machine's addresses, or 0.0.0.0 for all")
+                        .arg(bindText));
+    c.bind = bind;
+
+    const QString typed = m_gwToken->text();
+    if (!typed.isEmpty()) {
+        for (QChar ch : typed)
+            if (ch.unicode() <= 0x20 || ch.unicode() >= 0x7f)
+                return fail(m_gwToken,
+                            tr("the token may hold letters, digits and punctuation only (no spaces, "
+                               "no accented letters)"));
+        c.token = typed.toUtf8();
+    } else if (m_gwTokenRemoved) {
+        c.token.clear();
+    }
+    if (s.enabled && !c.bind.isLoopback() && c.token.isEmpty())
+        return fail(m_gwToken,
+                    tr("it listens on %1, which other machines can reach: set a token (bots send it "
+                       "as Authorization: Bearer TOKEN or ?token=TOKEN), or listen on 127.0.0.1")
+                        .arg(c.bind.toString()));
+
+    c.policy =
+        Gw::slowPolicyFromName(m_gwPolicy->currentData().toString()).value_or(Gw::SlowPolicy::Disconnect);
+    c.queueBytes = static_cast<qint64>(m_gwQueueKiB->value()) * 1024;
+    c.maxClients = m_gwMaxClients->value();
+    c.idleTimeout = std::chrono::seconds(m_gwIdle->value());
+    s.config.hub.linger = std::chrono::milliseconds(m_gwLinger->value());
+    c.maxSubscriptions = m_gwMaxSubscriptions->value();
+    c.maxMessagesPerMinute = m_gwMessagesPerMinute->value();
+    c.maxFrameBytes = static_cast<qint64>(m_gwFrameKiB->value()) * 1024;
+    return s;
 }
 
 } // namespace FeedScope

@@ -12,6 +12,7 @@ class QComboBox;
 class QDoubleSpinBox;
 class QLabel;
 class QLineEdit;
+class QPushButton;
 class QSpinBox;
 class QTabWidget;
 class QTableWidget;
@@ -63,6 +64,16 @@ public:
     bool notificationsEnabled() const;
     void setNotificationsEnabled(bool on);
 
+    /// Settings → Gateway (issue 14): on or off, port, address, token (a password field; a token
+    /// already set is never shown back, only replaced or removed), the slow-client policy and
+    /// queue bound, max clients, idle close, the linger, the per-client limits. The profile's
+    /// section "gateway". Saved changes restart the gateway (its clients reconnect).
+    void showGatewayPage();
+    QWidget *gatewayPage() const { return m_gatewayPage; }
+    void setGatewaySettings(const GatewaySettings &s);
+    /// The gateway as edited; nullopt with @p error naming the field in words.
+    std::optional<GatewaySettings> gatewaySettings(QString *error) const;
+
 public Q_SLOTS:
     void accept() override;
 
@@ -75,6 +86,8 @@ private:
     std::optional<AlertRule> alertRuleAt(int row) const;
     void updateAlertRow(int row);
     QString thresholdTip(AlertKind kind) const;
+    QWidget *buildGatewayPage();
+    void updateGatewayFields();
 
     QLineEdit *m_url = nullptr;
     QSpinBox *m_maxConnections = nullptr, *m_perConnection = nullptr, *m_ping = nullptr, *m_stale = nullptr,
@@ -92,6 +105,16 @@ private:
     QTableWidget *m_alertRules = nullptr;
     QCheckBox *m_notifications = nullptr;
     QList<AlertRule> m_rules; ///< the rules shown (ids, kinds and what the table does not edit)
+    // Settings → Gateway
+    QWidget *m_gatewayPage = nullptr;
+    QCheckBox *m_gwEnabled = nullptr;
+    QLineEdit *m_gwPort = nullptr, *m_gwBind = nullptr, *m_gwToken = nullptr;
+    QPushButton *m_gwRemoveToken = nullptr;
+    QComboBox *m_gwPolicy = nullptr;
+    QSpinBox *m_gwQueueKiB = nullptr, *m_gwMaxClients = nullptr, *m_gwIdle = nullptr, *m_gwLinger = nullptr,
+             *m_gwMaxSubscriptions = nullptr, *m_gwMessagesPerMinute = nullptr, *m_gwFrameKiB = nullptr;
+    GatewaySettings m_gwBase;      ///< what the page does not show (threads, metrics, hub limits)
+    bool m_gwTokenRemoved = false; ///< the token set before is removed when saved
 };
 
 } // namespace FeedScope

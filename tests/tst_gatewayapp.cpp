@@ -1,6 +1,12 @@
 // Gateway mode as a user runs it (issue 14): the real `feedscope --headless` process with
 // --gateway-port, real WebSocket clients through it, its /metrics, its report, its session log
 // and its command line.
+#include "engine.h"
+#include "gatewayservice.h"
+#include "sessionlog.h"
+#include "simulator.h"
+#include "testutil.h"
+
 #include <QEventLoop>
 #include <QFile>
 #include <QJsonArray>
@@ -21,7 +27,10 @@
 
 #include <csignal>
 
+using namespace FeedScope;
+using namespace FeedScope::Test;
 using namespace Qt::StringLiterals;
+using namespace std::chrono_literals;
 
 namespace {
 
@@ -175,6 +184,9 @@ private Q_SLOTS:
     void helpListsTheGatewayOptions();
     void tokenRequired();
     void noSubscriptionsNeededWithAGateway();
+    void profileEnablesTheGateway();
+    void floodOfBadFramesIsFoldedInTheLog();
+    void slowClientCutRaisesTheAlert();
 
 private:
     QTemporaryDir m_dir;
@@ -427,6 +439,158 @@ void tst_GatewayApp::noSubscriptionsNeededWithAGateway()
     const QJsonObject rep = readJson(report);
     QCOMPARE(rep[u"subscriptions"_s].toArray().size(), 0);
     QCOMPARE(rep[u"gateway"_s][u"counters"_s][u"accepted"_s].toInt(), 0);
+}
+
+void tst_GatewayApp::profileEnablesTheGateway()
+{
+    const QString profile = m_dir.filePath(u"gw-profile.json"_s);
+    {
+        QFile f(profile);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write(R"({"schema":"feedscope.profile/1","gateway":{"enabled":true,"port":0,"policy":"drop-oldest",
+                    "maxClients":3}})");
+    }
+    const QString report = m_dir.filePath(u"profile-report.json"_s);
+    // The command line overrides the profile's values.
+    const Run r = run({u"--headless"_s, u"--demo"_s, u"--profile"_s, profile, u"--gateway-max-clients"_s,
+                       u"4"_s, u"--duration-s"_s, u"1"_s, u"--report"_s, report});
+    QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+    QVERIFY2(r.err.contains(u"feedscope: gateway on ws://127.0.0.1:"_s), qPrintable(r.err));
+    const QJsonObject gw = readJson(report)[u"gateway"_s].toObject();
+    QCOMPARE(gw[u"policy"_s].toString(), u"drop-oldest"_s);
+    QCOMPARE(gw[u"limits"_s][u"maxClients"_s].toInt(), 4);
+}
+
+namespace {
+
+/// The simulator, an engine on it and the gateway as the application runs it, in this process.
+struct InProcess
+{
+    std::unique_ptr<Sim::FeedSimulator> sim;
+    std::unique_ptr<Engine> engine;
+    std::unique_ptr<GatewayService> gateway;
+
+    bool start(const GatewayServiceConfig &cfg)
+    {
+        sim = std::make_unique<Sim::FeedSimulator>(Sim::SimulatorConfig{});
+        if (!sim->start())
+            return false;
+        EngineConfig ec;
+        ec.pool.url = sim->url();
+        ec.publishInterval = 100ms;
+        engine = std::make_unique<Engine>(ec);
+        if (!engine->start(nullptr))
+            return false;
+        gateway = std::make_unique<GatewayService>(*engine, cfg);
+        QString error;
+        if (!gateway->start(&error)) {
+            qWarning() << error;
+            return false;
+        }
+        return true;
+    }
+    ~InProcess()
+    {
+        gateway.reset();
+        engine.reset();
+    }
+    QList<SessionEvent> gatewayEvents(const QString &event = {}) const
+    {
+        QList<SessionEvent> out;
+        for (const SessionEvent &e : engine->sessionLog().ring())
+            if (e.type == u"gateway"_s && (event.isEmpty() || e.data[u"event"_s].toString() == event))
+                out.append(e);
+        return out;
+    }
+};
+
+} // namespace
+
+void tst_GatewayApp::floodOfBadFramesIsFoldedInTheLog()
+{
+    InProcess rig;
+    QVERIFY(rig.start({}));
+    QWebSocket ws;
+    int errors = 0;
+    connect(&ws, &QWebSocket::textMessageReceived, this,
+            [&errors](const QString &t) { errors += t.startsWith(u"{\"channel\":\"error\""_s) ? 1 : 0; });
+    ws.open(QUrl(rig.gateway->urlText() + u"?name=noisy"_s));
+    QVERIFY(waitUntil([&] { return ws.state() == QAbstractSocket::ConnectedState; }, Long));
+    constexpr int Flood = 1500;
+    for (int i = 0; i < Flood; ++i)
+        ws.sendTextMessage(u"{garbage %1"_s.arg(i));
+    QVERIFY(waitUntil([&] { return errors == Flood; }, Long)); // every frame is answered
+    QCOMPARE(rig.gateway->server().counters().malformed, Flood);
+    // …but the log holds a bounded number of them, and counts what it folded.
+    const qsizetype logged = rig.gatewayEvents(u"error"_s).size();
+    QVERIFY2(logged >= 100 && logged <= 400, qPrintable(QString::number(logged)));
+    QCOMPARE(rig.gateway->eventsFolded(), Flood - logged);
+    ws.close();
+    QVERIFY(waitUntil([&] { return !rig.gatewayEvents(u"disconnect"_s).isEmpty(); }, Long));
+    const SessionEvent gone = rig.gatewayEvents(u"disconnect"_s).constFirst();
+    QCOMPARE(gone.data[u"reason"_s].toString(), u"clientClosed"_s);
+    QCOMPARE(gone.data[u"malformed"_s].toInt(), Flood);
+    QVERIFY(gone.data[u"folded"_s].toInt() > 0);
+    // The Events view's words: human, never the raw JSON.
+    const QString line = summarizeEvent(gone);
+    QVERIFY2(line.startsWith(u"Client noisy #1 disconnected (it closed"_s), qPrintable(line));
+    QVERIFY2(line.contains(u"similar events not logged"_s), qPrintable(line));
+    const QString told = summarizeEvent(rig.gatewayEvents(u"error"_s).constFirst());
+    QVERIFY2(told.startsWith(u"Client noisy #1 was told: Error parsing JSON"_s), qPrintable(told));
+    QVERIFY(summarizeEvent(rig.gatewayEvents(u"connect"_s).constFirst())
+                .startsWith(u"Client noisy #1 connected from 127.0.0.1:"_s));
+    QVERIFY(summarizeEvent(rig.gatewayEvents(u"listening"_s).constFirst())
+                .startsWith(u"Gateway listening on ws://"_s));
+}
+
+void tst_GatewayApp::slowClientCutRaisesTheAlert()
+{
+    GatewayServiceConfig cfg;
+    cfg.server.queueBytes = 32 * 1024;
+    cfg.server.socketBudgetBytes = 16 * 1024;
+    InProcess rig;
+    QVERIFY(rig.start(cfg));
+    // A client that completes the handshake, subscribes, then reads nothing more.
+    QTcpSocket raw;
+    raw.connectToHost(QHostAddress::LocalHost, rig.gateway->server().port());
+    QVERIFY(raw.waitForConnected(Long));
+    raw.write("GET /?name=sloth HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+              "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n");
+    QByteArray head;
+    QVERIFY(waitUntil([&] { return (head += raw.readAll()).contains("\r\n\r\n"); }, Long));
+    QVERIFY(head.startsWith("HTTP/1.1 101"));
+    raw.setReadBufferSize(1); // from now on the kernel's buffers fill up, then the gateway's queue
+    const QByteArray text = R"({"method":"subscribe","subscription":{"type":"trades","coin":"BTC"}})";
+    QByteArray frame;
+    frame.append(char(0x81)).append(char(0x80 | text.size())).append(4, '\0').append(text); // masked, key 0
+    raw.write(frame);
+    const auto trades = sub(R"({"type":"trades","coin":"BTC"})");
+    QVERIFY(waitUntil([&] { return rig.gateway->hub().clientsOf(trades) == 1; }, Long));
+    // The subscription flows to the client (upstream acked, frames handed to its socket).
+    QVERIFY(waitUntil([&] { return rig.gateway->server().clients().value(0).dataFramesOut > 0; }, Long));
+    Sim::Fault flood = Sim::Fault::make(Sim::FaultKind::Flood);
+    flood.subscription = trades;
+    flood.amount = 400000;
+    QVERIFY(waitUntil([&] { return rig.sim->apply(flood); }, Long));
+    const bool gone = waitUntil([&] { return !rig.gatewayEvents(u"disconnect"_s).isEmpty(); }, Long * 2);
+    if (!gone) {
+        const auto st = rig.gateway->server().clients().value(0);
+        qWarning() << "out" << st.framesOut << st.bytesOut << "queued" << st.queuedBytes << "dropped"
+                   << st.dropped << "deliveries" << rig.gateway->hub().counters().deliveries;
+    }
+    QVERIFY(gone);
+    const SessionEvent cut = rig.gatewayEvents(u"disconnect"_s).constFirst();
+    QCOMPARE(cut.data[u"reason"_s].toString(), u"slowConsumer"_s);
+    QCOMPARE(cut.data[u"code"_s].toInt(), 1008);
+    QVERIFY(summarizeEvent(cut).contains(u"cut as slow"_s));
+    QVERIFY(!rig.gatewayEvents(u"slow"_s).isEmpty());
+    // Issue 17's rule for it fires, naming the client.
+    QVERIFY(rig.engine->alerts().firingCount(u"gateway-slow-client"_s) >= 1);
+    bool named = false;
+    for (const Alert &a : rig.engine->alerts().firing())
+        named = named || a.text.contains(u"sloth #1"_s) || a.subject.contains(u"sloth #1"_s);
+    QVERIFY(named);
+    QCOMPARE(rig.gateway->server().counters().closed[static_cast<size_t>(Gw::CloseReason::SlowConsumer)], 1);
 }
 
 QTEST_GUILESS_MAIN(tst_GatewayApp)

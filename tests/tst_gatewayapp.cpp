@@ -21,6 +21,7 @@
 #include <QRegularExpression>
 #include <QSignalSpy>
 #include <QStandardPaths>
+#include <QTcpServer>
 #include <QTcpSocket>
 #include <QTemporaryDir>
 #include <QTest>
@@ -187,6 +188,7 @@ private Q_SLOTS:
     void tokenRequired();
     void noSubscriptionsNeededWithAGateway();
     void profileEnablesTheGateway();
+    void portInUseIsFatal();
     void floodOfBadFramesIsFoldedInTheLog();
     void slowClientCutRaisesTheAlert();
     void perClientSeriesAreCappedAndEscaped();
@@ -462,6 +464,18 @@ void tst_GatewayApp::profileEnablesTheGateway()
     const QJsonObject gw = readJson(report)[u"gateway"_s].toObject();
     QCOMPARE(gw[u"policy"_s].toString(), u"drop-oldest"_s);
     QCOMPARE(gw[u"limits"_s][u"maxClients"_s].toInt(), 4);
+}
+
+void tst_GatewayApp::portInUseIsFatal()
+{
+    QTcpServer taken;
+    QVERIFY(taken.listen(QHostAddress::LocalHost, 0));
+    const Run r = run({u"--headless"_s, u"--demo"_s, u"--gateway-port"_s, QString::number(taken.serverPort()),
+                       u"--duration-s"_s, u"5"_s});
+    QCOMPARE(r.exitCode, 1);
+    QVERIFY2(r.err.contains(u"feedscope: the gateway did not start: cannot listen on 127.0.0.1:%1"_s.arg(
+                 taken.serverPort())),
+             qPrintable(r.err));
 }
 
 namespace {

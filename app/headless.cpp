@@ -4,6 +4,7 @@
 #include "cli.h"
 #include "demoserver.h"
 #include "engine.h"
+#include "gatewayservice.h"
 #include "metrics.h"
 #include "report.h"
 #include "simfeed.h"
@@ -92,6 +93,26 @@ int runHeadless(const Options &o, qint64 startedMonotonicMs)
                                     : o.metricsBind.toString()),
                      port);
     }
+    // Issue 14: the gateway, after the engine (its hub shares the engine's pool).
+    std::unique_ptr<GatewayService> gateway;
+    if (o.gateway.enabled) {
+        gateway = std::make_unique<GatewayService>(engine, o.gateway.config);
+        QString error;
+        if (!gateway->start(&error)) {
+            std::fprintf(stderr, "feedscope: the gateway did not start: %s\n", qPrintable(error));
+            return Cli::ExitFatal;
+        }
+        if (metrics)
+            metrics->setGatewayService(gateway.get(), o.gateway.metricsPerClient);
+        // The actual port (with --gateway-port 0) for scripts and tests to read.
+        std::fprintf(stderr, "feedscope: gateway on %s\n", qPrintable(gateway->urlText()));
+        QObject::connect(&gateway->server(), &Gw::GatewayServer::clientDisconnected, qApp,
+                         [](const Gw::ClientStats &c, Gw::CloseReason r, int code, const QString &) {
+                             if (r == Gw::CloseReason::SlowConsumer)
+                                 std::fprintf(stderr, "feedscope: gateway: client %s #%d cut as slow (%d)\n",
+                                              qPrintable(c.name), c.id, code);
+                         });
+    }
     const QString consumer = o.subscriptionsFile.isEmpty() ? u"demo"_s : u"subscriptions-file"_s;
     for (const Hl::Subscription &s : o.subscriptions)
         engine.subscribe(s, consumer);
@@ -102,6 +123,16 @@ int runHeadless(const Options &o, qint64 startedMonotonicMs)
         if (finished)
             return;
         finished = true;
+        QJsonObject gatewayReport;
+        if (gateway) { // issue 14: clients get 1001 before the engine shuts down
+            if (!gateway->stopAndWait(gateway->config().server.closeGrace + std::chrono::milliseconds(500)))
+                std::fprintf(stderr, "feedscope: gateway: %d client(s) did not take the close in time\n",
+                             gateway->server().clientCount());
+            gatewayReport = buildGatewayReport(*gateway);
+            if (metrics)
+                metrics->setGatewayService(nullptr, 0);
+            gateway.reset(); // before the engine shuts down: the hub releases its handles
+        }
         if (alertCommand && !alertCommand->waitForIdle(5000)) // the last alerts still go out, briefly
             std::fprintf(stderr, "feedscope: %d alert command(s) still running at exit: killed\n",
                          alertCommand->running());
@@ -120,6 +151,8 @@ int runHeadless(const Options &o, qint64 startedMonotonicMs)
             QString error;
             QJsonObject report = buildReport(last.snapshot, d, meta);
             report.insert(u"alerts"_s, buildAlertsReport(engine.alerts())); // issue 17
+            if (o.gateway.enabled)
+                report.insert(u"gateway"_s, gatewayReport); // issue 14
             if (!writeJsonAtomically(o.reportFile, report, &error)) {
                 std::fprintf(stderr, "feedscope: %s\n", qPrintable(error));
                 exitCode = Cli::ExitFatal;

@@ -19,6 +19,144 @@ using namespace Qt::StringLiterals;
 
 namespace FeedScope {
 
+namespace {
+
+// Issue 14: the gateway's options, listed together under a heading of --help.
+const QList<QCommandLineOption> &gatewayOptions()
+{
+    static const QList<QCommandLineOption> options{
+        {u"gateway-port"_s,
+         u"Run the gateway: your bots connect to ws://BIND:N/ instead of the venue and share FeedScope's "
+         u"pool (0: any free port). --subscriptions becomes optional."_s,
+         u"n"_s},
+        {u"gateway-bind"_s, u"Address the gateway listens on (default 127.0.0.1; others need a token)."_s,
+         u"address"_s},
+        {u"gateway-token"_s,
+         u"Clients must send \"Authorization: Bearer T\" or ?token=T (default $FEEDSCOPE_GATEWAY_TOKEN; "
+         u"prefer the variable: a command line is visible to other users)."_s,
+         u"token"_s},
+        {u"gateway-policy"_s,
+         u"A client that does not read fast enough: disconnect, drop-oldest or coalesce-latest (default "
+         u"disconnect)."_s,
+         u"policy"_s},
+        {u"gateway-queue-bytes"_s, u"Send queue bound per client (default 4194304)."_s, u"n"_s},
+        {u"gateway-max-clients"_s, u"Clients at most; more are refused with HTTP 429 (default 256)."_s,
+         u"n"_s},
+        {u"gateway-idle-s"_s, u"Close a client that sends nothing for N seconds (default 60; 0: never)."_s,
+         u"n"_s},
+        {u"gateway-linger-ms"_s,
+         u"Keep a subscription upstream this long after its last client left (default 5000)."_s, u"n"_s},
+        {u"gateway-max-subscriptions"_s, u"Subscriptions per client (default 1000)."_s, u"n"_s},
+        {u"gateway-max-messages"_s, u"Messages per client and minute (default 2000)."_s, u"n"_s},
+        {u"gateway-max-frame-bytes"_s,
+         u"Largest frame a client may send (default 1048576; larger: close 1009)."_s, u"n"_s},
+        {u"gateway-threads"_s, u"Threads the gateway's clients are spread over (default 1)."_s, u"n"_s},
+        {u"metrics-per-client"_s,
+         u"Also export one series per gateway client, for at most N clients (default 0: none)."_s, u"n"_s},
+    };
+    return options;
+}
+
+/// The help text with the gateway's options under a heading of their own.
+QString groupedHelp(const QCommandLineParser &p)
+{
+    QString text = p.helpText();
+    const qsizetype at = text.indexOf(u"\n  --gateway-port"_s);
+    if (at >= 0)
+        text.insert(at + 1, u"\nGateway (your bots connect to FeedScope instead of the venue):\n"_s);
+    return text;
+}
+
+/// --gateway-*: the gateway's settings over the profile's. False with @p error naming the option.
+bool parseGatewayOptions(const QCommandLineParser &p, Options *o, QString *error)
+{
+    GatewaySettings &g = o->gateway;
+    Gw::GatewayConfig &sc = g.config.server;
+    GatewayHubConfig &hc = g.config.hub;
+    const auto port = Cli::intOption(p, u"gateway-port"_s, -1, 0, 65535, error);
+    if (!port)
+        return false;
+    if (*port >= 0) {
+        g.enabled = true;
+        sc.port = static_cast<quint16>(*port);
+    }
+    if (!g.enabled) {
+        for (const QCommandLineOption &opt : gatewayOptions()) {
+            const QString name = opt.names().constFirst();
+            if (name != u"gateway-port"_s && p.isSet(name)) {
+                *error = u"--%1 needs --gateway-port (or a profile with the gateway enabled)"_s.arg(name);
+                return false;
+            }
+        }
+        return true;
+    }
+    if (p.isSet(u"gateway-bind"_s)) {
+        const QString v = p.value(u"gateway-bind"_s).trimmed();
+        QHostAddress a = v == u"localhost"_s ? QHostAddress(QHostAddress::LocalHost) : QHostAddress(v);
+        if (a.isNull()) {
+            *error = u"--gateway-bind must be an IPv4 or IPv6 address (got \"%1\")"_s.arg(v);
+            return false;
+        }
+        sc.bind = a;
+    }
+    if (p.isSet(u"gateway-token"_s)) {
+        sc.token = p.value(u"gateway-token"_s).toUtf8();
+        if (sc.token.isEmpty()) {
+            *error = u"--gateway-token must not be empty"_s;
+            return false;
+        }
+    } else if (const QByteArray env = qgetenv("FEEDSCOPE_GATEWAY_TOKEN"); !env.isEmpty()) {
+        sc.token = env;
+    }
+    if (p.isSet(u"gateway-policy"_s)) {
+        const QString v = p.value(u"gateway-policy"_s);
+        const auto policy = Gw::slowPolicyFromName(v);
+        if (!policy) {
+            *error =
+                u"--gateway-policy must be one of disconnect, drop-oldest, coalesce-latest (got \"%1\")"_s
+                    .arg(v);
+            return false;
+        }
+        sc.policy = *policy;
+    }
+    const auto queueBytes =
+        Cli::intOption(p, u"gateway-queue-bytes"_s, sc.queueBytes, 4096, 1LL << 32, error);
+    const auto maxClients = Cli::intOption(p, u"gateway-max-clients"_s, sc.maxClients, 1, 100000, error);
+    const auto idle = Cli::intOption(p, u"gateway-idle-s"_s, sc.idleTimeout.count() / 1000, 0, 86400, error);
+    const auto linger = Cli::intOption(p, u"gateway-linger-ms"_s, hc.linger.count(), 0, 3600000, error);
+    const auto maxSubs =
+        Cli::intOption(p, u"gateway-max-subscriptions"_s, sc.maxSubscriptions, 1, 100000, error);
+    const auto maxMessages =
+        Cli::intOption(p, u"gateway-max-messages"_s, sc.maxMessagesPerMinute, 1, 10000000, error);
+    const auto maxFrame =
+        Cli::intOption(p, u"gateway-max-frame-bytes"_s, sc.maxFrameBytes, 1024, 1LL << 30, error);
+    const auto threads = Cli::intOption(p, u"gateway-threads"_s, g.config.threads, 1, 64, error);
+    const auto perClient = Cli::intOption(p, u"metrics-per-client"_s, g.metricsPerClient, 0, 10000, error);
+    if (!queueBytes || !maxClients || !idle || !linger || !maxSubs || !maxMessages || !maxFrame || !threads ||
+        !perClient)
+        return false;
+    sc.queueBytes = *queueBytes;
+    sc.maxClients = static_cast<int>(*maxClients);
+    if (p.isSet(u"gateway-idle-s"_s))
+        sc.idleTimeout = std::chrono::milliseconds(*idle * 1000);
+    hc.linger = std::chrono::milliseconds(*linger);
+    sc.maxSubscriptions = static_cast<int>(*maxSubs);
+    sc.maxMessagesPerMinute = static_cast<int>(*maxMessages);
+    sc.maxFrameBytes = *maxFrame;
+    g.config.threads = static_cast<int>(*threads);
+    g.metricsPerClient = static_cast<int>(*perClient);
+    if (!sc.bind.isLoopback() && sc.token.isEmpty()) {
+        *error =
+            u"the gateway would listen on %1, which is not loopback, without a token: set "
+            u"--gateway-token or FEEDSCOPE_GATEWAY_TOKEN so that only your own clients can connect"_s.arg(
+                sc.bind.toString());
+        return false;
+    }
+    return true;
+}
+
+} // namespace
+
 std::optional<Options> parseOptions(const QStringList &arguments, QString *error, bool *exitNow,
                                     const Profile *base)
 {
@@ -98,12 +236,13 @@ std::optional<Options> parseOptions(const QStringList &arguments, QString *error
          u"Alert rules (JSON: a list of rules, or the profile's \"alerts\" object); replaces the profile's."_s,
          u"file"_s},
     });
+    p.addOptions(gatewayOptions()); // issue 14
     if (!p.parse(arguments)) {
         *error = p.errorText();
         return std::nullopt;
     }
     if (p.isSet(u"help"_s)) {
-        std::fputs(qPrintable(p.helpText()), stdout);
+        std::fputs(qPrintable(groupedHelp(p)), stdout);
         *exitNow = true;
         return std::nullopt;
     }
@@ -324,6 +463,9 @@ std::optional<Options> parseOptions(const QStringList &arguments, QString *error
     else
         return std::nullopt;
 
+    if (!parseGatewayOptions(p, &o, error)) // issue 14
+        return std::nullopt;
+
     o.subscriptionsFile = p.value(u"subscriptions"_s);
     if (!o.subscriptionsFile.isEmpty()) {
         QFile f(o.subscriptionsFile);
@@ -346,12 +488,13 @@ std::optional<Options> parseOptions(const QStringList &arguments, QString *error
         if (!rec)
             return std::nullopt;
         if (rec->subscriptions.isEmpty()) {
-            *error =
-                u"--replay %1 holds no subscribe requests (it was recorded before FeedScope kept what it "
-                u"sent): give them with --subscriptions FILE"_s.arg(o.replayFile);
+            *error = u"--replay %1: no subscription can be made from its frames (%2): give them with "
+                     u"--subscriptions FILE"_s.arg(o.replayFile, rec->unrecoverable.join(u", "_s));
             return std::nullopt;
         }
         o.subscriptions = rec->subscriptions;
+    } else if (o.gateway.enabled) {
+        // issue 14: the gateway's clients bring their subscriptions
     } else if (o.demo) {
         o.subscriptions = Sim::demoSubscriptions();
     } else if (o.headless) {
@@ -374,6 +517,7 @@ void applyProfile(const Profile &profile, Options *o)
     o->uiRefreshMs = profile.uiRefreshMs;
     o->subscriptions = profile.subscriptions;
     o->alerts = profile.alerts;
+    o->gateway = profile.gateway; // issue 14
 }
 
 EngineConfig engineConfig(const Options &o)

@@ -77,7 +77,8 @@ QString eventType(const QString &raw)
                         {"integrity"_L1, QT_TRANSLATE_NOOP("FeedScope::Words", "Data integrity")},
                         {"shutdown"_L1, QT_TRANSLATE_NOOP("FeedScope::Words", "Shutdown")},
                         {"alert"_L1, QT_TRANSLATE_NOOP("FeedScope::Words", "Alert")},
-                        {"alertCommand"_L1, QT_TRANSLATE_NOOP("FeedScope::Words", "Alert command")}});
+                        {"alertCommand"_L1, QT_TRANSLATE_NOOP("FeedScope::Words", "Alert command")},
+                        {"gateway"_L1, QT_TRANSLATE_NOOP("FeedScope::Words", "Gateway")}});
 }
 
 QString action(const QString &raw)

@@ -1,6 +1,7 @@
 #include "metrics.h"
 
 #include "engine.h"
+#include "gatewayservice.h"
 #include "latencywindow.h"
 #include "report.h"
 
@@ -472,10 +473,11 @@ MetricsServer::MetricsServer(Engine *engine, QObject *parent)
     });
     m_http->route(u"/metrics"_s, [this] {
         ++m_scrapes;
-        return QHttpServerResponse("text/plain; version=0.0.4; charset=utf-8",
-                                   renderMetrics(input()) + integrityMetrics(m_engine->integrityTotals(),
-                                                                             m_engine->lastSnapshot(),
-                                                                             m_perSubscription));
+        return QHttpServerResponse(
+            "text/plain; version=0.0.4; charset=utf-8",
+            renderMetrics(input()) +
+                integrityMetrics(m_engine->integrityTotals(), m_engine->lastSnapshot(), m_perSubscription) +
+                gatewayText());
     });
     m_http->route(u"/healthz"_s, [this] {
         const Health h = health(m_engine->lastSnapshot(), m_engine->alerts().firing());
@@ -489,6 +491,8 @@ MetricsServer::MetricsServer(Engine *engine, QObject *parent)
                               redactedUrl(m_engine->config().pool.url)};
         QJsonObject report = buildReport(m_engine->lastSnapshot(), m_engine->dispatcherFigures(), meta);
         report.insert(u"alerts"_s, buildAlertsReport(m_engine->alerts())); // issue 17
+        if (m_gateway)
+            report.insert(u"gateway"_s, buildGatewayReport(*m_gateway)); // issue 14
         return QHttpServerResponse(report);
     });
 }
@@ -523,6 +527,128 @@ MetricsInput MetricsServer::input() const
     for (const AlertRule &r : m_engine->alerts().rules()) // issue 17
         in.alertsFiring.append({r.id, m_engine->alerts().subjectsFiring(r.id)});
     return in;
+}
+
+// ---------------------------------------------------------------------------------------------
+// gateway (issue 14)
+
+void MetricsServer::setGatewayService(GatewayService *gateway, int perClientSeries)
+{
+    m_gateway = gateway;
+    m_perClient = perClientSeries;
+}
+
+QByteArray MetricsServer::gatewayText() const
+{
+    return m_gateway ? renderGatewayMetrics(*m_gateway, m_perClient) : QByteArray();
+}
+
+QByteArray renderGatewayMetrics(const GatewayService &gateway, int perClientSeries)
+{
+    using T = PromWriter::Type;
+    auto num = [](qint64 v) { return static_cast<double>(v); };
+    PromWriter w;
+    const Gw::GatewayServer &server = gateway.server();
+    const Gw::GatewayCounters &c = server.counters();
+    const GatewayHubCounters &h = gateway.hub().counters();
+    const QList<Gw::ClientStats> clients = server.clients();
+    w.family("feedscope_gateway_clients", T::Gauge, "Downstream clients connected to the gateway.");
+    w.sample("feedscope_gateway_clients", {}, num(clients.size()));
+    w.family("feedscope_gateway_max_clients", T::Gauge, "Clients the gateway accepts at most.");
+    w.sample("feedscope_gateway_max_clients", {}, gateway.config().server.maxClients);
+    w.family("feedscope_gateway_accepted_total", T::Counter, "Client handshakes accepted.");
+    w.sample("feedscope_gateway_accepted_total", {}, num(c.accepted));
+    w.family("feedscope_gateway_handshakes_refused_total", T::Counter,
+             "Client handshakes refused, by HTTP status (401: no or wrong token, 429: at the maximum of "
+             "clients).");
+    w.sample("feedscope_gateway_handshakes_refused_total", {{"status", u"401"_s}}, num(c.refusedToken));
+    w.sample("feedscope_gateway_handshakes_refused_total", {{"status", u"429"_s}}, num(c.refusedFull));
+    w.family("feedscope_gateway_disconnects_total", T::Counter, "Clients gone, by reason.");
+    for (int r = 0; r < Gw::CloseReasonCount; ++r)
+        w.sample("feedscope_gateway_disconnects_total",
+                 {{"reason", gatewayReasonKey(static_cast<Gw::CloseReason>(r))}},
+                 num(c.closed[static_cast<size_t>(r)]));
+    const std::pair<const char *, qint64> totals[] = {
+        {"feedscope_gateway_frames_out_total", c.framesOut},
+        {"feedscope_gateway_bytes_out_total", c.bytesOut},
+        {"feedscope_gateway_dropped_total", c.dropped},
+        {"feedscope_gateway_coalesced_total", c.coalesced},
+        {"feedscope_gateway_malformed_total", c.malformed},
+        {"feedscope_gateway_rate_limited_total", c.rateLimited},
+        {"feedscope_gateway_oversized_total", c.oversized},
+        {"feedscope_gateway_upstream_subscribes_total", h.upstreamSubscribes},
+        {"feedscope_gateway_upstream_unsubscribes_total", h.upstreamUnsubscribes},
+        {"feedscope_gateway_late_joins_total", h.lateJoins},
+        {"feedscope_gateway_rejections_forwarded_total", h.rejectionsForwarded},
+        {"feedscope_gateway_limit_refusals_total", h.limitRefusals},
+    };
+    const char *totalHelp[] = {
+        "Frames handed to the clients' sockets.",
+        "Bytes handed to the clients' sockets.",
+        "Data frames dropped for slow or closing clients.",
+        "Data frames replaced by a newer one of the same subscription (coalesce-latest).",
+        "Client frames answered with the venue's parse error (binary included).",
+        "Client frames over the per-client message limit.",
+        "Client frames over the maximum frame size (closed with 1009).",
+        "Subscriptions sent upstream for a first client.",
+        "Subscriptions let go upstream after their last client left and the linger.",
+        "Clients joining a subscription already active (acknowledged at once from the cache).",
+        "Clients told of an upstream rejection or failure.",
+        "Subscriptions refused at once: the per-IP subscription or user allowance.",
+    };
+    for (size_t i = 0; i < std::size(totals); ++i) {
+        w.family(totals[i].first, T::Counter, totalHelp[i]);
+        w.sample(totals[i].first, {}, num(totals[i].second));
+    }
+    qint64 queued = 0, queuedMax = 0;
+    for (const Gw::ClientStats &st : clients) {
+        queued += st.queuedBytes;
+        queuedMax = std::max(queuedMax, st.queuedBytes);
+    }
+    w.family("feedscope_gateway_queue_bytes", T::Gauge, "Bytes queued for the clients, all together.");
+    w.sample("feedscope_gateway_queue_bytes", {}, num(queued));
+    w.family("feedscope_gateway_queue_max_bytes", T::Gauge, "Bytes queued for the client with the most.");
+    w.sample("feedscope_gateway_queue_max_bytes", {}, num(queuedMax));
+    w.family("feedscope_gateway_queue_bound_bytes", T::Gauge, "The send queue bound of each client.");
+    w.sample("feedscope_gateway_queue_bound_bytes", {}, num(gateway.config().server.queueBytes));
+    w.family("feedscope_gateway_upstream_subscriptions", T::Gauge,
+             "Upstream subscriptions the gateway holds for its clients (lingering ones included).");
+    w.sample("feedscope_gateway_upstream_subscriptions", {}, gateway.upstreamShared());
+    w.family("feedscope_gateway_upstream_lingering_subscriptions", T::Gauge,
+             "Upstream subscriptions with no client left, kept for the linger.");
+    w.sample("feedscope_gateway_upstream_lingering_subscriptions", {}, gateway.upstreamLingering());
+    if (perClientSeries > 0 && !clients.isEmpty()) {
+        const qsizetype n = std::min<qsizetype>(clients.size(), perClientSeries);
+        auto label = [](const Gw::ClientStats &st) { return u"%1 #%2"_s.arg(st.name).arg(st.id); };
+        const std::pair<const char *, qint64 Gw::ClientStats::*> perClient[] = {
+            {"feedscope_gateway_client_frames_out_total", &Gw::ClientStats::framesOut},
+            {"feedscope_gateway_client_bytes_out_total", &Gw::ClientStats::bytesOut},
+            {"feedscope_gateway_client_dropped_total", &Gw::ClientStats::dropped},
+            {"feedscope_gateway_client_coalesced_total", &Gw::ClientStats::coalesced},
+            {"feedscope_gateway_client_malformed_total", &Gw::ClientStats::malformed},
+            {"feedscope_gateway_client_rate_limited_total", &Gw::ClientStats::rateLimited},
+        };
+        const char *perClientHelp[] = {
+            "Frames handed to this client's socket.", "Bytes handed to this client's socket.",
+            "Data frames dropped for this client.",   "Data frames coalesced for this client.",
+            "Malformed frames from this client.",     "Frames of this client over its message limit.",
+        };
+        for (size_t i = 0; i < std::size(perClient); ++i) {
+            w.family(perClient[i].first, T::Counter, perClientHelp[i]);
+            for (qsizetype k = 0; k < n; ++k)
+                w.sample(perClient[i].first, {{"client", label(clients.at(k))}},
+                         num(clients.at(k).*(perClient[i].second)));
+        }
+        w.family("feedscope_gateway_client_queue_bytes", T::Gauge, "Bytes queued for this client.");
+        for (qsizetype k = 0; k < n; ++k)
+            w.sample("feedscope_gateway_client_queue_bytes", {{"client", label(clients.at(k))}},
+                     num(clients.at(k).queuedBytes));
+        w.family("feedscope_gateway_client_subscriptions", T::Gauge, "Subscriptions this client holds.");
+        for (qsizetype k = 0; k < n; ++k)
+            w.sample("feedscope_gateway_client_subscriptions", {{"client", label(clients.at(k))}},
+                     clients.at(k).subscriptions);
+    }
+    return w.take();
 }
 
 } // namespace FeedScope

@@ -9,6 +9,7 @@
 #include <QHostAddress>
 #include <QJsonObject>
 #include <QObject>
+#include <QPointer>
 
 #include <array>
 #include <map>
@@ -81,6 +82,14 @@ Health health(const PoolSnapshot &snapshot);
 /// (their JSON; at most 20 of each, `alertsFiring` the total). A critical alert makes it unhealthy.
 Health health(const PoolSnapshot &snapshot, const QList<Alert> &firing);
 
+class GatewayService;
+
+/// The gateway's series (issue 14): clients, frames and bytes out, drops, coalesced, queue bytes
+/// (sum and largest), disconnects by reason, refused handshakes by HTTP status, malformed frames,
+/// upstream subscriptions (held, lingering); per client (`client="NAME #ID"`) only for the
+/// first @p perClientSeries clients.
+QByteArray renderGatewayMetrics(const GatewayService &gateway, int perClientSeries);
+
 /// Serves `/metrics`, `/healthz` and `/report` for an Engine, on its thread (Qt HttpServer).
 /// Binds to 127.0.0.1 unless told otherwise: the numbers say which feeds a host trades on.
 class MetricsServer final : public QObject
@@ -99,8 +108,14 @@ public:
     /// Where it listens (empty before listen()).
     QList<QPair<QHostAddress, quint16>> listening() const;
     qint64 scrapes() const { return m_scrapes; }
+    /// Issue 14: /metrics also shows @p gateway's series (nullptr: none), /report its section.
+    void setGatewayService(GatewayService *gateway, int perClientSeries = 0);
 
 private:
+    QByteArray gatewayText() const;
+    QPointer<GatewayService> m_gateway;
+    int m_perClient = 0;
+
     Engine *m_engine;
     std::unique_ptr<QHttpServer> m_http;
     MetricsInput m_counts; ///< the run's reconnect counts and histogram

@@ -94,6 +94,98 @@ private:
     bool m_ok = true;
 };
 
+// Section "gateway" (issue 14).
+
+QJsonObject gatewayAllToJson(const GatewaySettings &g, bool withToken)
+{
+    const Gw::GatewayConfig &sc = g.config.server;
+    const GatewayHubConfig &hc = g.config.hub;
+    auto n = [](qint64 v) { return static_cast<double>(v); };
+    QJsonObject o{{u"enabled"_s, g.enabled},
+                  {u"bind"_s, sc.bind.toString()},
+                  {u"port"_s, static_cast<int>(sc.port)},
+                  {u"policy"_s, QString(Gw::nameOf(sc.policy))},
+                  {u"queueBytes"_s, n(sc.queueBytes)},
+                  {u"maxClients"_s, sc.maxClients},
+                  {u"idleS"_s, n(sc.idleTimeout.count() / 1000)},
+                  {u"lingerMs"_s, n(hc.linger.count())},
+                  {u"maxSubscriptions"_s, sc.maxSubscriptions},
+                  {u"maxMessagesPerMinute"_s, sc.maxMessagesPerMinute},
+                  {u"maxFrameBytes"_s, n(sc.maxFrameBytes)},
+                  {u"threads"_s, g.config.threads},
+                  {u"metricsPerClient"_s, g.metricsPerClient}};
+    // Like the handshake headers: exports and logs say that a token is set, never what it is.
+    if (!sc.token.isEmpty())
+        o.insert(u"token"_s, withToken ? QString::fromUtf8(sc.token) : QString());
+    return o;
+}
+
+/// Only what differs from the defaults; empty when nothing does (no section is written).
+QJsonObject gatewaySettingsToJson(const GatewaySettings &g, bool withToken)
+{
+    const QJsonObject all = gatewayAllToJson(g, withToken),
+                      defaults = gatewayAllToJson(GatewaySettings{}, true);
+    QJsonObject out;
+    for (auto it = all.begin(); it != all.end(); ++it)
+        if (defaults.value(it.key()) != it.value())
+            out.insert(it.key(), it.value());
+    return out;
+}
+
+bool gatewaySettingsFromJson(const QJsonObject &json, GatewaySettings *g, QString *error)
+{
+    Gw::GatewayConfig &sc = g->config.server;
+    GatewayHubConfig &hc = g->config.hub;
+    Reader q(json, u"gateway"_s, error);
+    q.ignore("enabled");
+    if (json.contains(u"enabled"_s)) {
+        if (!json.value(u"enabled"_s).isBool()) {
+            *error = u"\"gateway.enabled\" must be true or false"_s;
+            return false;
+        }
+        g->enabled = json.value(u"enabled"_s).toBool();
+    }
+    q.string(
+        "bind",
+        [&sc](const QString &v) {
+            const QHostAddress a(v);
+            if (a.isNull())
+                return false;
+            sc.bind = a;
+            return true;
+        },
+        u"an IPv4 or IPv6 address"_s);
+    q.integer("port", 0, 65535, [&sc](qint64 v) { sc.port = static_cast<quint16>(v); });
+    q.string(
+        "token",
+        [&sc](const QString &v) {
+            sc.token = v.toUtf8(); // empty: an exported profile leaves it out
+            return true;
+        },
+        u"a string"_s);
+    q.string(
+        "policy",
+        [&sc](const QString &v) {
+            const auto policy = Gw::slowPolicyFromName(v);
+            if (policy)
+                sc.policy = *policy;
+            return policy.has_value();
+        },
+        u"one of disconnect, drop-oldest, coalesce-latest"_s);
+    q.integer("queueBytes", 4096, 1LL << 32, [&sc](qint64 v) { sc.queueBytes = v; });
+    q.integer("maxClients", 1, 100000, [&sc](qint64 v) { sc.maxClients = static_cast<int>(v); });
+    q.integer("idleS", 0, 86400, [&sc](qint64 v) { sc.idleTimeout = std::chrono::milliseconds(v * 1000); });
+    q.integer("lingerMs", 0, 3600000, [&hc](qint64 v) { hc.linger = std::chrono::milliseconds(v); });
+    q.integer("maxSubscriptions", 1, 100000, [&sc](qint64 v) { sc.maxSubscriptions = static_cast<int>(v); });
+    q.integer("maxMessagesPerMinute", 1, 10000000,
+              [&sc](qint64 v) { sc.maxMessagesPerMinute = static_cast<int>(v); });
+    q.integer("maxFrameBytes", 1024, 1LL << 30, [&sc](qint64 v) { sc.maxFrameBytes = v; });
+    q.integer("threads", 1, 64, [g](qint64 v) { g->config.threads = static_cast<int>(v); });
+    q.integer("metricsPerClient", 0, 10000, [g](qint64 v) { g->metricsPerClient = static_cast<int>(v); });
+    q.noOthers();
+    return q.ok();
+}
+
 } // namespace
 
 std::optional<Profile> profileFromJson(const QByteArray &json, QString *error)
@@ -232,6 +324,10 @@ std::optional<Profile> profileFromJson(const QByteArray &json, QString *error)
         }
         p.engine.alertRules = p.alerts.rules;
     }
+    if (const auto gw = r.object("gateway")) { // issue 14
+        if (!gatewaySettingsFromJson(*gw, &p.gateway, error))
+            return std::nullopt;
+    }
     r.ignore("subscriptions");
     if (root.contains(u"subscriptions"_s)) {
         QString why;
@@ -328,6 +424,8 @@ QJsonObject profileToJson(const Profile &p, bool withHeaders)
         {u"ui"_s, QJsonObject{{u"refreshMs"_s, p.uiRefreshMs}}}};
     if (const QJsonObject alerts = alertSettingsToJson(p.alerts); !alerts.isEmpty())
         o.insert(u"alerts"_s, alerts); // issue 17
+    if (const QJsonObject gw = gatewaySettingsToJson(p.gateway, withHeaders); !gw.isEmpty())
+        o.insert(u"gateway"_s, gw); // issue 14
     if (!p.subscriptions.isEmpty()) {
         QJsonArray subs;
         for (const Hl::Subscription &s : p.subscriptions)

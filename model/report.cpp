@@ -1,6 +1,7 @@
 #include "report.h"
 
 #include "alerts.h"
+#include "gatewayservice.h"
 #include "integrity.h"
 #include "recording.h"
 
@@ -257,6 +258,116 @@ QJsonObject buildAlertsReport(const AlertEngine &alerts, int historyLimit)
                        {u"history"_s, history},
                        {u"historyTotal"_s, static_cast<double>(past.size())},
                        {u"rules"_s, rules}};
+}
+
+// ---------------------------------------------------------------------------------------------
+// gateway (issue 14)
+
+namespace {
+
+QJsonObject gatewayClientJson(const Gw::ClientStats &c)
+{
+    auto n = [](qint64 v) { return static_cast<double>(v); };
+    const QString host = c.peerAddress.protocol() == QAbstractSocket::IPv6Protocol
+                             ? u"[%1]"_s.arg(c.peerAddress.toString())
+                             : c.peerAddress.toString();
+    QJsonObject o{{u"id"_s, c.id},
+                  {u"name"_s, c.name},
+                  {u"peer"_s, u"%1:%2"_s.arg(host).arg(c.peerPort)},
+                  {u"path"_s, c.path},
+                  {u"connectedAt"_s, isoOrNull(c.connectedAt)},
+                  {u"subscriptions"_s, c.subscriptions},
+                  {u"framesIn"_s, n(c.framesIn)},
+                  {u"bytesIn"_s, n(c.bytesIn)},
+                  {u"framesOut"_s, n(c.framesOut)},
+                  {u"bytesOut"_s, n(c.bytesOut)},
+                  {u"dataFramesOut"_s, n(c.dataFramesOut)},
+                  {u"queuedFrames"_s, n(c.queuedFrames)},
+                  {u"queuedBytes"_s, n(c.queuedBytes)},
+                  {u"queueBoundBytes"_s, n(c.queueBoundBytes)},
+                  {u"highWaterBytes"_s, n(c.highWaterBytes)},
+                  {u"dropped"_s, n(c.dropped)},
+                  {u"coalesced"_s, n(c.coalesced)},
+                  {u"rateLimited"_s, n(c.rateLimited)},
+                  {u"malformed"_s, n(c.malformed)},
+                  {u"errorsSent"_s, n(c.errorsSent)},
+                  {u"closing"_s, c.closing}};
+    if (!c.userAgent.isEmpty())
+        o.insert(u"userAgent"_s, c.userAgent);
+    if (!c.lastError.isEmpty())
+        o.insert(u"lastError"_s, c.lastError);
+    return o;
+}
+
+} // namespace
+
+QJsonObject buildGatewayReport(const GatewayService &gateway)
+{
+    auto n = [](qint64 v) { return static_cast<double>(v); };
+    const Gw::GatewayConfig &sc = gateway.config().server;
+    const GatewayHubConfig &hc = gateway.config().hub;
+    const Gw::GatewayCounters &c = gateway.server().counters();
+    const GatewayHubCounters &h = gateway.hub().counters();
+    QJsonObject closed;
+    qint64 closedTotal = 0;
+    for (int r = 0; r < Gw::CloseReasonCount; ++r) {
+        closed.insert(gatewayReasonKey(static_cast<Gw::CloseReason>(r)), n(c.closed[static_cast<size_t>(r)]));
+        closedTotal += c.closed[static_cast<size_t>(r)];
+    }
+    QJsonArray clients;
+    const bool running = gateway.isRunning();
+    for (const Gw::ClientStats &st : running ? gateway.server().clients() : gateway.clientsAtStop())
+        clients.append(gatewayClientJson(st));
+    return QJsonObject{
+        {u"url"_s, gateway.urlText()},
+        {u"bind"_s, sc.bind.toString()},
+        {u"port"_s, static_cast<int>(gateway.server().port())},
+        {u"running"_s, running},
+        {u"tokenRequired"_s, !sc.token.isEmpty()}, // never the token itself
+        {u"policy"_s, QString(Gw::nameOf(sc.policy))},
+        {u"limits"_s, QJsonObject{{u"maxClients"_s, sc.maxClients},
+                                  {u"queueBytes"_s, n(sc.queueBytes)},
+                                  {u"queueFrames"_s, sc.queueFrames},
+                                  {u"idleTimeoutMs"_s, n(sc.idleTimeout.count())},
+                                  {u"closeGraceMs"_s, n(sc.closeGrace.count())},
+                                  {u"maxSubscriptionsPerClient"_s, sc.maxSubscriptions},
+                                  {u"maxMessagesPerMinute"_s, sc.maxMessagesPerMinute},
+                                  {u"maxFrameBytes"_s, n(sc.maxFrameBytes)},
+                                  {u"lingerMs"_s, n(hc.linger.count())},
+                                  {u"upstreamMaxSubscriptions"_s, hc.upstreamMaxSubscriptions},
+                                  {u"upstreamMaxUsers"_s, hc.upstreamMaxUsers},
+                                  {u"maxPostsInFlight"_s, hc.maxPostsInFlight},
+                                  {u"threads"_s, gateway.config().threads}}},
+        {u"counters"_s, QJsonObject{{u"accepted"_s, n(c.accepted)},
+                                    {u"refused"_s, QJsonObject{{u"token"_s, n(c.refusedToken)},
+                                                               {u"full"_s, n(c.refusedFull)}}},
+                                    {u"disconnects"_s, closed},
+                                    {u"disconnectsTotal"_s, n(closedTotal)},
+                                    {u"framesOut"_s, n(c.framesOut)},
+                                    {u"bytesOut"_s, n(c.bytesOut)},
+                                    {u"dropped"_s, n(c.dropped)},
+                                    {u"coalesced"_s, n(c.coalesced)},
+                                    {u"malformed"_s, n(c.malformed)},
+                                    {u"rateLimited"_s, n(c.rateLimited)},
+                                    {u"oversized"_s, n(c.oversized)},
+                                    {u"upstreamSubscribes"_s, n(h.upstreamSubscribes)},
+                                    {u"upstreamUnsubscribes"_s, n(h.upstreamUnsubscribes)},
+                                    {u"lingerRescues"_s, n(h.lingerRescues)},
+                                    {u"lateJoins"_s, n(h.lateJoins)},
+                                    {u"cacheReplays"_s, n(h.cacheReplays)},
+                                    {u"deliveries"_s, n(h.deliveries)},
+                                    {u"duplicatesSuppressed"_s, n(h.duplicatesSuppressed)},
+                                    {u"rejectionsForwarded"_s, n(h.rejectionsForwarded)},
+                                    {u"limitRefusals"_s, n(h.limitRefusals)},
+                                    {u"postsForwarded"_s, n(h.postsForwarded)},
+                                    {u"postsRefused"_s, n(h.postsRefused)},
+                                    {u"postsFailed"_s, n(h.postsFailed)},
+                                    {u"sessionEventsFolded"_s, n(gateway.eventsFolded())}}},
+        {u"upstream"_s,
+         QJsonObject{{u"shared"_s, gateway.upstreamShared()}, {u"lingering"_s, gateway.upstreamLingering()}}},
+        {u"clientCount"_s, static_cast<int>(clients.size())},
+        {u"clients"_s, clients},
+    };
 }
 
 } // namespace FeedScope

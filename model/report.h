@@ -40,6 +40,16 @@ class AlertEngine;
 /// `report["alerts"]` next to buildReport()'s document.
 QJsonObject buildAlertsReport(const AlertEngine &alerts, int historyLimit = 100);
 
+class GatewayService;
+
+/// The report's "gateway" section (issue 14): where it listens, the bind, the slow-client policy
+/// and every limit in force, the server's and the hub's counters (accepted, refused by reason,
+/// disconnects by reason, frames and bytes out, drops, coalesced, malformed, rate limited,
+/// upstream subscribes and unsubscribes, late joins, …) and one entry per client (connected now,
+/// or when the gateway stopped). Never the token: only whether one is required. Callers insert it
+/// as `report["gateway"]`.
+QJsonObject buildGatewayReport(const GatewayService &gateway);
+
 /// Writes @p json atomically (temporary file, then rename). On failure nothing is left under
 /// @p path and @p error says why.
 bool writeJsonAtomically(const QString &path, const QJsonObject &json, QString *error);

@@ -215,6 +215,81 @@ void SessionLog::statisticsSnapshot(const PoolSnapshot &s, const QList<ConsumerS
                        {u"dispatcher"_s, consumers}});
 }
 
+namespace {
+
+/// One line for a "gateway" session event (issue 14): a client's life, a refused handshake, the
+/// upstream life of a shared subscription.
+QString gatewaySummary(const QJsonObject &d)
+{
+    auto str = [&d](const char *k) { return d.value(QLatin1StringView(k)).toString(); };
+    auto num = [&d](const char *k) {
+        const double v = d.value(QLatin1StringView(k)).toDouble();
+        return std::abs(v) < 9.0e18 ? static_cast<qint64>(v) : qint64(0);
+    };
+    const QString who = u"Client %1 #%2"_s.arg(str("name")).arg(num("client"));
+    const QString ev = str("event");
+    QString t;
+    if (ev == u"connect"_s)
+        t = u"%1 connected from %2"_s.arg(who, str("peer"));
+    else if (ev == u"disconnect"_s) {
+        static const QHash<QString, QString> reasons{
+            {u"clientClosed"_s, u"it closed"_s},
+            {u"slowConsumer"_s, u"cut as slow: it did not read fast enough"_s},
+            {u"idle"_s, u"idle: it sent nothing for too long"_s},
+            {u"tooLarge"_s, u"it sent a frame too large"_s},
+            {u"operator"_s, u"you disconnected it"_s},
+            {u"shutdown"_s, u"the gateway stopped"_s},
+            {u"aborted"_s, u"it did not take the close: connection aborted"_s}};
+        t = u"%1 disconnected (%2"_s.arg(who, reasons.value(str("reason"), str("reason")));
+        if (num("code") > 0)
+            t += u", code %1"_s.arg(num("code"));
+        t += u"); %1 frames sent"_s.arg(num("framesOut"));
+        if (num("dropped") > 0)
+            t += u", %1 dropped"_s.arg(num("dropped"));
+    } else if (ev == u"subscribe"_s)
+        t = u"%1 subscribed to %2"_s.arg(who, str("subscription"));
+    else if (ev == u"unsubscribe"_s)
+        t = u"%1 unsubscribed from %2"_s.arg(who, str("subscription"));
+    else if (ev == u"error"_s)
+        t = u"%1 was told: %2"_s.arg(who, str("text"));
+    else if (ev == u"rateLimited"_s)
+        t = u"%1 sent more messages than it may in a minute"_s.arg(who);
+    else if (ev == u"slow"_s)
+        t = u"%1 does not read fast enough: %2"_s.arg(who, str("detail"));
+    else if (ev == u"idle"_s)
+        t = u"%1 sent nothing for too long: closing it"_s.arg(who);
+    else if (ev == u"refused"_s)
+        t = u"Gateway refused a client from %1 (HTTP %2: %3)"_s.arg(str("peer"))
+                .arg(num("status"))
+                .arg(str("detail"));
+    else if (ev == u"upstream"_s) {
+        const QString a = str("action");
+        if (a == u"subscribe"_s)
+            t = u"Gateway subscribed upstream for its first client: %1"_s.arg(str("subscription"));
+        else if (a == u"unsubscribe"_s)
+            t = u"Gateway let go upstream (no client left): %1"_s.arg(str("subscription"));
+        else if (a == u"rejected"_s)
+            t = u"The server rejected a gateway subscription: %1: %2"_s.arg(str("subscription"),
+                                                                            str("detail"));
+        else if (a == u"restored"_s)
+            t = u"Gateway subscription restored upstream: %1"_s.arg(str("subscription"));
+        else
+            t = u"Gateway upstream %1: %2"_s.arg(a, str("subscription"));
+    } else if (ev == u"listening"_s)
+        t = u"Gateway listening on %1 (%2 clients at most%3)"_s.arg(str("url"))
+                .arg(num("maxClients"))
+                .arg(d.value(u"token"_s).toBool() ? u", token required"_s : QString());
+    else if (ev == u"stopped"_s)
+        t = u"Gateway stopped; %1 clients closed"_s.arg(num("clients"));
+    else
+        t = u"Gateway: %1 %2"_s.arg(ev, who);
+    if (num("folded") > 0)
+        t += u" (%1 similar events not logged before this one)"_s.arg(num("folded"));
+    return t;
+}
+
+} // namespace
+
 QString summarizeEvent(const SessionEvent &e)
 {
     // Human words first (Words::); the raw names stay in the data, which the view's tooltip and
@@ -293,6 +368,8 @@ QString summarizeEvent(const SessionEvent &e)
         return (str("severity") == u"critical"_s ? u"Alert fired (critical): "_s : u"Alert fired: "_s) +
                str("text");
     }
+    if (e.type == u"gateway"_s) // issue 14
+        return gatewaySummary(d);
     if (e.type == u"alertCommand"_s) // issue 17: --alert-command failures
         return u"The alert command failed (%1) for: %2"_s.arg(str("error"), str("text"));
     return QString::fromUtf8(QJsonDocument(d).toJson(QJsonDocument::Compact));

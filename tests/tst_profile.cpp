@@ -29,6 +29,7 @@ private Q_SLOTS:
     void runOnlyValuesStayOutOfSavedSettings();
     void unreadableFile();
     void alertsSection();
+    void gatewaySection();
 };
 
 void tst_Profile::initTestCase()
@@ -313,6 +314,76 @@ void tst_Profile::alertsSection()
         QCOMPARE(back->alerts.rules.at(i).toJson(), p->alerts.rules.at(i).toJson());
     QCOMPARE(back->alerts.command, p->alerts.command);
     QCOMPARE(back->alerts.commandTimeoutS, 20);
+}
+
+void tst_Profile::gatewaySection()
+{
+    // Issue 14. Nothing said: the defaults (no gateway), and nothing written back.
+    QString error;
+    const auto plain = profileFromJson(R"({"schema":"feedscope.profile/1"})", &error);
+    QVERIFY(plain);
+    QVERIFY(!plain->gateway.enabled);
+    QVERIFY(!profileToJson(*plain, true).contains(u"gateway"_s));
+
+    const auto p = profileFromJson(R"({"schema":"feedscope.profile/1","gateway":{
+        "enabled":true,"bind":"0.0.0.0","port":8765,"token":"t0ken","policy":"coalesce-latest",
+        "queueBytes":65536,"maxClients":12,"idleS":0,"lingerMs":250,"maxSubscriptions":50,
+        "maxMessagesPerMinute":600,"maxFrameBytes":4096,"threads":2,"metricsPerClient":7}})",
+                                   &error);
+    QVERIFY2(p, qPrintable(error));
+    const Gw::GatewayConfig &sc = p->gateway.config.server;
+    QVERIFY(p->gateway.enabled);
+    QCOMPARE(sc.bind, QHostAddress(u"0.0.0.0"_s));
+    QCOMPARE(sc.port, 8765);
+    QCOMPARE(sc.token, QByteArray("t0ken"));
+    QCOMPARE(sc.policy, Gw::SlowPolicy::CoalesceLatest);
+    QCOMPARE(sc.queueBytes, 65536);
+    QCOMPARE(sc.maxClients, 12);
+    QCOMPARE(sc.idleTimeout.count(), 0);
+    QCOMPARE(p->gateway.config.hub.linger.count(), 250);
+    QCOMPARE(sc.maxSubscriptions, 50);
+    QCOMPARE(sc.maxMessagesPerMinute, 600);
+    QCOMPARE(sc.maxFrameBytes, 4096);
+    QCOMPARE(p->gateway.config.threads, 2);
+    QCOMPARE(p->gateway.metricsPerClient, 7);
+
+    // Saved (with secrets): the same again. Exported: the token's value is left out.
+    const auto back = profileFromJson(QJsonDocument(profileToJson(*p, true)).toJson(), &error);
+    QVERIFY2(back, qPrintable(error));
+    QCOMPARE(profileToJson(*back, true), profileToJson(*p, true));
+    QCOMPARE(back->gateway.config.server.token, QByteArray("t0ken"));
+    const QByteArray exported = QJsonDocument(profileToJson(*p, false)).toJson();
+    QVERIFY(!exported.contains("t0ken"));
+    const auto reread = profileFromJson(exported, &error);
+    QVERIFY2(reread, qPrintable(error));
+    QVERIFY(reread->gateway.config.server.token.isEmpty());
+    QCOMPARE(reread->gateway.config.server.maxClients, 12);
+
+    // Only what differs from the defaults is written.
+    GatewaySettings one;
+    one.enabled = true;
+    Profile q;
+    q.gateway = one;
+    QCOMPARE(profileToJson(q, true).value(u"gateway"_s).toObject(), QJsonObject({{u"enabled"_s, true}}));
+
+    // Strict: unknown keys, wrong types, bad values name the key.
+    const std::pair<const char *, const char *> bad[] = {
+        {R"({"enabled":"yes"})", "gateway.enabled"},
+        {R"({"bind":"host.example"})", "gateway.bind"},
+        {R"({"port":70000})", "gateway.port"},
+        {R"({"policy":"yolo"})", "gateway.policy"},
+        {R"({"queueBytes":10})", "gateway.queueBytes"},
+        {R"({"threads":0})", "gateway.threads"},
+        {R"({"tokn":"x"})", "gateway.tokn"},
+    };
+    for (const auto &[json, key] : bad) {
+        error.clear();
+        const QByteArray doc = R"({"schema":"feedscope.profile/1","gateway":)" + QByteArray(json) + '}';
+        QVERIFY2(!profileFromJson(doc, &error), json);
+        QVERIFY2(error.contains(QLatin1StringView(key)), qPrintable(error));
+    }
+    QVERIFY(!profileFromJson(R"({"schema":"feedscope.profile/1","gateway":[]})", &error));
+    QVERIFY(error.contains(u"\"gateway\" must be an object"_s));
 }
 
 QTEST_GUILESS_MAIN(tst_Profile)

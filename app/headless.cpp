@@ -4,12 +4,14 @@
 #include "cli.h"
 #include "demoserver.h"
 #include "engine.h"
+#include "liveserver.h"
 #include "metrics.h"
 #include "report.h"
 #include "simfeed.h"
 #include "unixsignals.h"
 
 #include <QCoreApplication>
+#include <QFileInfo>
 #include <QJsonObject>
 #include <QTimer>
 
@@ -37,6 +39,11 @@ int runHeadless(const Options &o, qint64 startedMonotonicMs)
     EngineConfig ec = engineConfig(o);
     ec.pool = cfg;
     ec.publishInterval = std::chrono::seconds(1); // nobody watches live: a statistics tick is enough
+    // Issue 18: a remote window may switch recording on and off (the agent names the file).
+    if (!o.controlToken.isEmpty() && o.metricsPort >= 0) {
+        ec.recordingSwitchable = true;
+        ec.recordSentFrames = ec.recordSentFrames.value_or(false);
+    }
     Engine engine(ec);
     QString startError;
     if (!engine.start(&startError)) {
@@ -79,6 +86,11 @@ int runHeadless(const Options &o, qint64 startedMonotonicMs)
     if (o.metricsPort >= 0) {
         metrics = std::make_unique<MetricsServer>(&engine);
         metrics->setPerSubscriptionSeries(o.metricsPerSubscription);
+        // Issue 18: /live on the same port, read-only unless a control token is set.
+        metrics->live()->setControlToken(o.controlToken);
+        metrics->live()->setRateHz(o.liveRateHz);
+        if (!o.recordFile.isEmpty())
+            metrics->live()->setRecordingDirectory(QFileInfo(o.recordFile).absolutePath());
         QString error;
         const quint16 port = metrics->listen(o.metricsBind, static_cast<quint16>(o.metricsPort), &error);
         if (port == 0) {
@@ -91,6 +103,11 @@ int runHeadless(const Options &o, qint64 startedMonotonicMs)
                                     ? u"[%1]"_s.arg(o.metricsBind.toString())
                                     : o.metricsBind.toString()),
                      port);
+        std::fprintf(stderr, "feedscope: live stream on ws://%s:%u/live (%s)\n",
+                     qPrintable(o.metricsBind.protocol() == QAbstractSocket::IPv6Protocol
+                                    ? u"[%1]"_s.arg(o.metricsBind.toString())
+                                    : o.metricsBind.toString()),
+                     port, o.controlToken.isEmpty() ? "read-only" : "control with the token");
     }
     const QString consumer = o.subscriptionsFile.isEmpty() ? u"demo"_s : u"subscriptions-file"_s;
     for (const Hl::Subscription &s : o.subscriptions)

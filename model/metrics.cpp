@@ -2,6 +2,7 @@
 
 #include "engine.h"
 #include "latencywindow.h"
+#include "liveserver.h"
 #include "report.h"
 
 #include <QHttpServer>
@@ -491,6 +492,9 @@ MetricsServer::MetricsServer(Engine *engine, QObject *parent)
         report.insert(u"alerts"_s, buildAlertsReport(m_engine->alerts())); // issue 17
         return QHttpServerResponse(report);
     });
+    // Issue 18: WebSocket upgrades (Qt 6.4 hands over every one, whatever its path) go to /live.
+    m_live = std::make_unique<LiveServer>(engine);
+    m_live->attach(m_http.get());
 }
 
 MetricsServer::~MetricsServer() = default;

@@ -1,7 +1,11 @@
 // Issue 18: the agent's /live stream and remote control, read by LiveSource, against the real
 // headless `feedscope` process (and a fake agent for the hostile stream and wss).
+#include "engine.h"
+#include "liveserver.h"
 #include "livesource.h"
 #include "livewire.h"
+#include "metrics.h"
+#include "simulator.h"
 
 #include <QEventLoop>
 #include <QFile>
@@ -17,6 +21,7 @@
 #include <QSslConfiguration>
 #include <QSslKey>
 #include <QStandardPaths>
+#include <QTcpSocket>
 #include <QTemporaryDir>
 #include <QTest>
 #include <QWebSocket>
@@ -189,6 +194,7 @@ private Q_SLOTS:
     void wrongPathAndPlainHttp();
     void hostileStreamKeepsLastGoodState();
     void wssWithTestCa();
+    void slowWindowIsHeldBackThenClosed();
 
 private:
     QTemporaryDir m_dir;
@@ -552,6 +558,76 @@ void tst_Live::wssWithTestCa()
     trusted.attach();
     QTRY_COMPARE_WITH_TIMEOUT(trusted.status(), LiveSource::Status::Attached, 15000);
     QCOMPARE(trusted.lastSnapshot().subscriptions.constFirst().messages, 42);
+}
+
+void tst_Live::slowWindowIsHeldBackThenClosed()
+{
+    // In process, so the bounds can be lowered: a window that stops reading gets no ticks (they
+    // coalesce: nothing queues), is closed when it stays behind, and the others go on.
+    Sim::SimulatorConfig sc;
+    sc.rateScale = 5;
+    Sim::FeedSimulator sim(sc);
+    QVERIFY(sim.start());
+    EngineConfig cfg;
+    cfg.pool.url = sim.url();
+    cfg.publishInterval = std::chrono::milliseconds(100);
+    Engine engine(cfg);
+    QVERIFY(engine.start(nullptr));
+    for (int i = 0; i < 60; ++i)
+        engine.subscribe(
+            *Hl::Subscription::fromJson(QJsonObject{{u"type"_s, u"bbo"_s}, {u"coin"_s, u"C%1"_s.arg(i)}}),
+            u"test"_s);
+    MetricsServer metrics(&engine);
+    QString error;
+    const quint16 port = metrics.listen(QHostAddress::LocalHost, 0, &error);
+    QVERIFY2(port > 0, qPrintable(error));
+    metrics.live()->setBackpressure(64 * 1024, 2000);
+    QTRY_VERIFY_WITH_TIMEOUT(engine.lastSnapshot().subscriptions.size() == 60, 10000);
+
+    LiveSource reader;
+    reader.setUrl(QUrl(u"ws://127.0.0.1:%1/live"_s.arg(port)));
+    reader.attach();
+    QTRY_COMPARE_WITH_TIMEOUT(reader.status(), LiveSource::Status::Attached, 10000);
+
+    // The slow window: a raw WebSocket whose reader takes nothing more after the handshake.
+    QTcpSocket slow;
+    slow.setReadBufferSize(4096);
+    slow.connectToHost(QHostAddress::LocalHost, port);
+    QVERIFY(slow.waitForConnected(5000));
+    slow.setSocketOption(QAbstractSocket::ReceiveBufferSizeSocketOption, 4096);
+    slow.write("GET /live HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+               "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n");
+    QTRY_COMPARE_WITH_TIMEOUT(metrics.live()->windowCount(), 2, 10000);
+    // It asks for full states again and again and never reads them.
+    const QByteArray request = R"({"type":"resync","id":1})";
+    QByteArray frame;
+    frame += char(0x81);
+    frame += char(0x80 | request.size());
+    frame += QByteArray(4, '\0'); // the mask (zero: the payload as it is)
+    frame += request;
+    auto slowStats = [&] {
+        for (const LiveServer::WindowStats &w : metrics.live()->windows())
+            if (w.coalesced > 0)
+                return w;
+        return LiveServer::WindowStats{};
+    };
+    // It keeps asking; once the kernel's buffers are full its ticks are held back (counted, not
+    // queued), and after the bound it is closed.
+    qint64 heldBack = 0;
+    QTRY_VERIFY_WITH_TIMEOUT(
+        [&] {
+            for (int i = 0; i < 5; ++i)
+                slow.write(frame);
+            heldBack = std::max(heldBack, slowStats().coalesced);
+            return metrics.live()->windowCount() == 1;
+        }(),
+        40000);
+    QVERIFY(heldBack > 0);
+    QCOMPARE(reader.status(), LiveSource::Status::Attached);
+    const qint64 seen = reader.messagesReceived();
+    QTRY_VERIFY(reader.messagesReceived() > seen);
+    QCOMPARE(reader.messagesRejected(), 0);
+    engine.shutdown(std::chrono::milliseconds(1000));
 }
 
 QTEST_MAIN(tst_Live)

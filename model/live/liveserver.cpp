@@ -90,6 +90,26 @@ LiveServer::LiveServer(Engine *engine, QObject *parent) : QObject(parent), m_eng
     m_chartTimer.setInterval(std::chrono::seconds(1));
     connect(&m_chartTimer, &QTimer::timeout, this, &LiveServer::sampleChart);
     m_chartTimer.start();
+    m_burst.setSingleShot(true);
+    m_burst.setInterval(BurstMs);
+    connect(&m_burst, &QTimer::timeout, this, &LiveServer::updatePublishRate);
+    ConnectionPool *pool = engine->pool();
+    connect(pool, &ConnectionPool::connectionEvent, this, &LiveServer::onStructural);
+    connect(pool, &ConnectionPool::subscriptionChanged, this, &LiveServer::onStructural);
+    connect(pool, &ConnectionPool::subscriptionRemoved, this, &LiveServer::onStructural);
+    connect(pool, &ConnectionPool::reconnectFinished, this, &LiveServer::onStructural);
+    connect(&engine->alerts(), &AlertEngine::fired, this, &LiveServer::onStructural);
+    connect(&engine->alerts(), &AlertEngine::resolved, this, &LiveServer::onStructural);
+}
+
+void LiveServer::onStructural()
+{
+    if (m_windows.empty())
+        return;
+    const bool wasActive = m_burst.isActive();
+    m_burst.start();
+    if (!wasActive)
+        updatePublishRate();
 }
 
 LiveServer::~LiveServer()
@@ -127,7 +147,12 @@ void LiveServer::updatePublishRate()
     // The engine publishes at its configured rate; while a window watches, at least the live rate.
     const std::chrono::milliseconds base = m_engine->config().publishInterval;
     const std::chrono::milliseconds live(1000 / m_rateHz);
-    m_engine->host().setPublishInterval(m_windows.empty() ? base : std::min(base, live));
+    const std::chrono::milliseconds want =
+        m_windows.empty() || !m_burst.isActive() ? base : std::min(base, live);
+    if (want != m_publishing) {
+        m_publishing = want;
+        m_engine->host().setPublishInterval(want);
+    }
 }
 
 void LiveServer::addSocket(std::unique_ptr<QWebSocket> socket)
@@ -170,7 +195,7 @@ void LiveServer::addSocket(std::unique_ptr<QWebSocket> socket)
     w->socket = std::move(socket);
     m_windows.push_back(std::move(w));
     m_engine->noteManual(u"live window attached"_s, {{u"peer"_s, raw->peer}});
-    updatePublishRate();
+    onStructural();
     sendFull(*raw, m_engine->lastSnapshot(), monotonicMs());
     Q_EMIT windowsChanged(windowCount());
 }
@@ -384,14 +409,21 @@ void LiveServer::sendFull(Window &w, const PoolSnapshot &s, qint64 nowMs)
 void LiveServer::tick(Window &w, const PoolSnapshot &s, qint64 nowMs)
 {
     const qint64 waiting = w.socket->bytesToWrite();
-    if (waiting > SoftLimitBytes) {
+    if (waiting > m_softLimit) {
         ++w.coalesced;
         if (w.behindSinceMs < 0)
             w.behindSinceMs = nowMs;
-        if (waiting > HardLimitBytes || nowMs - w.behindSinceMs > FarBehindMs)
+        if (waiting > HardLimitBytes || nowMs - w.behindSinceMs > m_farBehindMs) {
+            // The close frame queues behind what it does not read: give it a moment, then cut.
             w.socket->close(QWebSocketProtocol::CloseCodePolicyViolated,
                             u"the window is too far behind the stream (%1 KB waiting): attach again"_s.arg(
                                 waiting / 1024));
+            QPointer<QWebSocket> socket = w.socket.get();
+            QTimer::singleShot(2000, this, [socket] {
+                if (socket)
+                    socket->abort();
+            });
+        }
         return;
     }
     w.behindSinceMs = -1;
@@ -399,8 +431,10 @@ void LiveServer::tick(Window &w, const PoolSnapshot &s, qint64 nowMs)
         sendFull(w, s, nowMs);
         return;
     }
-    const bool second = nowMs - w.lastCountersMs >= 1000;
-    const bool fiveSeconds = nowMs - w.lastLatencyMs >= 5000;
+    // Snapshots come about every second when only rates change: a little slack keeps the counts
+    // at once a second instead of every other.
+    const bool second = nowMs - w.lastCountersMs >= 900;
+    const bool fiveSeconds = nowMs - w.lastLatencyMs >= 4900;
     QJsonObject o{{u"type"_s, u"tick"_s}};
     bool changed = false;
     // Connections: their state at once, their counters once a second.
@@ -585,7 +619,7 @@ void LiveServer::tick(Window &w, const PoolSnapshot &s, qint64 nowMs)
     }
     changed = changed || !counters.isEmpty() || !latency.isEmpty();
     // Nothing changed: a heartbeat once a second, so the window's ages and "last heard" move on.
-    if (!changed && nowMs - w.lastSentMs < 1000)
+    if (!changed && nowMs - w.lastSentMs < 900)
         return;
     o.insert(u"seq"_s, static_cast<double>(++w.seq));
     o.insert(u"at"_s, static_cast<double>(s.at.toMSecsSinceEpoch()));
@@ -662,7 +696,8 @@ void LiveServer::onText(Window *w, const QString &text)
     if (type == "resync"_L1) { // the window lost track: a new full state
         reply(*w, id, true, {});
         w->fullSent = false;
-        sendFull(*w, m_engine->lastSnapshot(), now);
+        if (w->socket->bytesToWrite() <= m_softLimit) // else the next tick it can take carries it
+            sendFull(*w, m_engine->lastSnapshot(), now);
         return;
     }
     reply(*w, id, false,

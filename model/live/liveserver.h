@@ -68,6 +68,13 @@ public:
         qint64 coalesced = 0; ///< ticks not sent because the window was not reading
         bool control = false;
     };
+    /// The backpressure bounds (tests and benchmarks lower them): ticks are held back while more
+    /// than @p softBytes wait on a window's socket; a window held back for @p farBehindMs is closed.
+    void setBackpressure(qint64 softBytes, qint64 farBehindMs)
+    {
+        m_softLimit = softBytes;
+        m_farBehindMs = farBehindMs;
+    }
     QList<WindowStats> windows() const;
     int windowCount() const { return static_cast<int>(m_windows.size()); }
     qint64 bytesSent() const { return m_bytesSent; }
@@ -100,12 +107,21 @@ private:
     QByteArray m_token;
     QString m_recordDir;
     int m_rateHz = 10;
+    std::chrono::milliseconds m_publishing{-1}; ///< what the engine was last told
+    qint64 m_softLimit = SoftLimitBytes;
+    qint64 m_farBehindMs = FarBehindMs;
     std::vector<std::unique_ptr<Window>> m_windows;
     QHash<QByteArray, int> m_ids;
     int m_nextId = 1;
     qint64 m_lastTickMs = -1;
     qint64 m_bytesSent = 0;
     QTimer m_chartTimer;
+    /// Snapshots at the live rate only while something other than counts changes (a connection
+    /// event, a subscription's state, a reconnect): when only rates change the engine keeps its
+    /// own rate, and the counts go once a second anyway. Ends BurstMs after the last change.
+    static constexpr int BurstMs = 3000;
+    QTimer m_burst;
+    void onStructural();
     std::deque<Live::ChartSample> m_chart;
     DispatcherSampler m_sampler;
     QHash<int, QPair<qint64, qint64>> m_lastConnCount; ///< connection → (messagesIn, at ms)

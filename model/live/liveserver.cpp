@@ -205,7 +205,11 @@ void LiveServer::removeWindow(Window *w)
     for (auto it = m_windows.begin(); it != m_windows.end(); ++it) {
         if (it->get() != w)
             continue;
-        m_engine->noteManual(u"live window detached"_s, {{u"peer"_s, w->peer}});
+        m_engine->noteManual(u"live window detached"_s,
+                             {{u"peer"_s, w->peer},
+                              {u"messages"_s, static_cast<double>(w->messages)},
+                              {u"bytes"_s, static_cast<double>(w->bytes)},
+                              {u"heldBackTicks"_s, static_cast<double>(w->coalesced)}});
         QWebSocket *s = (*it)->socket.release();
         s->disconnect(this);
         s->deleteLater();

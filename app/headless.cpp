@@ -5,12 +5,14 @@
 #include "demoserver.h"
 #include "engine.h"
 #include "gatewayservice.h"
+#include "liveserver.h"
 #include "metrics.h"
 #include "report.h"
 #include "simfeed.h"
 #include "unixsignals.h"
 
 #include <QCoreApplication>
+#include <QFileInfo>
 #include <QJsonObject>
 #include <QTimer>
 
@@ -38,6 +40,11 @@ int runHeadless(const Options &o, qint64 startedMonotonicMs)
     EngineConfig ec = engineConfig(o);
     ec.pool = cfg;
     ec.publishInterval = std::chrono::seconds(1); // nobody watches live: a statistics tick is enough
+    // Issue 18: a remote window may switch recording on and off (the agent names the file).
+    if (!o.controlToken.isEmpty() && o.metricsPort >= 0) {
+        ec.recordingSwitchable = true;
+        ec.recordSentFrames = ec.recordSentFrames.value_or(false);
+    }
     Engine engine(ec);
     QString startError;
     if (!engine.start(&startError)) {
@@ -80,6 +87,11 @@ int runHeadless(const Options &o, qint64 startedMonotonicMs)
     if (o.metricsPort >= 0) {
         metrics = std::make_unique<MetricsServer>(&engine);
         metrics->setPerSubscriptionSeries(o.metricsPerSubscription);
+        // Issue 18: /live on the same port, read-only unless a control token is set.
+        metrics->live()->setControlToken(o.controlToken);
+        metrics->live()->setRateHz(o.liveRateHz);
+        if (!o.recordFile.isEmpty())
+            metrics->live()->setRecordingDirectory(QFileInfo(o.recordFile).absolutePath());
         QString error;
         const quint16 port = metrics->listen(o.metricsBind, static_cast<quint16>(o.metricsPort), &error);
         if (port == 0) {
@@ -92,6 +104,11 @@ int runHeadless(const Options &o, qint64 startedMonotonicMs)
                                     ? u"[%1]"_s.arg(o.metricsBind.toString())
                                     : o.metricsBind.toString()),
                      port);
+        std::fprintf(stderr, "feedscope: live stream on ws://%s:%u/live (%s)\n",
+                     qPrintable(o.metricsBind.protocol() == QAbstractSocket::IPv6Protocol
+                                    ? u"[%1]"_s.arg(o.metricsBind.toString())
+                                    : o.metricsBind.toString()),
+                     port, o.controlToken.isEmpty() ? "read-only" : "control with the token");
     }
     // Issue 14: the gateway, after the engine (its hub shares the engine's pool).
     std::unique_ptr<GatewayService> gateway;
@@ -102,8 +119,10 @@ int runHeadless(const Options &o, qint64 startedMonotonicMs)
             std::fprintf(stderr, "feedscope: the gateway did not start: %s\n", qPrintable(error));
             return Cli::ExitFatal;
         }
-        if (metrics)
+        if (metrics) {
             metrics->setGatewayService(gateway.get(), o.gateway.metricsPerClient);
+            metrics->live()->setGateway(gateway.get()); // issue 18: /live shows and controls its clients
+        }
         // The actual port (with --gateway-port 0) for scripts and tests to read.
         std::fprintf(stderr, "feedscope: gateway on %s\n", qPrintable(gateway->urlText()));
         QObject::connect(&gateway->server(), &Gw::GatewayServer::clientDisconnected, qApp,

@@ -235,6 +235,12 @@ std::optional<Options> parseOptions(const QStringList &arguments, QString *error
         {u"alert-rules"_s,
          u"Alert rules (JSON: a list of rules, or the profile's \"alerts\" object); replaces the profile's."_s,
          u"file"_s},
+        // Issue 18: the /live stream's control and rate.
+        {u"control-token"_s,
+         u"Allow remote control (reconnect, pause, subscribe, ...) over /live to windows that send this "
+         u"token (default $FEEDSCOPE_CONTROL_TOKEN; without either, /live is read-only)."_s,
+         u"token"_s},
+        {u"live-rate-hz"_s, u"Changes a second on the /live stream (1 to 50, default 10)."_s, u"n"_s},
     });
     p.addOptions(gatewayOptions()); // issue 14
     if (!p.parse(arguments)) {
@@ -464,6 +470,18 @@ std::optional<Options> parseOptions(const QStringList &arguments, QString *error
         return std::nullopt;
 
     if (!parseGatewayOptions(p, &o, error)) // issue 14
+        return std::nullopt;
+
+    // Issue 18: the /live stream's control token (never logged) and rate.
+    o.controlToken = p.isSet(u"control-token"_s) ? p.value(u"control-token"_s).toUtf8()
+                                                 : qgetenv("FEEDSCOPE_CONTROL_TOKEN");
+    if (p.isSet(u"control-token"_s) && o.controlToken.isEmpty()) {
+        *error = u"--control-token must not be empty"_s;
+        return std::nullopt;
+    }
+    if (const auto hz = Cli::intOption(p, u"live-rate-hz"_s, o.liveRateHz, 1, 50, error))
+        o.liveRateHz = static_cast<int>(*hz);
+    else
         return std::nullopt;
 
     o.subscriptionsFile = p.value(u"subscriptions"_s);

@@ -51,6 +51,10 @@ struct Options
     /// profile's section "gateway").
     GatewaySettings gateway;
     QString alertRulesFile;
+    /// Issue 18: --control-token (or $FEEDSCOPE_CONTROL_TOKEN): remote control over /live; empty:
+    /// read-only. Never logged. --live-rate-hz: changes a second on the stream.
+    QByteArray controlToken;
+    int liveRateHz = 10;
 };
 
 /// Takes @p profile's settings as the base the command line then overrides.

@@ -3,6 +3,7 @@
 #include "engine.h"
 #include "gatewayservice.h"
 #include "latencywindow.h"
+#include "liveserver.h"
 #include "report.h"
 
 #include <QHttpServer>
@@ -495,6 +496,9 @@ MetricsServer::MetricsServer(Engine *engine, QObject *parent)
             report.insert(u"gateway"_s, buildGatewayReport(*m_gateway)); // issue 14
         return QHttpServerResponse(report);
     });
+    // Issue 18: WebSocket upgrades (Qt 6.4 hands over every one, whatever its path) go to /live.
+    m_live = std::make_unique<LiveServer>(engine);
+    m_live->attach(m_http.get());
 }
 
 MetricsServer::~MetricsServer() = default;

@@ -20,6 +20,7 @@ class QHttpServer;
 namespace FeedScope {
 
 class Engine;
+class LiveServer; // issue 18: the /live WebSocket on the same port
 
 /// Writes the Prometheus text exposition format (0.0.4): a HELP and a TYPE line once per family,
 /// label values escaped (backslash, double quote, newline), histograms with cumulative `le`
@@ -110,6 +111,8 @@ public:
     qint64 scrapes() const { return m_scrapes; }
     /// Issue 14: /metrics also shows @p gateway's series (nullptr: none), /report its section.
     void setGatewayService(GatewayService *gateway, int perClientSeries = 0);
+    /// Issue 18: the `/live` WebSocket served on the same port (model/live/liveserver.h).
+    LiveServer *live() const { return m_live.get(); }
 
 private:
     QByteArray gatewayText() const;
@@ -121,6 +124,7 @@ private:
     MetricsInput m_counts; ///< the run's reconnect counts and histogram
     int m_perSubscription = 0;
     qint64 m_scrapes = 0;
+    std::unique_ptr<LiveServer> m_live; ///< issue 18
 };
 
 } // namespace FeedScope

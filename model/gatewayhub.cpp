@@ -329,8 +329,7 @@ void GatewayHub::onRouted(const QList<DataFrame> &frames)
                 }
             }
         }
-        for (int c : std::as_const(sh.flowing))
-            m_server.sendData(c, f.key, f.raw);
+        m_server.sendData(sh.flowing, f.key, f.raw); // one frame encoding for all its clients
         m_counters.deliveries += sh.flowing.size();
     }
 }

@@ -9,6 +9,13 @@
 #include <QTcpSocket>
 #include <QUrlQuery>
 
+#ifdef Q_OS_UNIX
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+#include <cerrno>
+#endif
+
 using namespace Qt::StringLiterals;
 
 Q_LOGGING_CATEGORY(lcGateway, "feedscope.gateway")
@@ -171,6 +178,9 @@ bool GatewayServer::listen(QString *error)
                         .arg(m_cfg.port)
                         .arg(m_tcp->errorString()));
     m_port = m_tcp->serverPort();
+    if (m_cfg.threads > 1)
+        qCInfo(lcGateway) << "gateway threads:" << m_cfg.threads
+                          << "asked; the links run on one thread (sharding is not implemented)";
     m_tick.start();
     return true;
 }
@@ -720,6 +730,67 @@ void GatewayServer::flushDirty()
     }
 }
 
+void GatewayServer::writeFrames(Link &l, qsizetype end, qint64 bytes)
+{
+    qsizetype i = l.head;
+    qsizetype offset = 0; ///< bytes of queue[i] already written
+#ifdef Q_OS_UNIX
+    const qintptr fd = l.sock->socketDescriptor();
+    if (l.sock->bytesToWrite() == 0 && fd >= 0) {
+        // Nothing waits in the socket's own buffer: straight to the kernel from the frames' shared
+        // bytes (no copy in user space), as few calls as the kernel takes.
+        constexpr int MaxIov = 256;
+        iovec iov[MaxIov];
+        while (i < end) {
+            int n = 0;
+            qint64 asked = 0;
+            for (qsizetype k = i; k < end && n < MaxIov; ++k, ++n) {
+                const QByteArray &w = l.queue.at(k).wire;
+                const qsizetype skip = k == i ? offset : 0;
+                iov[n].iov_base = const_cast<char *>(w.constData() + skip);
+                iov[n].iov_len = static_cast<size_t>(w.size() - skip);
+                asked += w.size() - skip;
+            }
+            msghdr msg{};
+            msg.msg_iov = iov;
+            msg.msg_iovlen = static_cast<decltype(msg.msg_iovlen)>(n);
+            const ssize_t written = ::sendmsg(static_cast<int>(fd), &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+            if (written < 0 && errno == EINTR)
+                continue;
+            if (written <= 0)
+                break; // full (EAGAIN) or broken: the rest goes through the socket, which reports errors
+            qint64 left = written;
+            while (left > 0) {
+                const qsizetype rest = l.queue.at(i).wire.size() - offset;
+                if (left >= rest) {
+                    left -= rest;
+                    ++i;
+                    offset = 0;
+                } else {
+                    offset += left;
+                    left = 0;
+                }
+            }
+            if (written < asked)
+                break; // the kernel's buffer is full
+        }
+        if (i == end)
+            return;
+    }
+#endif
+    // Through the socket's buffer, one write: a single whole frame goes as it is (shared).
+    if (i + 1 == end && offset == 0) {
+        l.sock->write(l.queue.at(i).wire);
+        return;
+    }
+    QByteArray batch;
+    batch.reserve(bytes);
+    batch.append(QByteArrayView(l.queue.at(i).wire).sliced(offset));
+    for (qsizetype k = i + 1; k < end; ++k)
+        batch.append(l.queue.at(k).wire);
+    l.sock->write(batch);
+}
+
 void GatewayServer::flush(Link &l)
 {
     if (l.closing)
@@ -730,16 +801,7 @@ void GatewayServer::flush(Link &l)
     while (end < l.queue.size() && bytes < room)
         bytes += l.queue.at(end++).wire.size();
     if (end > l.head) {
-        // One write per link per turn: a single frame goes as it is (shared, not copied).
-        if (end == l.head + 1) {
-            l.sock->write(l.queue.at(l.head).wire);
-        } else {
-            QByteArray batch;
-            batch.reserve(bytes);
-            for (qsizetype i = l.head; i < end; ++i)
-                batch.append(l.queue.at(i).wire);
-            l.sock->write(batch);
-        }
+        writeFrames(l, end, bytes);
         qint64 payload = 0, data = 0;
         const qsizetype n = end - l.head;
         for (qsizetype i = l.head; i < end; ++i) {

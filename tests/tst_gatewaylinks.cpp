@@ -168,6 +168,7 @@ private Q_SLOTS:
     void fragmentsAndPingBetween();
     void clientCloseIsEchoedOnce();
     void broadcastEncodesOnce();
+    void socketLostAndSilentHandshake();
 };
 
 void tst_GatewayLinks::acceptKeyOfTheRfc()
@@ -446,6 +447,30 @@ void tst_GatewayLinks::broadcastEncodesOnce()
         QCOMPARE(st.queuedBytes, 0);
     }
     QCOMPARE(server.counters().framesOut, N * sent.size());
+}
+
+void tst_GatewayLinks::socketLostAndSilentHandshake()
+{
+    GatewayConfig cfg = quiet();
+    cfg.handshakeTimeout = std::chrono::milliseconds(300);
+    GatewayServer server(cfg);
+    QVERIFY(server.listen());
+    QSignalSpy gone(&server, &GatewayServer::clientDisconnected);
+    // The TCP connection goes away without a close frame: the link ends, code 0.
+    RawClient c;
+    QVERIFY(c.connect(server.port()));
+    QTRY_COMPARE_WITH_TIMEOUT(server.clientCount(), 1, Long);
+    c.sock.abort();
+    QTRY_COMPARE_WITH_TIMEOUT(gone.size(), 1, Long);
+    QCOMPARE(gone.constFirst().at(1).value<CloseReason>(), CloseReason::ClientClosed);
+    QCOMPARE(gone.constFirst().at(2).toInt(), 0);
+    QCOMPARE(server.clientCount(), 0);
+    // A connection that never sends its request head is dropped after the handshake timeout.
+    QTcpSocket silent;
+    silent.connectToHost(QHostAddress::LocalHost, server.port());
+    QVERIFY(silent.waitForConnected(Long));
+    QTRY_COMPARE_WITH_TIMEOUT(silent.state(), QAbstractSocket::UnconnectedState, Long);
+    QCOMPARE(server.clientCount(), 0);
 }
 
 QTEST_GUILESS_MAIN(tst_GatewayLinks)

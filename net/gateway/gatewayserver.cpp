@@ -9,6 +9,8 @@
 #include <QTcpSocket>
 #include <QUrlQuery>
 
+#include <functional>
+
 #ifdef Q_OS_UNIX
 #include <sys/socket.h>
 #include <sys/uio.h>
@@ -64,6 +66,21 @@ QLatin1StringView nameOf(CloseReason r)
     return "?"_L1;
 }
 
+namespace {
+
+/// The TCP front: each connection becomes an unbuffered QTcpSocket.
+class TcpFront final : public QTcpServer
+{
+public:
+    using QTcpServer::QTcpServer;
+    std::function<void(qintptr)> onIncoming;
+
+protected:
+    void incomingConnection(qintptr descriptor) override { onIncoming(descriptor); }
+};
+
+} // namespace
+
 bool tokenMatches(QByteArrayView given, QByteArrayView expected)
 {
     // Compare digests: equal length whatever the inputs, so neither the position of the first
@@ -81,7 +98,9 @@ struct GatewayServer::Link
     int id = 0;
     QTcpSocket *sock = nullptr;
     ClientStats st;
-    QHash<QByteArray, Hl::Subscription> subs; ///< ack key → canonical subscription
+    /// ack key → canonical subscription. A map, not a QHash: Qt 6.4's first QHash insert
+    /// allocates room for 48 entries (~8 KiB here), too much for an idle link with two.
+    std::map<QByteArray, Hl::Subscription> subs;
     struct Out
     {
         QByteArray wire; ///< the whole frame; a data frame's bytes are shared by all its clients
@@ -169,8 +188,9 @@ bool GatewayServer::listen(QString *error)
         return fail(u"the gateway binds to %1, which is not loopback: set a token (--gateway-token) so that "
                     u"only your own clients can connect"_s.arg(m_cfg.bind.toString()));
     if (!m_tcp) {
-        m_tcp = new QTcpServer(this);
-        connect(m_tcp, &QTcpServer::pendingConnectionAvailable, this, &GatewayServer::onTcpConnection);
+        auto *tcp = new TcpFront(this);
+        tcp->onIncoming = [this](qintptr fd) { onIncoming(fd); };
+        m_tcp = tcp;
     }
     m_tcp->setMaxPendingConnections(std::max(30, m_cfg.maxClients));
     if (!m_tcp->listen(m_cfg.bind, m_cfg.port))
@@ -210,18 +230,35 @@ QUrl GatewayServer::url() const
 
 void GatewayServer::onTcpConnection()
 {
-    while (QTcpSocket *socket = m_tcp->nextPendingConnection()) {
-        socket->setParent(this);
-        connect(socket, &QTcpSocket::readyRead, this, [this, socket] { inspectHandshake(socket); });
-        connect(socket, &QTcpSocket::disconnected, socket, &QObject::deleteLater);
-        // A client that never finishes its request head is dropped.
-        QTimer::singleShot(m_cfg.handshakeTimeout, socket, [socket] {
-            if (socket->property("feedscopeInspected").isNull())
-                socket->abort();
-        });
-        if (socket->bytesAvailable())
-            inspectHandshake(socket);
+    while (QTcpSocket *socket = m_tcp->nextPendingConnection())
+        accept(socket);
+}
+
+void GatewayServer::onIncoming(qintptr descriptor)
+{
+    // Unbuffered: the socket keeps no read or write buffer of its own between uses (a buffered
+    // one keeps a 16 KiB block per direction for ever); the links read what the kernel has and
+    // write straight to it, queueing only what it does not take.
+    auto *socket = new QTcpSocket(this);
+    if (!socket->setSocketDescriptor(descriptor, QAbstractSocket::ConnectedState,
+                                     QIODevice::ReadWrite | QIODevice::Unbuffered)) {
+        qCWarning(lcGateway) << "cannot take a connection:" << socket->errorString();
+        delete socket;
+        return;
     }
+    accept(socket);
+}
+
+void GatewayServer::accept(QTcpSocket *socket)
+{
+    socket->setParent(this);
+    connect(socket, &QTcpSocket::readyRead, this, [this, socket] { inspectHandshake(socket); });
+    connect(socket, &QTcpSocket::disconnected, socket, &QObject::deleteLater);
+    // A client that never finishes its request head is dropped (by the tick: no timer per socket).
+    m_handshaking.insert(socket, m_clock.elapsed());
+    connect(socket, &QObject::destroyed, this, [this, socket] { m_handshaking.remove(socket); });
+    if (socket->bytesAvailable())
+        inspectHandshake(socket);
 }
 
 void GatewayServer::refuseHandshake(QTcpSocket *socket, int status, const QByteArray &statusText,
@@ -246,7 +283,7 @@ void GatewayServer::inspectHandshake(QTcpSocket *socket)
     if (end < 0 && head.size() < MaxHead)
         return; // wait for the whole request head
     disconnect(socket, &QTcpSocket::readyRead, this, nullptr);
-    socket->setProperty("feedscopeInspected", true);
+    m_handshaking.remove(socket);
     const QList<QByteArray> lines = head.left(end < 0 ? head.size() : end).split('\n');
     const QByteArray target = lines.value(0).split(' ').value(1);
     const QUrl url(QString::fromUtf8(target.startsWith('/') ? "http://gateway" + target : target));
@@ -457,15 +494,15 @@ void GatewayServer::onText(Link &l, const QByteArray &utf8)
         break;
     case RequestKind::Subscribe: {
         const Hl::Subscription &s = r.subscription;
-        if (const auto it = l.subs.constFind(s.ackKey()); it != l.subs.cend()) {
-            sendError(l, alreadySubscribedText(*it));
+        if (const auto it = l.subs.find(s.ackKey()); it != l.subs.end()) {
+            sendError(l, alreadySubscribedText(it->second));
             break;
         }
-        if (l.subs.size() >= m_cfg.maxSubscriptions) {
+        if (static_cast<qsizetype>(l.subs.size()) >= m_cfg.maxSubscriptions) {
             sendError(l, tooManyChannelsText(m_cfg.maxSubscriptions));
             break;
         }
-        l.subs.insert(s.ackKey(), s);
+        l.subs.emplace(s.ackKey(), s);
         Q_EMIT clientEvent(l.id, u"subscribe"_s, QString::fromUtf8(s.canonical()));
         if (m_backend)
             m_backend->clientSubscribe(l.id, s);
@@ -474,12 +511,12 @@ void GatewayServer::onText(Link &l, const QByteArray &utf8)
         break;
     }
     case RequestKind::Unsubscribe: {
-        const auto it = l.subs.constFind(r.subscription.ackKey());
-        if (it == l.subs.cend()) {
+        const auto it = l.subs.find(r.subscription.ackKey());
+        if (it == l.subs.end()) {
             sendError(l, alreadyUnsubscribedText(r.subscription));
             break;
         }
-        const Hl::Subscription held = *it;
+        const Hl::Subscription held = it->second;
         l.subs.erase(it);
         enqueue(l, Ws::encodeFrame(Ws::Text, ackFrame(held, true)), {});
         Q_EMIT clientEvent(l.id, u"unsubscribe"_s, QString::fromUtf8(held.canonical()));
@@ -598,7 +635,7 @@ void GatewayServer::refuse(int client, const Hl::Subscription &s, const QString 
     Link *l = find(client);
     if (!l)
         return;
-    l->subs.remove(s.ackKey());
+    l->subs.erase(s.ackKey());
     sendError(*l, text);
 }
 
@@ -835,6 +872,17 @@ void GatewayServer::flush(Link &l)
 
 void GatewayServer::everyTick()
 {
+    if (!m_handshaking.isEmpty()) {
+        const qint64 now = m_clock.elapsed();
+        QList<QTcpSocket *> late;
+        for (auto it = m_handshaking.cbegin(); it != m_handshaking.cend(); ++it)
+            if (now - it.value() >= m_cfg.handshakeTimeout.count())
+                late.append(it.key());
+        for (QTcpSocket *s : late) {
+            m_handshaking.remove(s);
+            s->abort();
+        }
+    }
     // An idle link holds no buffers: what a burst left allocated goes back.
     for (auto &[id, l] : m_links)
         if (l->queued() == 0 && l->queue.capacity() > 0)
@@ -887,13 +935,17 @@ std::optional<ClientStats> GatewayServer::client(int id) const
 QList<Hl::Subscription> GatewayServer::subscriptionsOf(int client) const
 {
     const Link *l = find(client);
-    return l ? l->subs.values() : QList<Hl::Subscription>{};
+    QList<Hl::Subscription> out;
+    if (l)
+        for (const auto &[key, s] : l->subs)
+            out.append(s);
+    return out;
 }
 
 bool GatewayServer::holds(int client, const Hl::Subscription &s) const
 {
     const Link *l = find(client);
-    return l && l->subs.contains(s.ackKey());
+    return l && l->subs.count(s.ackKey()) > 0;
 }
 
 } // namespace FeedScope::Gw

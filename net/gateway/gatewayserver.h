@@ -200,6 +200,8 @@ private:
     struct Link;
 
     void onTcpConnection();
+    void onIncoming(qintptr descriptor);
+    void accept(QTcpSocket *socket);
     void inspectHandshake(QTcpSocket *socket);
     void refuseHandshake(QTcpSocket *socket, int status, const QByteArray &statusText, const QString &why);
     void upgrade(QTcpSocket *socket, const QByteArray &key, qsizetype headBytes, const QString &name,
@@ -227,6 +229,7 @@ private:
     QTcpServer *m_tcp = nullptr;
     quint16 m_port = 0;
     std::map<int, std::unique_ptr<Link>> m_links;
+    QHash<QTcpSocket *, qint64> m_handshaking; ///< sockets before their request head, since (ms)
     QList<int> m_dirty;
     bool m_flushScheduled = false;
     QTimer m_tick{this};

@@ -97,6 +97,8 @@ public:
     const EngineConfig &config() const { return m_cfg; }
     PoolHost &host() { return *m_host; }
     ConnectionPool *pool() const { return m_host->pool(); }
+    /// A post over the pool (issue 14): its id, answered by pool()'s postAnswered/postFailed.
+    quint64 post(const QByteArray &request) { return m_host->post(request); }
     SubscriptionRegistry &registry() { return m_registry; }
     SessionLog &sessionLog() { return m_log; }
     MessageInspector &inspector() { return m_inspector; }

@@ -4,7 +4,6 @@
 #include "clientrequest.h"
 
 #include <QJsonDocument>
-#include <QNetworkRequest>
 
 using namespace Qt::StringLiterals;
 
@@ -12,7 +11,6 @@ namespace FeedScope {
 
 namespace {
 constexpr size_t RecentFrames = 64; ///< delivered frames remembered per subscription, for restores
-constexpr qint64 PostPingMs = 50000;
 } // namespace
 
 GatewayHub::GatewayHub(Engine &engine, Gw::GatewayServer &server, GatewayHubConfig config, QObject *parent)
@@ -24,6 +22,8 @@ GatewayHub::GatewayHub(Engine &engine, Gw::GatewayServer &server, GatewayHubConf
     connect(pool, &ConnectionPool::subscriptionChanged, this, &GatewayHub::onChanged);
     connect(pool, &ConnectionPool::subscriptionRemoved, this, &GatewayHub::onRemoved);
     connect(pool, &ConnectionPool::routed, this, &GatewayHub::onRouted);
+    connect(pool, &ConnectionPool::postAnswered, this, &GatewayHub::onPostAnswered);
+    connect(pool, &ConnectionPool::postFailed, this, &GatewayHub::onPostFailed);
     m_server.setBackend(this);
     m_postTimer.setInterval(std::chrono::seconds(1));
     connect(&m_postTimer, &QTimer::timeout, this, &GatewayHub::checkPostTimeouts);
@@ -37,11 +37,6 @@ GatewayHub::~GatewayHub()
             m_engine.release(h);
         if (sh.lingerHandle)
             m_engine.release(sh.lingerHandle);
-    }
-    if (m_postLink) {
-        m_postLink->disconnect(this);
-        m_postLink->abort();
-        delete m_postLink;
     }
 }
 
@@ -329,8 +324,7 @@ void GatewayHub::onRouted(const QList<DataFrame> &frames)
                 }
             }
         }
-        for (int c : std::as_const(sh.flowing))
-            m_server.sendData(c, f.key, f.raw);
+        m_server.sendData(sh.flowing, f.key, f.raw); // one frame encoding for all its clients
         m_counters.deliveries += sh.flowing.size();
     }
 }
@@ -344,86 +338,45 @@ void GatewayHub::clientPost(int client, qint64 id, const QByteArray &request)
         m_server.sendText(client, Gw::errorFrame(Gw::tooManyPendingPostsText(id)));
         return;
     }
-    const quint64 upstream = m_nextPostId++;
+    // The request's bytes go upstream as the client sent them (signed actions byte for byte),
+    // under an id of the pool's: two clients' ids never collide.
+    const quint64 upstream = m_engine.post(request);
     m_posts.insert(upstream, Post{client, id, monotonicMs() + m_cfg.postTimeout.count()});
-    m_postQueue.emplace_back(upstream, R"({"method":"post","id":)" + QByteArray::number(upstream) +
-                                           R"(,"request":)" + request + "}");
+    ++m_counters.postsForwarded;
     if (!m_postTimer.isActive())
         m_postTimer.start();
-    openPostLink();
-    flushPosts();
 }
 
-void GatewayHub::openPostLink()
+void GatewayHub::onPostAnswered(quint64 upstream, const QByteArray &frame)
 {
-    if (m_postLink)
-        return;
-    m_postLink = new QWebSocket(u"feedscope-gateway"_s, QWebSocketProtocol::VersionLatest, this);
-    QWebSocket *ws = m_postLink;
-    connect(ws, &QWebSocket::connected, this, &GatewayHub::flushPosts);
-    connect(ws, &QWebSocket::textMessageReceived, this, &GatewayHub::onPostFrame);
-    connect(ws, &QWebSocket::disconnected, this, [this, ws] {
-        if (m_postLink == ws)
-            m_postLink = nullptr;
-        ws->deleteLater();
-        failPosts(u"the connection to the venue was lost"_s);
-    });
-    QNetworkRequest request(m_engine.config().pool.url);
-    for (const auto &[name, value] : m_engine.config().pool.headers)
-        request.setRawHeader(name, value);
-    ws->setProperty("feedscopeLastSendMs", monotonicMs());
-    ws->open(request);
-}
-
-void GatewayHub::flushPosts()
-{
-    if (!m_postLink || m_postLink->state() != QAbstractSocket::ConnectedState)
-        return;
-    while (!m_postQueue.empty()) {
-        m_postLink->sendTextMessage(QString::fromUtf8(m_postQueue.front().second));
-        m_postQueue.pop_front();
-        ++m_counters.postsForwarded;
-    }
-    m_postLink->setProperty("feedscopeLastSendMs", monotonicMs());
-}
-
-void GatewayHub::onPostFrame(const QString &text)
-{
-    const QByteArray bytes = text.toUtf8();
-    const QJsonObject o = QJsonDocument::fromJson(bytes).object();
-    const QString channel = o.value(u"channel"_s).toString();
-    if (channel == u"post"_s) {
-        const QByteArrayView data = Gw::topLevelValue(bytes, "data");
-        const auto upstream = static_cast<quint64>(o.value(u"data"_s).toObject().value(u"id"_s).toDouble(-1));
-        const auto it = m_posts.find(upstream);
-        if (it == m_posts.end() || data.isNull())
-            return; // timed out already, or its client is gone
-        const Post p = *it;
-        m_posts.erase(it);
-        const QByteArrayView response = Gw::topLevelValue(data, "response");
-        m_server.sendText(p.client, R"({"channel":"post","data":{"id":)" + QByteArray::number(p.clientId) +
-                                        R"(,"response":)" + response.toByteArray() + "}}");
-    } else if (channel == u"error"_s) {
-        const Hl::ServerError e = Hl::classifyServerError(o.value(u"data"_s).toString());
-        if (e.kind == Hl::ServerErrorKind::TooManyPendingPosts) {
-            const auto it = m_posts.find(static_cast<quint64>(e.postId));
-            if (it != m_posts.end()) {
-                m_server.sendText(it->client, Gw::errorFrame(Gw::tooManyPendingPostsText(it->clientId)));
-                m_posts.erase(it);
-            }
-        }
-        // Other errors carry no id: the post they answer times out.
-    }
-}
-
-void GatewayHub::failPosts(const QString &why)
-{
-    const auto posts = std::exchange(m_posts, {});
-    m_postQueue.clear();
-    for (const Post &p : posts) {
+    const auto it = m_posts.find(upstream);
+    if (it == m_posts.end())
+        return; // timed out already, or its client is gone
+    const Post p = *it;
+    m_posts.erase(it);
+    const QByteArrayView data = Gw::topLevelValue(frame, "data");
+    const QByteArrayView response = data.isNull() ? QByteArrayView() : Gw::topLevelValue(data, "response");
+    if (response.isNull()) {
         ++m_counters.postsFailed;
-        m_server.sendText(p.client, Gw::postErrorFrame(p.clientId, why));
+        m_server.sendText(p.client, Gw::postErrorFrame(p.clientId, u"the venue's answer has no response"_s));
+        return;
     }
+    m_server.sendText(p.client, R"({"channel":"post","data":{"id":)" + QByteArray::number(p.clientId) +
+                                    R"(,"response":)" + response.toByteArray() + "}}");
+}
+
+void GatewayHub::onPostFailed(quint64 upstream, const QString &reason, bool venueLimit)
+{
+    const auto it = m_posts.find(upstream);
+    if (it == m_posts.end())
+        return;
+    const Post p = *it;
+    m_posts.erase(it);
+    ++m_counters.postsFailed;
+    if (venueLimit)
+        m_server.sendText(p.client, Gw::errorFrame(Gw::tooManyPendingPostsText(p.clientId)));
+    else
+        m_server.sendText(p.client, Gw::postErrorFrame(p.clientId, reason));
 }
 
 void GatewayHub::checkPostTimeouts()
@@ -440,12 +393,8 @@ void GatewayHub::checkPostTimeouts()
                                                                m_cfg.postTimeout.count() / 1000)));
         it = m_posts.erase(it);
     }
-    // The venue closes a connection it has not heard from for 60 s.
-    if (m_postLink && m_postLink->state() == QAbstractSocket::ConnectedState &&
-        now - m_postLink->property("feedscopeLastSendMs").toLongLong() >= PostPingMs) {
-        m_postLink->sendTextMessage(QString::fromUtf8(Hl::encodePing()));
-        m_postLink->setProperty("feedscopeLastSendMs", now);
-    }
+    if (m_posts.isEmpty())
+        m_postTimer.stop();
 }
 
 } // namespace FeedScope

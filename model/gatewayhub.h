@@ -9,7 +9,6 @@
 #include <QPointer>
 #include <QSet>
 #include <QTimer>
-#include <QWebSocket>
 
 #include <chrono>
 #include <deque>
@@ -80,7 +79,7 @@ public:
     /// Clients of @p s (acknowledged or waiting); -1 when the hub does not hold it.
     int clientsOf(const Hl::Subscription &s) const;
     bool lingering(const Hl::Subscription &s) const;
-    int postsInFlight() const { return static_cast<int>(m_posts.size() + m_postQueue.size()); }
+    int postsInFlight() const { return static_cast<int>(m_posts.size()); }
     /// The hub's canonical form of a client's subscription: the registry key.
     static Hl::Subscription normalise(const Hl::Subscription &s);
 
@@ -127,17 +126,15 @@ private:
     QString consumerName(int client) const;
     static CacheKind kindOf(const Hl::Subscription &s);
 
-    // Posts over a dedicated upstream socket (the pool has no post path yet).
+    // Posts over the pool (ConnectionPool::post): ids remapped, answered with the client's own.
     struct Post
     {
         int client = 0;
         qint64 clientId = 0;
         qint64 deadlineMs = 0;
     };
-    void openPostLink();
-    void flushPosts();
-    void onPostFrame(const QString &text);
-    void failPosts(const QString &why);
+    void onPostAnswered(quint64 upstream, const QByteArray &frame);
+    void onPostFailed(quint64 upstream, const QString &reason, bool venueLimit);
     void checkPostTimeouts();
 
     Engine &m_engine;
@@ -148,10 +145,7 @@ private:
     QHash<int, QSet<QByteArray>> m_clientKeys;   ///< client → its canonical subscriptions
     QHash<QByteArray, SubState> m_upstreamState; ///< every subscription of the pool, as last reported
 
-    QWebSocket *m_postLink = nullptr;
-    QHash<quint64, Post> m_posts; ///< upstream id → who asked
-    std::deque<std::pair<quint64, QByteArray>> m_postQueue;
-    quint64 m_nextPostId = 1;
+    QHash<quint64, Post> m_posts; ///< upstream (pool) id → who asked
     QTimer m_postTimer{this};
 };
 

@@ -1,15 +1,22 @@
 #include "gatewayserver.h"
 
+#include "wsframe.h"
+
 #include <QCryptographicHash>
 #include <QLoggingCategory>
 #include <QPointer>
 #include <QTcpServer>
 #include <QTcpSocket>
 #include <QUrlQuery>
-#include <QWebSocket>
-#include <QWebSocketServer>
 
-#include <deque>
+#include <functional>
+
+#ifdef Q_OS_UNIX
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+#include <cerrno>
+#endif
 
 using namespace Qt::StringLiterals;
 
@@ -59,6 +66,21 @@ QLatin1StringView nameOf(CloseReason r)
     return "?"_L1;
 }
 
+namespace {
+
+/// The TCP front: each connection becomes an unbuffered QTcpSocket.
+class TcpFront final : public QTcpServer
+{
+public:
+    using QTcpServer::QTcpServer;
+    std::function<void(qintptr)> onIncoming;
+
+protected:
+    void incomingConnection(qintptr descriptor) override { onIncoming(descriptor); }
+};
+
+} // namespace
+
 bool tokenMatches(QByteArrayView given, QByteArrayView expected)
 {
     // Compare digests: equal length whatever the inputs, so neither the position of the first
@@ -71,31 +93,28 @@ bool tokenMatches(QByteArrayView given, QByteArrayView expected)
     return diff == 0 && !expected.isEmpty();
 }
 
-namespace {
-
-qint64 headerBytes(qint64 payload)
-{
-    return payload < 126 ? 2 : payload < 65536 ? 4 : 10; // server frames are not masked
-}
-
-} // namespace
-
 struct GatewayServer::Link
 {
     int id = 0;
-    QWebSocket *ws = nullptr;
+    QTcpSocket *sock = nullptr;
     ClientStats st;
-    QHash<QByteArray, Hl::Subscription> subs; ///< ack key → canonical subscription
+    /// ack key → canonical subscription. A map, not a QHash: Qt 6.4's first QHash insert
+    /// allocates room for 48 entries (~8 KiB here), too much for an idle link with two.
+    std::map<QByteArray, Hl::Subscription> subs;
     struct Out
     {
-        QByteArray frame;
-        QByteArray key; ///< canonical subscription of a data frame; empty for control frames
+        QByteArray wire; ///< the whole frame; a data frame's bytes are shared by all its clients
+        QByteArray key;  ///< canonical subscription of a data frame; empty for control frames
+        qint64 payload() const { return Ws::payloadSizeOf(wire); }
     };
-    std::deque<Out> queue;
-    qint64 inFlight = 0; ///< handed to the socket, not yet written
+    /// Not yet handed to the socket: queue[head..]. Empty (no allocation) while idle.
+    QList<Out> queue;
+    qsizetype head = 0;
+    Ws::Decoder decoder;
     bool dirty = false;
     bool closing = false;
-    bool overEpisode = false; ///< over the bound since the queue last emptied
+    bool closeReceived = false; ///< the client's close frame arrived (the handshake is over)
+    bool overEpisode = false;   ///< over the bound since the queue last emptied
     CloseReason reason = CloseReason::ClientClosed;
     int code = 0;
     QString detail;
@@ -104,6 +123,21 @@ struct GatewayServer::Link
     std::array<quint32, 60> perSecond{};
     qint64 second = -1;
     qint64 inMinute = 0;
+
+    qsizetype queued() const { return queue.size() - head; }
+    void popFront()
+    {
+        queue[head] = {};
+        if (++head == queue.size()) {
+            queue.clear();
+            head = 0;
+        }
+    }
+    void clearQueue()
+    {
+        queue = {};
+        head = 0;
+    }
 
     void advance(qint64 nowSec)
     {
@@ -136,9 +170,9 @@ GatewayServer::~GatewayServer()
 {
     m_backend = nullptr;
     for (auto &[id, l] : m_links) {
-        l->ws->disconnect(this);
-        l->ws->abort();
-        delete l->ws;
+        l->sock->disconnect(this);
+        l->sock->abort();
+        delete l->sock;
     }
     m_links.clear();
 }
@@ -154,12 +188,9 @@ bool GatewayServer::listen(QString *error)
         return fail(u"the gateway binds to %1, which is not loopback: set a token (--gateway-token) so that "
                     u"only your own clients can connect"_s.arg(m_cfg.bind.toString()));
     if (!m_tcp) {
-        m_tcp = new QTcpServer(this);
-        m_ws = new QWebSocketServer(u"feedscope-gateway"_s, QWebSocketServer::NonSecureMode, this);
-        m_ws->setHandshakeTimeout(m_cfg.handshakeTimeout);
-        m_ws->setMaxPendingConnections(std::max(30, m_cfg.maxClients));
-        connect(m_tcp, &QTcpServer::pendingConnectionAvailable, this, &GatewayServer::onTcpConnection);
-        connect(m_ws, &QWebSocketServer::newConnection, this, &GatewayServer::onWebSocket);
+        auto *tcp = new TcpFront(this);
+        tcp->onIncoming = [this](qintptr fd) { onIncoming(fd); };
+        m_tcp = tcp;
     }
     m_tcp->setMaxPendingConnections(std::max(30, m_cfg.maxClients));
     if (!m_tcp->listen(m_cfg.bind, m_cfg.port))
@@ -167,6 +198,9 @@ bool GatewayServer::listen(QString *error)
                         .arg(m_cfg.port)
                         .arg(m_tcp->errorString()));
     m_port = m_tcp->serverPort();
+    if (m_cfg.threads > 1)
+        qCInfo(lcGateway) << "gateway threads:" << m_cfg.threads
+                          << "asked; the links run on one thread (sharding is not implemented)";
     m_tick.start();
     return true;
 }
@@ -196,18 +230,35 @@ QUrl GatewayServer::url() const
 
 void GatewayServer::onTcpConnection()
 {
-    while (QTcpSocket *socket = m_tcp->nextPendingConnection()) {
-        socket->setParent(this);
-        connect(socket, &QTcpSocket::readyRead, this, [this, socket] { inspectHandshake(socket); });
-        connect(socket, &QTcpSocket::disconnected, socket, &QObject::deleteLater);
-        // A client that never finishes its request head is dropped.
-        QTimer::singleShot(m_cfg.handshakeTimeout, socket, [socket] {
-            if (socket->property("feedscopeInspected").isNull())
-                socket->abort();
-        });
-        if (socket->bytesAvailable())
-            inspectHandshake(socket);
+    while (QTcpSocket *socket = m_tcp->nextPendingConnection())
+        accept(socket);
+}
+
+void GatewayServer::onIncoming(qintptr descriptor)
+{
+    // Unbuffered: the socket keeps no read or write buffer of its own between uses (a buffered
+    // one keeps a 16 KiB block per direction for ever); the links read what the kernel has and
+    // write straight to it, queueing only what it does not take.
+    auto *socket = new QTcpSocket(this);
+    if (!socket->setSocketDescriptor(descriptor, QAbstractSocket::ConnectedState,
+                                     QIODevice::ReadWrite | QIODevice::Unbuffered)) {
+        qCWarning(lcGateway) << "cannot take a connection:" << socket->errorString();
+        delete socket;
+        return;
     }
+    accept(socket);
+}
+
+void GatewayServer::accept(QTcpSocket *socket)
+{
+    socket->setParent(this);
+    connect(socket, &QTcpSocket::readyRead, this, [this, socket] { inspectHandshake(socket); });
+    connect(socket, &QTcpSocket::disconnected, socket, &QObject::deleteLater);
+    // A client that never finishes its request head is dropped (by the tick: no timer per socket).
+    m_handshaking.insert(socket, m_clock.elapsed());
+    connect(socket, &QObject::destroyed, this, [this, socket] { m_handshaking.remove(socket); });
+    if (socket->bytesAvailable())
+        inspectHandshake(socket);
 }
 
 void GatewayServer::refuseHandshake(QTcpSocket *socket, int status, const QByteArray &statusText,
@@ -232,12 +283,12 @@ void GatewayServer::inspectHandshake(QTcpSocket *socket)
     if (end < 0 && head.size() < MaxHead)
         return; // wait for the whole request head
     disconnect(socket, &QTcpSocket::readyRead, this, nullptr);
-    socket->setProperty("feedscopeInspected", true);
+    m_handshaking.remove(socket);
     const QList<QByteArray> lines = head.left(end < 0 ? head.size() : end).split('\n');
     const QByteArray target = lines.value(0).split(' ').value(1);
     const QUrl url(QString::fromUtf8(target.startsWith('/') ? "http://gateway" + target : target));
     const QUrlQuery query(url);
-    QByteArray bearer, userAgent;
+    QByteArray bearer, userAgent, upgradeHeader, connection, version, wsKey;
     for (qsizetype i = 1; i < lines.size(); ++i) {
         const QByteArray line = lines.at(i).trimmed();
         const qsizetype colon = line.indexOf(':');
@@ -249,6 +300,26 @@ void GatewayServer::inspectHandshake(QTcpSocket *socket)
             bearer = value.mid(7).trimmed();
         else if (name == "user-agent")
             userAgent = value.left(200);
+        else if (name == "upgrade")
+            upgradeHeader = value.toLower();
+        else if (name == "connection")
+            connection = value.toLower();
+        else if (name == "sec-websocket-version")
+            version = value;
+        else if (name == "sec-websocket-key")
+            wsKey = value;
+    }
+    // RFC 6455 §4.2.1: a GET with Upgrade: websocket, Connection: Upgrade, version 13, a key.
+    const bool isUpgrade = lines.value(0).startsWith("GET ") && upgradeHeader.contains("websocket") &&
+                           connection.contains("upgrade");
+    if (end < 0 || !isUpgrade || QByteArray::fromBase64(wsKey).size() != 16) {
+        refuseHandshake(socket, 400, "Bad Request", u"not a WebSocket upgrade request"_s);
+        return;
+    }
+    if (version != "13") {
+        refuseHandshake(socket, 426, "Upgrade Required",
+                        u"WebSocket version %1"_s.arg(QString::fromUtf8(version)));
+        return;
     }
     if (!m_cfg.token.isEmpty()) {
         const QByteArray given =
@@ -260,71 +331,127 @@ void GatewayServer::inspectHandshake(QTcpSocket *socket)
             return;
         }
     }
-    if (static_cast<int>(m_links.size()) + m_upgrading >= m_cfg.maxClients) {
+    if (static_cast<int>(m_links.size()) >= m_cfg.maxClients) {
         ++m_counters.refusedFull;
         refuseHandshake(socket, 429, "Too Many Requests",
                         u"the gateway already serves %1 clients (its maximum)"_s.arg(m_cfg.maxClients));
         return;
     }
-    Pending p;
-    p.name = query.queryItemValue(u"name"_s, QUrl::FullyDecoded).left(100);
-    p.userAgent = QString::fromUtf8(userAgent);
-    p.path = url.path();
-    const quint16 port = socket->peerPort();
-    m_pending.insert(port, p);
-    ++m_upgrading;
-    connect(socket, &QObject::destroyed, this, [this, port] {
-        if (m_pending.remove(port))
-            --m_upgrading;
-    });
-    disconnect(socket, &QTcpSocket::disconnected, socket, &QObject::deleteLater);
-    m_ws->handleConnection(socket);
+    upgrade(socket, wsKey, end + 4, query.queryItemValue(u"name"_s, QUrl::FullyDecoded).left(100),
+            QString::fromUtf8(userAgent), url.path());
 }
 
-void GatewayServer::onWebSocket()
+void GatewayServer::upgrade(QTcpSocket *socket, const QByteArray &key, qsizetype headBytes,
+                            const QString &name, const QString &userAgent, const QString &path)
 {
-    while (QWebSocket *ws = m_ws->nextPendingConnection()) {
-        ws->setParent(this);
-        auto l = std::make_unique<Link>();
-        l->id = m_nextId++;
-        l->ws = ws;
-        const Pending p = m_pending.take(ws->peerPort());
-        if (m_upgrading > 0 && !p.path.isNull())
-            --m_upgrading;
-        l->st.id = l->id;
-        l->st.userAgent = p.userAgent;
-        l->st.name = !p.name.isEmpty()        ? p.name
-                     : !p.userAgent.isEmpty() ? p.userAgent
-                                              : u"client %1"_s.arg(l->id);
-        l->st.path = p.path.isEmpty() ? u"/"_s : p.path;
-        l->st.peerAddress = ws->peerAddress();
-        l->st.peerPort = ws->peerPort();
-        l->st.connectedAt = QDateTime::currentDateTimeUtc();
-        l->st.queueBoundBytes = m_cfg.queueBytes;
-        l->lastClientMs = m_clock.elapsed();
-        ws->setMaxAllowedIncomingMessageSize(static_cast<quint64>(m_cfg.maxFrameBytes));
-        ws->setMaxAllowedIncomingFrameSize(static_cast<quint64>(m_cfg.maxFrameBytes));
-        const int id = l->id;
-        Link *raw = l.get();
-        m_links.emplace(id, std::move(l));
-        ++m_counters.accepted;
-        connect(ws, &QWebSocket::textMessageReceived, this,
-                [this, raw](const QString &t) { onText(*raw, t); });
-        connect(ws, &QWebSocket::binaryMessageReceived, this,
-                [this, raw](const QByteArray &b) { onBinary(*raw, b); });
-        connect(ws, &QWebSocket::bytesWritten, this, [this, raw](qint64 n) {
-            raw->inFlight = std::max<qint64>(0, raw->inFlight - n);
-            if (!raw->queue.empty())
-                markDirty(*raw);
-        });
-        // Queued: a close can report the disconnect synchronously, inside a send to this very link.
-        connect(
-            ws, &QWebSocket::disconnected, this, [this, id] { onDisconnected(id); }, Qt::QueuedConnection);
-        qCInfo(lcGateway) << "client" << id << raw->st.name << "from" << ws->peerAddress() << ws->peerPort();
-        Q_EMIT clientConnected(statsOf(*raw));
-        if (ws->state() != QAbstractSocket::ConnectedState)
-            QMetaObject::invokeMethod(
-                this, [this, id] { onDisconnected(id); }, Qt::QueuedConnection);
+    socket->read(headBytes);
+    disconnect(socket, &QTcpSocket::disconnected, socket, &QObject::deleteLater);
+    // No Sec-WebSocket-Extensions: permessage-deflate and every other extension are declined.
+    socket->write("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                  "Sec-WebSocket-Accept: " +
+                  Ws::acceptKey(key) + "\r\n\r\n");
+    socket->setSocketOption(QAbstractSocket::LowDelayOption, 1);
+    auto l = std::make_unique<Link>();
+    l->id = m_nextId++;
+    l->sock = socket;
+    l->decoder.setMaxMessage(m_cfg.maxFrameBytes);
+    l->st.id = l->id;
+    l->st.userAgent = userAgent;
+    l->st.name = !name.isEmpty() ? name : !userAgent.isEmpty() ? userAgent : u"client %1"_s.arg(l->id);
+    l->st.path = path.isEmpty() ? u"/"_s : path;
+    l->st.peerAddress = socket->peerAddress();
+    l->st.peerPort = socket->peerPort();
+    l->st.connectedAt = QDateTime::currentDateTimeUtc();
+    l->st.queueBoundBytes = m_cfg.queueBytes;
+    l->lastClientMs = m_clock.elapsed();
+    const int id = l->id;
+    Link *raw = l.get();
+    m_links.emplace(id, std::move(l));
+    ++m_counters.accepted;
+    connect(socket, &QTcpSocket::readyRead, this, [this, raw] { onReadable(*raw); });
+    connect(socket, &QTcpSocket::bytesWritten, this, [this, raw] {
+        if (raw->queued() > 0)
+            markDirty(*raw);
+    });
+    // Queued: a close can report the disconnect synchronously, inside a send to this very link.
+    connect(
+        socket, &QTcpSocket::disconnected, this, [this, id] { onDisconnected(id); }, Qt::QueuedConnection);
+    qCInfo(lcGateway) << "client" << id << raw->st.name << "from" << socket->peerAddress()
+                      << socket->peerPort();
+    Q_EMIT clientConnected(statsOf(*raw));
+    if (socket->state() != QAbstractSocket::ConnectedState)
+        QMetaObject::invokeMethod(
+            this, [this, id] { onDisconnected(id); }, Qt::QueuedConnection);
+    else if (socket->bytesAvailable() > 0)
+        onReadable(*raw); // frames sent right behind the request head
+}
+
+void GatewayServer::onReadable(Link &l)
+{
+    QTcpSocket *socket = l.sock;
+    if (l.closeReceived) {
+        socket->readAll();
+        return;
+    }
+    l.decoder.append(socket->readAll());
+    Ws::Message m;
+    for (;;) {
+        const Ws::Decoder::Result r = l.decoder.next(m);
+        if (r == Ws::Decoder::Result::NeedMore)
+            return;
+        if (r == Ws::Decoder::Result::Error) {
+            const int code = l.decoder.errorCode();
+            ++l.st.malformed;
+            ++m_counters.malformed;
+            l.st.lastError = l.decoder.errorText();
+            l.closeReceived = true; // nothing more is read from it: fail the connection at once
+            if (code == 1009) {
+                ++m_counters.oversized;
+                closeLink(l, CloseReason::TooLarge, 1009, u"frame too large"_s);
+            } else {
+                // A broken client: closed with the protocol's code (1002, 1007), counted as malformed.
+                closeLink(l, CloseReason::ClientClosed, code, l.decoder.errorText());
+            }
+            return;
+        }
+        switch (m.kind) {
+        case Ws::Message::Text:
+            onText(l, m.payload);
+            break;
+        case Ws::Message::Binary:
+            onBinary(l, m.payload);
+            break;
+        case Ws::Message::Ping:
+            l.lastClientMs = m_clock.elapsed();
+            if (!l.closing)
+                enqueue(l, Ws::encodeFrame(Ws::Pong, m.payload), {});
+            break;
+        case Ws::Message::Pong:
+            l.lastClientMs = m_clock.elapsed();
+            break;
+        case Ws::Message::Close:
+            l.closeReceived = true;
+            if (!l.closing) {
+                // The client closes: answer with its code (close once), then end the TCP connection.
+                l.closing = true;
+                l.st.closing = true;
+                l.reason = CloseReason::ClientClosed;
+                l.code = m.closeCode == 1005 ? 1000 : m.closeCode;
+                l.detail = m.closeReason;
+                for (qsizetype i = l.head; i < l.queue.size(); ++i)
+                    if (!l.queue.at(i).key.isEmpty())
+                        ++l.st.dropped, ++m_counters.dropped;
+                l.clearQueue();
+                l.st.queuedBytes = 0;
+                socket->write(m.closeCode == 1005 ? Ws::encodeFrame(Ws::Close, {})
+                                                  : Ws::closeFrame(m.closeCode, m.closeReason));
+            }
+            // The close handshake is over: the link ends now (counted before the client can see
+            // the connection end), not when the socket reports it.
+            socket->disconnectFromHost();
+            onDisconnected(l.id); // l is gone from here on
+            return;
+        }
     }
 }
 
@@ -338,15 +465,14 @@ void GatewayServer::sendError(Link &l, const QString &text)
 {
     ++l.st.errorsSent;
     l.st.lastError = text.left(300);
-    enqueue(l, errorFrame(text), {});
+    enqueue(l, Ws::encodeFrame(Ws::Text, errorFrame(text)), {});
     Q_EMIT clientEvent(l.id, u"error"_s, text.left(300));
 }
 
-void GatewayServer::onText(Link &l, const QString &text)
+void GatewayServer::onText(Link &l, const QByteArray &utf8)
 {
     if (l.closing)
         return;
-    const QByteArray utf8 = text.toUtf8();
     ++l.st.framesIn;
     l.st.bytesIn += utf8.size();
     const qint64 now = m_clock.elapsed();
@@ -364,19 +490,19 @@ void GatewayServer::onText(Link &l, const QString &text)
     const ClientRequest r = parseClientRequest(utf8);
     switch (r.kind) {
     case RequestKind::Ping:
-        enqueue(l, pongFrame(), {});
+        enqueue(l, Ws::encodeFrame(Ws::Text, pongFrame()), {});
         break;
     case RequestKind::Subscribe: {
         const Hl::Subscription &s = r.subscription;
-        if (const auto it = l.subs.constFind(s.ackKey()); it != l.subs.cend()) {
-            sendError(l, alreadySubscribedText(*it));
+        if (const auto it = l.subs.find(s.ackKey()); it != l.subs.end()) {
+            sendError(l, alreadySubscribedText(it->second));
             break;
         }
-        if (l.subs.size() >= m_cfg.maxSubscriptions) {
+        if (static_cast<qsizetype>(l.subs.size()) >= m_cfg.maxSubscriptions) {
             sendError(l, tooManyChannelsText(m_cfg.maxSubscriptions));
             break;
         }
-        l.subs.insert(s.ackKey(), s);
+        l.subs.emplace(s.ackKey(), s);
         Q_EMIT clientEvent(l.id, u"subscribe"_s, QString::fromUtf8(s.canonical()));
         if (m_backend)
             m_backend->clientSubscribe(l.id, s);
@@ -385,14 +511,14 @@ void GatewayServer::onText(Link &l, const QString &text)
         break;
     }
     case RequestKind::Unsubscribe: {
-        const auto it = l.subs.constFind(r.subscription.ackKey());
-        if (it == l.subs.cend()) {
+        const auto it = l.subs.find(r.subscription.ackKey());
+        if (it == l.subs.end()) {
             sendError(l, alreadyUnsubscribedText(r.subscription));
             break;
         }
-        const Hl::Subscription held = *it;
+        const Hl::Subscription held = it->second;
         l.subs.erase(it);
-        enqueue(l, ackFrame(held, true), {});
+        enqueue(l, Ws::encodeFrame(Ws::Text, ackFrame(held, true)), {});
         Q_EMIT clientEvent(l.id, u"unsubscribe"_s, QString::fromUtf8(held.canonical()));
         if (m_backend)
             m_backend->clientUnsubscribe(l.id, held);
@@ -433,17 +559,23 @@ void GatewayServer::onDisconnected(int id)
     m_links.erase(it);
     m_dirty.removeAll(id);
     if (!l->closing) {
-        l->code = l->ws->closeCode();
-        l->detail = l->ws->closeReason();
-        if (l->code == QWebSocketProtocol::CloseCodeTooMuchData) {
-            l->reason = CloseReason::TooLarge;
-            ++m_counters.oversized;
-        }
+        l->code = 0; // the socket went away without a close frame
+        l->detail = l->sock->errorString();
     }
     ++m_counters.closed[static_cast<size_t>(l->reason)];
     const ClientStats st = statsOf(*l);
-    l->ws->disconnect(this);
-    l->ws->deleteLater();
+    QTcpSocket *socket = l->sock;
+    socket->disconnect(this);
+    if (socket->state() == QAbstractSocket::UnconnectedState) {
+        socket->deleteLater();
+    } else {
+        // Still sending its close frame: deleted once closed, or aborted after the grace.
+        connect(socket, &QTcpSocket::disconnected, socket, &QObject::deleteLater);
+        QTimer::singleShot(m_cfg.closeGrace, socket, [socket] {
+            socket->abort();
+            socket->deleteLater();
+        });
+    }
     qCInfo(lcGateway) << "client" << id << "gone:" << nameOf(l->reason) << l->code << l->detail;
     if (m_backend)
         m_backend->clientGone(id);
@@ -459,18 +591,26 @@ void GatewayServer::closeLink(Link &l, CloseReason reason, int code, const QStri
     l.reason = reason;
     l.code = code;
     l.detail = text;
-    for (const Link::Out &o : l.queue)
-        if (!o.key.isEmpty())
+    for (qsizetype i = l.head; i < l.queue.size(); ++i)
+        if (!l.queue.at(i).key.isEmpty())
             ++l.st.dropped, ++m_counters.dropped;
-    l.queue.clear();
+    l.clearQueue();
     l.st.queuedBytes = 0;
+    l.st.queuedFrames = 0;
+    l.sock->write(Ws::closeFrame(code, text));
+    if (l.closeReceived) {
+        l.sock->disconnectFromHost();
+        const int id = l.id;
+        QMetaObject::invokeMethod(
+            this, [this, id] { onDisconnected(id); }, Qt::QueuedConnection);
+        return;
+    }
     // A client that does not read does not take the close either: abort after the grace.
-    QPointer<QWebSocket> ws = l.ws;
-    ws->close(static_cast<QWebSocketProtocol::CloseCode>(code), text);
-    QTimer::singleShot(m_cfg.closeGrace, this, [this, ws] {
-        if (ws && ws->state() != QAbstractSocket::UnconnectedState) {
+    QPointer<QTcpSocket> socket = l.sock;
+    QTimer::singleShot(m_cfg.closeGrace, this, [this, socket] {
+        if (socket && socket->state() != QAbstractSocket::UnconnectedState) {
             ++m_counters.closed[static_cast<size_t>(CloseReason::Aborted)];
-            ws->abort();
+            socket->abort();
         }
     });
 }
@@ -487,7 +627,7 @@ bool GatewayServer::disconnectClient(int client, const QString &reason)
 void GatewayServer::acknowledge(int client, const Hl::Subscription &s)
 {
     if (Link *l = find(client))
-        enqueue(*l, ackFrame(s), {});
+        enqueue(*l, Ws::encodeFrame(Ws::Text, ackFrame(s)), {});
 }
 
 void GatewayServer::refuse(int client, const Hl::Subscription &s, const QString &text)
@@ -495,33 +635,44 @@ void GatewayServer::refuse(int client, const Hl::Subscription &s, const QString 
     Link *l = find(client);
     if (!l)
         return;
-    l->subs.remove(s.ackKey());
+    l->subs.erase(s.ackKey());
     sendError(*l, text);
 }
 
 void GatewayServer::sendData(int client, const QByteArray &key, const QByteArray &frame)
 {
     if (Link *l = find(client))
-        enqueue(*l, frame, key.isEmpty() ? QByteArray("?") : key);
+        enqueue(*l, Ws::encodeFrame(Ws::Text, frame), key.isEmpty() ? QByteArray("?") : key);
+}
+
+void GatewayServer::sendData(const QList<int> &clients, const QByteArray &key, const QByteArray &frame)
+{
+    if (clients.isEmpty())
+        return;
+    const QByteArray wire = Ws::encodeFrame(Ws::Text, frame); // once, for every client
+    const QByteArray k = key.isEmpty() ? QByteArray("?") : key;
+    for (int c : clients)
+        if (Link *l = find(c))
+            enqueue(*l, wire, k);
 }
 
 void GatewayServer::sendText(int client, const QByteArray &frame)
 {
     if (Link *l = find(client))
-        enqueue(*l, frame, {});
+        enqueue(*l, Ws::encodeFrame(Ws::Text, frame), {});
 }
 
-void GatewayServer::enqueue(Link &l, const QByteArray &frame, const QByteArray &key)
+void GatewayServer::enqueue(Link &l, const QByteArray &wire, const QByteArray &key)
 {
     const bool data = !key.isEmpty();
+    const qint64 size = Ws::payloadSizeOf(wire);
     if (l.closing) {
         if (data)
             ++l.st.dropped, ++m_counters.dropped;
         return;
     }
     auto over = [&] {
-        return l.st.queuedBytes + frame.size() > m_cfg.queueBytes ||
-               static_cast<qsizetype>(l.queue.size()) + 1 > m_cfg.queueFrames;
+        return l.st.queuedBytes + size > m_cfg.queueBytes || l.queued() + 1 > m_cfg.queueFrames;
     };
     if (over()) {
         flush(l); // whatever the socket still takes leaves the queue first
@@ -531,10 +682,11 @@ void GatewayServer::enqueue(Link &l, const QByteArray &frame, const QByteArray &
                 return;
             if (data && m_cfg.policy == SlowPolicy::CoalesceLatest) {
                 // Replace the queued frame of the same subscription, in its place.
-                for (auto it = l.queue.rbegin(); it != l.queue.rend(); ++it) {
-                    if (it->key == key) {
-                        l.st.queuedBytes += frame.size() - it->frame.size();
-                        it->frame = frame;
+                for (qsizetype i = l.queue.size() - 1; i >= l.head; --i) {
+                    Link::Out &o = l.queue[i];
+                    if (o.key == key) {
+                        l.st.queuedBytes += size - o.payload();
+                        o.wire = wire;
                         ++l.st.coalesced;
                         ++m_counters.coalesced;
                         return;
@@ -543,12 +695,16 @@ void GatewayServer::enqueue(Link &l, const QByteArray &frame, const QByteArray &
             }
             // Drop the oldest data frames until the new one fits (control frames are kept).
             while (over()) {
-                auto it = std::find_if(l.queue.begin(), l.queue.end(),
-                                       [](const Link::Out &o) { return !o.key.isEmpty(); });
-                if (it == l.queue.end())
+                qsizetype i = l.head;
+                while (i < l.queue.size() && l.queue.at(i).key.isEmpty())
+                    ++i;
+                if (i == l.queue.size())
                     break;
-                l.st.queuedBytes -= it->frame.size();
-                l.queue.erase(it);
+                l.st.queuedBytes -= l.queue.at(i).payload();
+                if (i == l.head)
+                    l.popFront();
+                else
+                    l.queue.remove(i);
                 ++l.st.dropped;
                 ++m_counters.dropped;
             }
@@ -560,9 +716,9 @@ void GatewayServer::enqueue(Link &l, const QByteArray &frame, const QByteArray &
             }
         }
     }
-    l.queue.push_back({frame, key});
-    l.st.queuedBytes += frame.size();
-    l.st.queuedFrames = static_cast<qint64>(l.queue.size());
+    l.queue.push_back({wire, key});
+    l.st.queuedBytes += size;
+    l.st.queuedFrames = l.queued();
     l.st.highWaterBytes = std::max(l.st.highWaterBytes, l.st.queuedBytes);
     markDirty(l);
 }
@@ -611,31 +767,126 @@ void GatewayServer::flushDirty()
     }
 }
 
+void GatewayServer::writeFrames(Link &l, qsizetype end, qint64 bytes)
+{
+    qsizetype i = l.head;
+    qsizetype offset = 0; ///< bytes of queue[i] already written
+#ifdef Q_OS_UNIX
+    const qintptr fd = l.sock->socketDescriptor();
+    if (l.sock->bytesToWrite() == 0 && fd >= 0) {
+        // Nothing waits in the socket's own buffer: straight to the kernel from the frames' shared
+        // bytes (no copy in user space), as few calls as the kernel takes.
+        constexpr int MaxIov = 256;
+        iovec iov[MaxIov];
+        while (i < end) {
+            int n = 0;
+            qint64 asked = 0;
+            for (qsizetype k = i; k < end && n < MaxIov; ++k, ++n) {
+                const QByteArray &w = l.queue.at(k).wire;
+                const qsizetype skip = k == i ? offset : 0;
+                iov[n].iov_base = const_cast<char *>(w.constData() + skip);
+                iov[n].iov_len = static_cast<size_t>(w.size() - skip);
+                asked += w.size() - skip;
+            }
+            msghdr msg{};
+            msg.msg_iov = iov;
+            msg.msg_iovlen = static_cast<decltype(msg.msg_iovlen)>(n);
+            const ssize_t written = ::sendmsg(static_cast<int>(fd), &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+            if (written < 0 && errno == EINTR)
+                continue;
+            if (written <= 0)
+                break; // full (EAGAIN) or broken: the rest goes through the socket, which reports errors
+            qint64 left = written;
+            while (left > 0) {
+                const qsizetype rest = l.queue.at(i).wire.size() - offset;
+                if (left >= rest) {
+                    left -= rest;
+                    ++i;
+                    offset = 0;
+                } else {
+                    offset += left;
+                    left = 0;
+                }
+            }
+            if (written < asked)
+                break; // the kernel's buffer is full
+        }
+        if (i == end)
+            return;
+    }
+#endif
+    // Through the socket's buffer, one write: a single whole frame goes as it is (shared).
+    if (i + 1 == end && offset == 0) {
+        l.sock->write(l.queue.at(i).wire);
+        return;
+    }
+    QByteArray batch;
+    batch.reserve(bytes);
+    batch.append(QByteArrayView(l.queue.at(i).wire).sliced(offset));
+    for (qsizetype k = i + 1; k < end; ++k)
+        batch.append(l.queue.at(k).wire);
+    l.sock->write(batch);
+}
+
 void GatewayServer::flush(Link &l)
 {
     if (l.closing)
         return;
-    while (!l.queue.empty() && l.inFlight < m_cfg.socketBudgetBytes) {
-        Link::Out o = std::move(l.queue.front());
-        l.queue.pop_front();
-        l.st.queuedBytes -= o.frame.size();
-        const qint64 n = o.frame.size();
-        l.ws->sendTextMessage(QString::fromUtf8(o.frame));
-        l.inFlight += n + headerBytes(n);
-        ++l.st.framesOut;
-        l.st.bytesOut += n;
-        ++m_counters.framesOut;
-        m_counters.bytesOut += n;
-        if (!o.key.isEmpty())
-            ++l.st.dataFramesOut;
+    const qint64 room = m_cfg.socketBudgetBytes - l.sock->bytesToWrite();
+    qsizetype end = l.head;
+    qint64 bytes = 0;
+    while (end < l.queue.size() && bytes < room)
+        bytes += l.queue.at(end++).wire.size();
+    if (end > l.head) {
+        writeFrames(l, end, bytes);
+        qint64 payload = 0, data = 0;
+        const qsizetype n = end - l.head;
+        for (qsizetype i = l.head; i < end; ++i) {
+            const Link::Out &o = l.queue.at(i);
+            payload += o.payload();
+            data += o.key.isEmpty() ? 0 : 1;
+        }
+        if (end == l.queue.size()) {
+            l.queue.clear();
+            l.head = 0;
+        } else {
+            for (qsizetype i = l.head; i < end; ++i)
+                l.queue[i] = {};
+            l.head = end;
+            if (l.head > 1024 && l.head * 2 > l.queue.size()) {
+                l.queue.remove(0, l.head);
+                l.head = 0;
+            }
+        }
+        l.st.queuedBytes -= payload;
+        l.st.framesOut += n;
+        l.st.bytesOut += payload;
+        l.st.dataFramesOut += data;
+        m_counters.framesOut += n;
+        m_counters.bytesOut += payload;
     }
-    l.st.queuedFrames = static_cast<qint64>(l.queue.size());
-    if (l.queue.empty())
+    l.st.queuedFrames = l.queued();
+    if (l.queued() == 0)
         l.overEpisode = false;
 }
 
 void GatewayServer::everyTick()
 {
+    if (!m_handshaking.isEmpty()) {
+        const qint64 now = m_clock.elapsed();
+        QList<QTcpSocket *> late;
+        for (auto it = m_handshaking.cbegin(); it != m_handshaking.cend(); ++it)
+            if (now - it.value() >= m_cfg.handshakeTimeout.count())
+                late.append(it.key());
+        for (QTcpSocket *s : late) {
+            m_handshaking.remove(s);
+            s->abort();
+        }
+    }
+    // An idle link holds no buffers: what a burst left allocated goes back.
+    for (auto &[id, l] : m_links)
+        if (l->queued() == 0 && l->queue.capacity() > 0)
+            l->clearQueue();
     if (m_cfg.idleTimeout.count() <= 0)
         return;
     const qint64 now = m_clock.elapsed();
@@ -654,7 +905,7 @@ ClientStats GatewayServer::statsOf(const Link &l) const
 {
     ClientStats s = l.st;
     s.subscriptions = static_cast<int>(l.subs.size());
-    s.queuedFrames = static_cast<qint64>(l.queue.size());
+    s.queuedFrames = l.queued();
     return s;
 }
 
@@ -684,13 +935,17 @@ std::optional<ClientStats> GatewayServer::client(int id) const
 QList<Hl::Subscription> GatewayServer::subscriptionsOf(int client) const
 {
     const Link *l = find(client);
-    return l ? l->subs.values() : QList<Hl::Subscription>{};
+    QList<Hl::Subscription> out;
+    if (l)
+        for (const auto &[key, s] : l->subs)
+            out.append(s);
+    return out;
 }
 
 bool GatewayServer::holds(int client, const Hl::Subscription &s) const
 {
     const Link *l = find(client);
-    return l && l->subs.contains(s.ackKey());
+    return l && l->subs.count(s.ackKey()) > 0;
 }
 
 } // namespace FeedScope::Gw

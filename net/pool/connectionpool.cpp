@@ -42,6 +42,8 @@ ConnectionPool::ConnectionPool(const PoolConfig &config, QList<QThread *> ioThre
     m_ackTimer.setInterval(std::clamp<std::chrono::milliseconds>(config.ackTimeout / 4, 20ms, 1000ms));
     connect(&m_ackTimer, &QTimer::timeout, this, &ConnectionPool::checkAckTimeouts);
     connect(&m_publishTimer, &QTimer::timeout, this, [this] { Q_EMIT snapshotPublished(snapshot()); });
+    m_postTimer.setInterval(std::clamp<std::chrono::milliseconds>(config.postTimeout / 4, 20ms, 1000ms));
+    connect(&m_postTimer, &QTimer::timeout, this, &ConnectionPool::checkPostTimeouts);
 }
 
 void ConnectionPool::setPublishInterval(std::chrono::milliseconds interval)
@@ -274,6 +276,11 @@ void ConnectionPool::onConnectionEvent(const ConnectionEvent &e)
     c.state = e.to;
     if (e.cause == Cause::Manual)
         c.manual = true;
+    // Posts: sent once a connection is open; those on a connection that went down fail.
+    if (e.to == ConnState::Open)
+        sendWaitingPosts();
+    else if (before == ConnState::Open)
+        failPosts(e.connection, u"the connection to the venue was lost"_s);
 
     if (e.to == ConnState::Open && e.from == ConnState::Connecting && !m_stopping) {
         // One connection got through, so the server is back: the others waiting out a backoff
@@ -460,11 +467,100 @@ void ConnectionPool::onControl(int connection, const Hl::Envelope &env)
         onAck(it->second, env);
         break;
     case Hl::FrameKind::Error:
+        if (env.serverError.kind == Hl::ServerErrorKind::TooManyPendingPosts)
+            onPostControl(env);
         onServerError(it->second, env.serverError);
+        break;
+    case Hl::FrameKind::Post:
+        onPostControl(env);
         break;
     default:
         break;
     }
+}
+
+// ---- posts (issue 14) ---------------------------------------------------------------------------
+
+void ConnectionPool::post(quint64 id, const QByteArray &request)
+{
+    if (m_stopping) {
+        Q_EMIT postFailed(id, u"the connection to the venue is shutting down"_s, false);
+        return;
+    }
+    PostRecord &p = m_posts[id];
+    p.frame = R"({"method":"post","id":)" + QByteArray::number(id) + R"(,"request":)" + request + '}';
+    p.deadlineMs = monotonicMs() + m_cfg.postTimeout.count();
+    if (!m_postTimer.isActive())
+        m_postTimer.start();
+    sendPost(id, p);
+    if (p.connection == 0 && m_conns.empty())
+        createConnection(); // posts need a connection even with no subscription
+}
+
+void ConnectionPool::sendPost(quint64 id, PostRecord &p)
+{
+    Q_UNUSED(id);
+    for (auto &[cid, c] : m_conns) {
+        if (c.state != ConnState::Open)
+            continue;
+        p.connection = cid;
+        Connection *conn = c.conn;
+        onConn(conn, [conn, frame = p.frame] { conn->enqueue(frame, Connection::Priority::Normal); });
+        return;
+    }
+}
+
+void ConnectionPool::sendWaitingPosts()
+{
+    for (auto &[id, p] : m_posts)
+        if (p.connection == 0)
+            sendPost(id, p);
+}
+
+void ConnectionPool::onPostControl(const Hl::Envelope &env)
+{
+    const bool refused = env.kind == Hl::FrameKind::Error;
+    const qint64 id = refused ? env.serverError.postId : env.postId;
+    if (id < 0)
+        return;
+    const auto it = m_posts.find(static_cast<quint64>(id));
+    if (it == m_posts.end())
+        return; // timed out already, or not ours
+    m_posts.erase(it);
+    if (refused)
+        Q_EMIT postFailed(static_cast<quint64>(id), env.serverError.text, true);
+    else
+        Q_EMIT postAnswered(static_cast<quint64>(id), env.raw);
+}
+
+void ConnectionPool::failPosts(int connection, const QString &reason)
+{
+    for (auto it = m_posts.begin(); it != m_posts.end();) {
+        if (connection >= 0 && it->second.connection != connection) {
+            ++it;
+            continue;
+        }
+        const quint64 id = it->first;
+        it = m_posts.erase(it);
+        Q_EMIT postFailed(id, reason, false);
+    }
+}
+
+void ConnectionPool::checkPostTimeouts()
+{
+    const qint64 now = monotonicMs();
+    for (auto it = m_posts.begin(); it != m_posts.end();) {
+        if (now < it->second.deadlineMs) {
+            ++it;
+            continue;
+        }
+        const quint64 id = it->first;
+        it = m_posts.erase(it);
+        Q_EMIT postFailed(
+            id, u"no answer from the venue within %1 s"_s.arg(m_cfg.postTimeout.count() / 1000.0), false);
+    }
+    if (m_posts.empty())
+        m_postTimer.stop();
 }
 
 void ConnectionPool::onAck(ConnRecord &c, const Hl::Envelope &env)
@@ -672,6 +768,7 @@ void ConnectionPool::stop()
 {
     m_stopping = true;
     m_ackTimer.stop();
+    failPosts(-1, u"the connection to the venue is shutting down"_s);
     bool any = false;
     for (auto &[id, c] : m_conns) {
         if (c.state == ConnState::Stopped)
@@ -793,6 +890,13 @@ void PoolHost::reconnect(int connection)
 void PoolHost::setPublishInterval(std::chrono::milliseconds interval)
 {
     QMetaObject::invokeMethod(m_pool, [p = m_pool, interval] { p->setPublishInterval(interval); });
+}
+
+quint64 PoolHost::post(const QByteArray &request)
+{
+    const quint64 id = m_nextPostId.fetch_add(1, std::memory_order_relaxed);
+    QMetaObject::invokeMethod(m_pool, [p = m_pool, id, request] { p->post(id, request); });
+    return id;
 }
 
 void PoolHost::reconnectAll()

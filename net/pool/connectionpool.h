@@ -13,6 +13,7 @@
 #include <QThread>
 #include <QTimer>
 
+#include <atomic>
 #include <map>
 #include <memory>
 
@@ -50,6 +51,11 @@ public Q_SLOTS:
     void stop();
     /// Publishes a snapshot every @p interval (0 stops): how the UI is fed, at a fixed rate.
     void setPublishInterval(std::chrono::milliseconds interval);
+    /// Sends `{"method":"post","id":ID,"request":REQUEST}` (REQUEST's bytes exactly as given) on
+    /// an open connection, through the outgoing message budget; waits for one when none is open
+    /// (and opens one when the pool has none). Answered by postAnswered(ID) or postFailed(ID).
+    /// @p id must be unique among the posts in flight (PoolHost::post() draws them).
+    void post(quint64 id, const QByteArray &request);
 
 Q_SIGNALS:
     void connectionEvent(const FeedScope::ConnectionEvent &event);
@@ -64,6 +70,13 @@ Q_SIGNALS:
     void frameSent(int connection, const QByteArray &frame, qint64 sentNs);
     void stopped();
     void snapshotPublished(const FeedScope::PoolSnapshot &snapshot);
+    /// The venue's answer to post @p id: the whole frame as it arrived,
+    /// `{"channel":"post","data":{"id":ID,"response":…}}`.
+    void postAnswered(quint64 id, const QByteArray &frame);
+    /// Post @p id got no answer: the connection carrying it was lost, no answer within
+    /// PoolConfig::postTimeout, the pool stopped, or the venue refused it for its in-flight limit
+    /// (@p venueLimit; @p reason is then its text "too many pending post requests …").
+    void postFailed(quint64 id, const QString &reason, bool venueLimit);
 
 private:
     /// Data latency of one type, every subscription of it together (issue 17).
@@ -122,6 +135,18 @@ private:
     void maybeIdleClose(int connection);
     SubRecord *byAckKey(ConnRecord &c, const QByteArray &ackKey);
     template<typename F> void onConn(Connection *conn, F &&f);
+    // Posts (issue 14): over an open connection, answers matched by id.
+    struct PostRecord
+    {
+        int connection = 0; ///< 0: waiting for an open connection
+        QByteArray frame;
+        qint64 deadlineMs = 0;
+    };
+    void sendPost(quint64 id, PostRecord &p);
+    void sendWaitingPosts();
+    void onPostControl(const Hl::Envelope &env);
+    void failPosts(int connection, const QString &reason);
+    void checkPostTimeouts();
 
     const PoolConfig m_cfg;
     QList<QThread *> m_threads;
@@ -140,6 +165,8 @@ private:
     std::map<QString, TypeLatencyRecord> m_typeLatency; ///< by type; nodes stay put
     mutable ClockSync m_clock;                          ///< re-read every few seconds (snapshot())
     mutable qint64 m_clockReadMs = -1;
+    std::map<quint64, PostRecord> m_posts; ///< posts in flight, by id
+    QTimer m_postTimer{this};
 };
 
 /// Runs a ConnectionPool on its own I/O thread(s) and offers a thread-safe API to the thread that
@@ -161,6 +188,9 @@ public:
     void reconnectAll();
     void setPaused(bool paused);
     void setPublishInterval(std::chrono::milliseconds interval);
+    /// ConnectionPool::post() with a fresh id (thread-safe), returned: the pool's postAnswered()
+    /// and postFailed() carry it.
+    quint64 post(const QByteArray &request);
     /// Blocks until the pool has produced a snapshot.
     PoolSnapshot snapshot() const;
     /// Closes every connection (close frames), waits up to @p timeout, then stops the threads.
@@ -170,6 +200,7 @@ public:
 private:
     QList<QThread *> m_threads;
     ConnectionPool *m_pool = nullptr;
+    std::atomic<quint64> m_nextPostId{1};
 };
 
 } // namespace FeedScope

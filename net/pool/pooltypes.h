@@ -59,6 +59,8 @@ struct PoolConfig
     int maxConnections = 10;
     int maxSubscriptionsPerConnection = 100;
     std::chrono::milliseconds pingInterval{30000};
+    /// ConnectionPool::post(): a post not answered within this fails ("no answer").
+    std::chrono::milliseconds postTimeout{30000};
     std::chrono::milliseconds staleTimeout{0}; ///< 0 = 2 × pingInterval + 10 s
     std::chrono::milliseconds pongTimeout{10000};
     std::chrono::milliseconds connectTimeout{10000};

@@ -347,6 +347,8 @@ void tst_GatewayApp::usageErrors_data()
                                << u"--gateway-max-frame-bytes must be a whole number from 1024"_s;
     QTest::addRow("threads") << (gw + QStringList{u"--gateway-threads"_s, u"0"_s})
                              << u"--gateway-threads must be a whole number from 1 to 64"_s;
+    QTest::addRow("threads not built")
+        << (gw + QStringList{u"--gateway-threads"_s, u"4"_s}) << u"--gateway-threads: only 1 so far"_s;
     QTest::addRow("per client") << (gw + QStringList{u"--metrics-per-client"_s, u"-1"_s})
                                 << u"--metrics-per-client must be a whole number from 0"_s;
     QTest::addRow("bind") << (gw + QStringList{u"--gateway-bind"_s, u"my-host"_s})

@@ -598,6 +598,7 @@ void GatewayServer::closeLink(Link &l, CloseReason reason, int code, const QStri
     l.st.queuedBytes = 0;
     l.st.queuedFrames = 0;
     l.sock->write(Ws::closeFrame(code, text));
+    l.sock->flush(); // now: a server that is being destroyed aborts its sockets right after
     if (l.closeReceived) {
         l.sock->disconnectFromHost();
         const int id = l.id;
@@ -868,6 +869,8 @@ void GatewayServer::flush(Link &l)
     l.st.queuedFrames = l.queued();
     if (l.queued() == 0)
         l.overEpisode = false;
+    else if (l.sock->bytesToWrite() == 0)
+        markDirty(l); // all went straight to the kernel, so no bytesWritten will come: go on next turn
 }
 
 void GatewayServer::everyTick()

@@ -12,7 +12,7 @@ build=${FEEDSCOPE_FUZZ_BUILD_DIR:-build-fuzz}
 CC=clang CXX=clang++ cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     -DFEEDSCOPE_SANITIZE=fuzzer -DFEEDSCOPE_PACKAGE_TEST=OFF >/dev/null
 targets=(fuzz_frame fuzz_subscriptions fuzz_profile fuzz_session)
-targets+=(fuzz_wsframe fuzz_live)
+targets+=(fuzz_wsframe fuzz_live fuzz_gatewayrequest)
 cmake --build "$build" --parallel "$(nproc)" --target "${targets[@]}"
 status=0
 for t in "${targets[@]}"; do

@@ -57,10 +57,18 @@ void ConnectionPool::setPublishInterval(std::chrono::milliseconds interval)
 
 ConnectionPool::~ConnectionPool()
 {
-    // Connections live on their own threads: they are deleted there.
+    // Connections live on their own threads: they are deleted there, and before this returns,
+    // because they use the budgets this pool owns (a connection whose deleteLater had not run
+    // yet could still flush through a budget already freed: a hang on its mutex).
     for (auto &[id, c] : m_conns) {
-        c.conn->disconnect(this);
-        c.conn->deleteLater();
+        Connection *conn = c.conn;
+        conn->disconnect(this);
+        QThread *t = conn->thread();
+        if (t == QThread::currentThread() || !t || !t->isRunning())
+            delete conn;
+        else
+            QMetaObject::invokeMethod(
+                conn, [conn] { delete conn; }, Qt::BlockingQueuedConnection);
     }
 }
 

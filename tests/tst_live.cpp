@@ -170,6 +170,14 @@ struct FakeAgent
             }
         });
     }
+    ~FakeAgent()
+    {
+        for (QWebSocket *ws : std::as_const(sockets)) // not children of the server: ours to delete
+            if (ws)
+                delete ws;
+    }
+    FakeAgent(const FakeAgent &) = delete;
+    FakeAgent &operator=(const FakeAgent &) = delete;
     QWebSocket *last() const { return sockets.isEmpty() ? nullptr : sockets.constLast(); }
     QUrl url() const
     {

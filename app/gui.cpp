@@ -117,10 +117,9 @@ int runGui(const Options &o)
         QString error;
         const std::optional<Sim::RecordingSummary> rec = Sim::summarizeRecording(path, &error);
         if (rec && rec->subscriptions.isEmpty())
-            error =
-                QObject::tr("%1 holds no subscribe requests (it was recorded before FeedScope kept what it "
-                            "sent); replay it from the command line with --subscriptions FILE")
-                    .arg(path);
+            error = QObject::tr("No subscription can be made from the frames of %1 (%2); replay it from the "
+                                "command line with --subscriptions FILE")
+                        .arg(path, rec->unrecoverable.join(u", "_s));
         if (!error.isEmpty()) {
             QMessageBox::warning(&window, QObject::tr("Replay recording"), error);
             return;

@@ -1,6 +1,7 @@
 #include "alertsview.h"
 
 #include "alertsmodel.h"
+#include "emptystate.h"
 #include "livetableview.h"
 #include "tableproxy.h"
 
@@ -59,32 +60,15 @@ AlertsView::AlertsView(AlertsModel *model, QWidget *parent) : QWidget(parent), m
     connect(m_rulesButton, &QPushButton::clicked, this, &AlertsView::settingsRequested);
 
     // The empty state: what would fire, and where to change it.
-    auto *empty = new QWidget(this);
-    auto *el = new QVBoxLayout(empty);
-    el->addStretch(1);
-    m_emptyText = new QLabel(empty);
+    // Scrolled, so the rules' list never asks the window for room (Channels keeps it).
+    const EmptyState es = makeEmptyState(tr("Settings → Alerts…"), this);
+    m_emptyText = es.text;
     m_emptyText->setObjectName(u"alertsEmptyText"_s);
-    m_emptyText->setWordWrap(true);
-    m_emptyText->setAlignment(Qt::AlignCenter);
-    m_emptyText->setTextFormat(Qt::PlainText);
     m_emptyText->setForegroundRole(QPalette::PlaceholderText);
-    el->addWidget(m_emptyText);
-    m_emptyRulesButton = new QPushButton(tr("Settings → Alerts…"), empty);
+    m_emptyRulesButton = es.button;
     m_emptyRulesButton->setObjectName(u"alertsEmptySettings"_s);
     connect(m_emptyRulesButton, &QPushButton::clicked, this, &AlertsView::settingsRequested);
-    auto *bl = new QHBoxLayout;
-    bl->addStretch(1);
-    bl->addWidget(m_emptyRulesButton);
-    bl->addStretch(1);
-    el->addLayout(bl);
-    el->addStretch(2);
-
-    // Scrolled, so the rules' list never asks the window for room (Channels keeps it).
-    auto *emptyArea = new QScrollArea(this);
-    emptyArea->setWidget(empty);
-    emptyArea->setWidgetResizable(true);
-    emptyArea->setFrameShape(QFrame::NoFrame);
-    emptyArea->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+    QScrollArea *emptyArea = es.area;
     m_stack = new QStackedWidget(this);
     m_stack->addWidget(emptyArea);
     m_stack->addWidget(m_table);

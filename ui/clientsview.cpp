@@ -2,6 +2,7 @@
 
 #include "budget.h"
 #include "clientsmodel.h"
+#include "emptystate.h"
 #include "gatewayservice.h"
 #include "livetableview.h"
 #include "tableproxy.h"
@@ -129,30 +130,14 @@ ClientsView::ClientsView(QWidget *parent) : QWidget(parent)
             [this] { m_disconnect->setEnabled(m_service && !selectedClients().isEmpty()); });
 
     // The empty state: how to connect a bot, or why the gateway is not running.
-    auto *empty = new QWidget(this);
-    auto *el = new QVBoxLayout(empty);
-    el->addStretch(1);
-    m_emptyText = new QLabel(empty);
+    const EmptyState es = makeEmptyState(tr("Settings → Gateway…"), this);
+    m_emptyText = es.text;
     m_emptyText->setObjectName(u"clientsEmptyText"_s);
-    m_emptyText->setWordWrap(true);
-    m_emptyText->setAlignment(Qt::AlignCenter);
-    m_emptyText->setTextFormat(Qt::PlainText);
     m_emptyText->setTextInteractionFlags(Qt::TextSelectableByMouse); // the URL, to copy
-    el->addWidget(m_emptyText);
-    m_settingsButton = new QPushButton(tr("Settings → Gateway…"), empty);
+    m_settingsButton = es.button;
     m_settingsButton->setObjectName(u"clientsSettings"_s);
     connect(m_settingsButton, &QPushButton::clicked, this, &ClientsView::settingsRequested);
-    auto *bl = new QHBoxLayout;
-    bl->addStretch(1);
-    bl->addWidget(m_settingsButton);
-    bl->addStretch(1);
-    el->addLayout(bl);
-    el->addStretch(2);
-    auto *emptyArea = new QScrollArea(this);
-    emptyArea->setWidget(empty);
-    emptyArea->setWidgetResizable(true);
-    emptyArea->setFrameShape(QFrame::NoFrame);
-    emptyArea->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+    QScrollArea *emptyArea = es.area;
     m_stack = new QStackedWidget(this);
     m_stack->addWidget(emptyArea);
     m_stack->addWidget(m_table);

@@ -251,13 +251,13 @@ void tst_GatewayLinks::decoderByteByByte()
         QCOMPARE(r, Ws::Decoder::Result::NeedMore);
     }
     QCOMPARE(got.size(), 4);
-    QCOMPARE(got.at(0).kind, Ws::Message::Ping);
+    QCOMPARE(got.at(0).kind, Ws::Message::Kind::Ping);
     QCOMPARE(got.at(0).payload, QByteArray("p"));
-    QCOMPARE(got.at(1).kind, Ws::Message::Text);
+    QCOMPARE(got.at(1).kind, Ws::Message::Kind::Text);
     QCOMPARE(got.at(1).payload, text);
-    QCOMPARE(got.at(2).kind, Ws::Message::Binary);
+    QCOMPARE(got.at(2).kind, Ws::Message::Kind::Binary);
     QCOMPARE(got.at(2).payload.size(), 300);
-    QCOMPARE(got.at(3).kind, Ws::Message::Close);
+    QCOMPARE(got.at(3).kind, Ws::Message::Kind::Close);
     QCOMPARE(got.at(3).closeCode, 1000);
     QCOMPARE(got.at(3).closeReason, u"bye"_s);
     QCOMPARE(d.buffered(), 0); // nothing held once idle

@@ -103,6 +103,14 @@ void tst_GatewayRequest::postKeepsTheRequestBytes()
              QByteArray(R"("x\\\"y")"));
     QCOMPARE(topLevelValue(R"({"a":1,"a":2})", "a").toByteArray(), QByteArray("2"));
     QVERIFY(topLevelValue(R"({"a":1})", "b").isNull());
+
+    // The key written with an escape (valid JSON for the same key): the scanner does not match
+    // it, so the request is the re-serialised object (found by tests/fuzz/fuzz_gatewayrequest).
+    const ClientRequest escaped = parseClientRequest(
+        R"({"method":"post","id":7,"r\u0065quest":{"type":"info","payload":{"type":"meta"}}})");
+    QCOMPARE(escaped.kind, RequestKind::Post);
+    QCOMPARE(escaped.postId, 7);
+    QCOMPARE(escaped.postRequest, QByteArray(R"({"payload":{"type":"meta"},"type":"info"})"));
 }
 
 void tst_GatewayRequest::errors_data()

@@ -415,21 +415,21 @@ void GatewayServer::onReadable(Link &l)
             return;
         }
         switch (m.kind) {
-        case Ws::Message::Text:
+        case Ws::Message::Kind::Text:
             onText(l, m.payload);
             break;
-        case Ws::Message::Binary:
+        case Ws::Message::Kind::Binary:
             onBinary(l, m.payload);
             break;
-        case Ws::Message::Ping:
+        case Ws::Message::Kind::Ping:
             l.lastClientMs = m_clock.elapsed();
             if (!l.closing)
                 enqueue(l, Ws::encodeFrame(Ws::Pong, m.payload), {});
             break;
-        case Ws::Message::Pong:
+        case Ws::Message::Kind::Pong:
             l.lastClientMs = m_clock.elapsed();
             break;
-        case Ws::Message::Close:
+        case Ws::Message::Kind::Close:
             l.closeReceived = true;
             if (!l.closing) {
                 // The client closes: answer with its code (close once), then end the TCP connection.

@@ -133,8 +133,8 @@ inline QByteArray closeFrame(int code, const QString &reason)
 /// A message or a control frame from the client.
 struct Message
 {
-    enum Kind : quint8 { Text, Binary, Ping, Pong, Close };
-    Kind kind = Text;
+    enum class Kind : quint8 { Text, Binary, Ping, Pong, Close };
+    Kind kind = Kind::Text;
     QByteArray payload;   ///< Text/Binary: the whole message; Ping/Pong: the payload
     int closeCode = 1005; ///< Close: the code, 1005 when the frame carried none
     QString closeReason;  ///< Close
@@ -221,11 +221,11 @@ public:
                 out.closeCode = 1005;
                 out.closeReason.clear();
                 if (op == Ping) {
-                    out.kind = Message::Ping;
+                    out.kind = Message::Kind::Ping;
                 } else if (op == Pong) {
-                    out.kind = Message::Pong;
+                    out.kind = Message::Kind::Pong;
                 } else {
-                    out.kind = Message::Close;
+                    out.kind = Message::Kind::Close;
                     if (len == 1)
                         return fail(1002, QStringLiteral("a close frame of one byte"));
                     if (len >= 2) {
@@ -253,9 +253,9 @@ public:
                 out.payload = std::move(data);
             else
                 out.payload = std::exchange(m_message, {}) + data;
-            out.kind = m_opcode == Text ? Message::Text : Message::Binary;
+            out.kind = m_opcode == Text ? Message::Kind::Text : Message::Kind::Binary;
             m_opcode = -1;
-            if (out.kind == Message::Text && !isValidUtf8(out.payload))
+            if (out.kind == Message::Kind::Text && !isValidUtf8(out.payload))
                 return fail(1007, QStringLiteral("a text message that is not UTF-8"));
             release();
             return Result::Message;

@@ -60,14 +60,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             ++messages;
             if (m.payload.size() > Max)
                 __builtin_trap();
-            if (m.kind == Ws::Message::Text && !qtValidUtf8(m.payload))
+            if (m.kind == Ws::Message::Kind::Text && !qtValidUtf8(m.payload))
                 __builtin_trap();
-            if (m.kind == Ws::Message::Close && m.closeCode != 1005 && !Ws::isValidCloseCode(m.closeCode))
+            if (m.kind == Ws::Message::Kind::Close && m.closeCode != 1005 &&
+                !Ws::isValidCloseCode(m.closeCode))
                 __builtin_trap();
-            if (m.kind == Ws::Message::Text || m.kind == Ws::Message::Binary) {
+            if (m.kind == Ws::Message::Kind::Text || m.kind == Ws::Message::Kind::Binary) {
                 Ws::Decoder again(Max);
                 Ws::Message back;
-                again.append(clientFrame(m.kind == Ws::Message::Text ? Ws::Text : Ws::Binary, m.payload));
+                again.append(
+                    clientFrame(m.kind == Ws::Message::Kind::Text ? Ws::Text : Ws::Binary, m.payload));
                 if (again.next(back) != Ws::Decoder::Result::Message || back.payload != m.payload)
                     __builtin_trap();
             }

@@ -156,13 +156,19 @@ Dispatcher::Dispatcher(int workerThreads)
 
 Dispatcher::~Dispatcher()
 {
+    stop();
+}
+
+void Dispatcher::stop()
+{
     m_stopping = true;
     for (auto &w : m_workers) {
         {
             std::lock_guard lock(w->mutex);
         }
         w->wake.notify_all();
-        w->thread.join();
+        if (w->thread.joinable())
+            w->thread.join();
     }
 }
 
@@ -324,6 +330,8 @@ void Dispatcher::workerLoop(Worker &w)
     // Lock order: the worker's mutex is only ever held alone; delivery takes a consumer's
     // deliverMutex, then its mutex (as the producer's lossless fallback does).
     while (true) {
+        if (m_stopping.load()) // stop(): what is still queued stays queued (and counted)
+            return;
         std::vector<Consumer *> consumers;
         {
             std::lock_guard lock(w.mutex);

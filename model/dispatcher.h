@@ -117,6 +117,10 @@ public:
     void dispatch(const QList<DataFrame> &frames);
     /// Waits until every worker queue is empty (or @p timeoutMs passes); true when drained.
     bool drain(int timeoutMs);
+    /// Ends the worker threads and waits for them (the destructor does it too; idempotent): a
+    /// delivery in progress finishes, what is still queued stays undelivered (stats() count it as
+    /// queued). Call it before anything a worker's callback uses is destroyed.
+    void stop();
     QList<ConsumerStats> stats() const;
     /// Overflow episodes that started or ended since the last call. An episode ends at the first
     /// call that finds no new drop or fallback since the previous one and room in the queue, so

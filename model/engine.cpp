@@ -396,6 +396,10 @@ Engine::Final Engine::shutdown(std::chrono::milliseconds timeout)
     f.routed = f.dispatcher.consumers.isEmpty() ? 0 : f.dispatcher.consumers.constFirst().received;
     f.dispatcher.dropped += f.dispatcher.queued; // still queued after the drain: never delivered
     f.dispatcher.queued = 0;
+    // The workers end here, not in ~Dispatcher: the inspector, the recorder and the integrity
+    // checker their callbacks use are members destroyed before the dispatcher is (an engine
+    // destroyed mid-traffic once corrupted the heap, a worker still in MessageInspector::record).
+    m_dispatcher.stop();
     QString error;
     m_log.append(u"shutdown"_s, QJsonObject{{u"received"_s, static_cast<double>(f.routed)}});
     if (!m_log.close(&error))

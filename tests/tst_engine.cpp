@@ -11,6 +11,9 @@
 #include <QTemporaryDir>
 #include <QTest>
 
+#include <atomic>
+#include <thread>
+
 using namespace FeedScope;
 using namespace FeedScope::Test;
 using namespace Qt::StringLiterals;
@@ -24,6 +27,7 @@ private Q_SLOTS:
     void consumersTotalsAndInspector();
     void overflowEpisodeIsASessionEvent();
     void recordingSwitchedOnAndOff();
+    void shutdownEndsTheWorkers();
 
 private:
     static QList<SessionEvent> eventsOf(Engine &e, const QString &type)
@@ -248,6 +252,42 @@ void tst_Engine::recordingSwitchedOnAndOff()
                                    u"recording stopped"_s}));
     QCOMPARE(eventsOf(engine, u"manual"_s).at(1).data[u"frames"_s].toInteger(), first);
     engine.shutdown(1s);
+}
+
+void tst_Engine::shutdownEndsTheWorkers()
+{
+    // A worker consumer far behind when the engine shuts down: shutdown gives the queues their
+    // drain time, then ends the workers, so none still runs a callback into members being destroyed
+    // (the inspector's worker once corrupted the heap this way).
+    Sim::SimulatorConfig sc;
+    sc.rateScale = 20;
+    Sim::FeedSimulator sim(sc);
+    QVERIFY(sim.start());
+    EngineConfig cfg;
+    cfg.pool.url = sim.url();
+    cfg.queueCapacity = 100000;
+    std::atomic<bool> inCallback{false};
+    std::atomic<int> calls{0};
+    auto engine = std::make_unique<Engine>(cfg);
+    engine->addConsumer(
+        u"slow"_s,
+        [&](const DataFrame &) {
+            inCallback = true;
+            ++calls;
+            std::this_thread::sleep_for(200ms); // a consumer slower than the feed: it falls behind
+            inCallback = false;
+        },
+        false);
+    QVERIFY(engine->start(nullptr));
+    engine->subscribe(sub(R"({"type":"trades","coin":"BTC"})"), u"test"_s);
+    engine->subscribe(sub(R"({"type":"l2Book","coin":"BTC"})"), u"test"_s);
+    QVERIFY(waitUntil([&] { return calls.load() >= 2 && engine->dispatcherFigures().queued > 0; }));
+    const Engine::Final f = engine->shutdown(0ms);
+    QVERIFY(!f.drained); // far behind: the drain time was not enough
+    QVERIFY(!inCallback.load());
+    const int after = calls.load();
+    engine.reset();
+    QCOMPARE(calls.load(), after);
 }
 
 QTEST_GUILESS_MAIN(tst_Engine)

@@ -184,9 +184,9 @@ struct TradeTemplate
         std::string s = head + "100000000000000" + R"(,"users":["0x)" + std::string(40, 'b') + R"(","0x)" +
                         std::string(40, 'c') + R"("],"ts":")";
         tsAt = s.size();
-        s += std::string(19, '0') + R"(","seq":)";
+        s.append(19, '0').append(R"(","seq":)"); // not string + literal: GCC 12's -Warray-bounds
         seqAt = s.size();
-        s += std::string(10, ' ') + "}]}";
+        s.append(10, ' ').append("}]}");
         payload = s;
     }
     /// Appends the frame of message @p seq sent at @p ts to @p out.

@@ -5,7 +5,9 @@
 #include <QPointer>
 #include <QTcpSocket>
 #include <QThread>
+
 #include <QUrlQuery>
+#include <limits>
 
 #include <functional>
 
@@ -21,6 +23,11 @@ using namespace Qt::StringLiterals;
 Q_DECLARE_LOGGING_CATEGORY(lcGateway)
 
 namespace FeedScope::Gw {
+
+namespace {
+/// A link's send queue allocated by a burst is given back this long after (at the next sweep).
+constexpr qint64 BuffersBackMs = 1000;
+} // namespace
 
 struct LinkShard::Link
 {
@@ -89,10 +96,12 @@ LinkShard::LinkShard(GatewayServer &front, int index, bool threaded)
     : m_front(front), m_cfg(front.m_cfg), m_index(index), m_threaded(threaded)
 {
     m_clock.start();
-    const qint64 idle = m_cfg.idleTimeout.count();
-    // One timer for all the shard's links (idle close, handshake timeouts, buffers given back):
-    // its period is the only wake-up of an idle shard.
-    m_tick.setInterval(idle > 0 ? std::clamp<qint64>(idle / 4, 20, 1000) : 1000);
+    // One timer for all the shard's links (idle close, handshake timeouts, buffers given back),
+    // armed for the earliest thing due, not periodic: every wake-up of a thread costs a poll over
+    // all its sockets (Qt's loop), ~1-3 µs each with cold caches, so an idle shard sleeps until
+    // its first link may go idle.
+    m_tick.setSingleShot(true);
+    m_tick.setTimerType(Qt::PreciseTimer);
     connect(&m_tick, &QTimer::timeout, this, &LinkShard::everyTick);
 }
 
@@ -143,7 +152,18 @@ void LinkShard::drainInbox()
 void LinkShard::start()
 {
     const QMutexLocker lock(&m_mutex);
-    m_tick.start();
+    m_started = true;
+    everyTick();
+}
+
+void LinkShard::armTick(qint64 atMs)
+{
+    if (m_down || !m_started)
+        return;
+    if (m_tick.isActive() && m_tickAt <= atMs)
+        return;
+    m_tickAt = atMs;
+    m_tick.start(std::chrono::milliseconds(std::max<qint64>(0, atMs - m_clock.elapsed())));
 }
 
 void LinkShard::adopt(qintptr descriptor)
@@ -173,6 +193,7 @@ void LinkShard::adopt(qintptr descriptor)
     connect(socket, &QTcpSocket::disconnected, socket, &QObject::deleteLater);
     // A client that never finishes its request head is dropped (by the tick: no timer per socket).
     m_handshaking.insert(socket, m_clock.elapsed());
+    armTick(m_clock.elapsed() + m_cfg.handshakeTimeout.count());
     if (socket->bytesAvailable())
         inspectHandshake(socket);
 }
@@ -340,6 +361,8 @@ void LinkShard::upgrade(QTcpSocket *socket, const QByteArray &key, qsizetype hea
     Link *raw = l.get();
     m_links.emplace(id, std::move(l));
     ++m_counters.accepted;
+    if (m_cfg.idleTimeout.count() > 0)
+        armTick(raw->lastClientMs + m_cfg.idleTimeout.count());
     connect(socket, &QTcpSocket::readyRead, this, [this, raw] {
         const QMutexLocker lock(&m_mutex);
         onReadable(*raw);
@@ -685,6 +708,8 @@ void LinkShard::enqueue(Link &l, const QByteArray &wire, const QByteArray &key)
             }
         }
     }
+    if (l.queue.capacity() == 0)
+        armTick(m_clock.elapsed() + BuffersBackMs); // given back once the link is quiet again
     l.queue.push_back({wire, key});
     l.st.queuedBytes += size;
     l.st.queuedFrames = l.queued();
@@ -845,12 +870,17 @@ void LinkShard::flush(Link &l)
 void LinkShard::everyTick()
 {
     const QMutexLocker lock(&m_mutex);
+    const qint64 now = m_clock.elapsed();
+    qint64 next = std::numeric_limits<qint64>::max(); ///< when something is due next
     if (!m_handshaking.isEmpty()) {
-        const qint64 now = m_clock.elapsed();
         QList<QTcpSocket *> late;
-        for (auto it = m_handshaking.cbegin(); it != m_handshaking.cend(); ++it)
-            if (now - it.value() >= m_cfg.handshakeTimeout.count())
+        for (auto it = m_handshaking.cbegin(); it != m_handshaking.cend(); ++it) {
+            const qint64 due = it.value() + m_cfg.handshakeTimeout.count();
+            if (now >= due)
                 late.append(it.key());
+            else
+                next = std::min(next, due);
+        }
         for (QTcpSocket *s : late) {
             m_handshaking.remove(s);
             s->abort();
@@ -859,19 +889,29 @@ void LinkShard::everyTick()
     // One pass over the links: an idle link holds no buffers (what a burst left allocated goes
     // back), and a link that sent nothing for the idle timeout is closed.
     const qint64 idleMs = m_cfg.idleTimeout.count();
-    const qint64 now = m_clock.elapsed();
     QList<Link *> idle;
     for (auto &[id, l] : m_links) {
-        if (l->queued() == 0 && l->queue.capacity() > 0)
-            l->clearQueue();
-        if (idleMs > 0 && !l->closing && now - l->lastClientMs >= idleMs)
-            idle.append(l.get());
+        if (l->queue.capacity() > 0) {
+            if (l->queued() == 0)
+                l->clearQueue();
+            else
+                next = std::min(next, now + BuffersBackMs);
+        }
+        if (idleMs > 0 && !l->closing) {
+            const qint64 due = l->lastClientMs + idleMs;
+            if (now >= due)
+                idle.append(l.get());
+            else
+                next = std::min(next, due);
+        }
     }
     for (Link *l : idle) {
         emitEvent(l->id, u"idle"_s, {});
         closeLink(*l, CloseReason::Idle, 1000,
                   u"idle: nothing received for %1 s"_s.arg(m_cfg.idleTimeout.count() / 1000.0));
     }
+    if (next != std::numeric_limits<qint64>::max())
+        armTick(next);
 }
 
 ClientStats LinkShard::statsOf(const Link &l) const

@@ -111,7 +111,11 @@ private:
     QList<int> m_dirty;
     bool m_flushScheduled = false;
     bool m_down = false; ///< torn down: nothing more is adopted or reported
+    /// Arms the sweep for @p atMs (the shard's clock) unless it is armed for sooner.
+    void armTick(qint64 atMs);
     QTimer m_tick{this};
+    qint64 m_tickAt = 0;
+    bool m_started = false;
     QElapsedTimer m_clock;
     GatewayCounters m_counters;
 

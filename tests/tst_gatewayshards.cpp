@@ -5,11 +5,13 @@
 // holds across shards, and close/destroy with clients connected sends 1001 and returns.
 #include "gatewayserver.h"
 #include "gwrawclient.h"
+#include "profile.h"
 #include "wsframe.h"
 
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QProcess>
 #include <QSignalSpy>
 #include <QTcpSocket>
 #include <QTest>
@@ -95,6 +97,7 @@ private Q_SLOTS:
     void slowClientPerShard();
     void clientBoundAcrossShards();
     void closeAndDestroySend1001();
+    void threadsOptionAndProfileRange();
 };
 
 void tst_GatewayShards::fanOutExactInOrder_data()
@@ -370,6 +373,38 @@ void tst_GatewayShards::closeAndDestroySend1001()
         QVERIFY(c->waitClosed());
         QVERIFY(c->closeFrame());
         QCOMPARE(c->closeFrame()->closeCode(), 1001);
+    }
+}
+
+void tst_GatewayShards::threadsOptionAndProfileRange()
+{
+    // --gateway-threads: 1 to twice the cores; anything else is a usage error (exit 2).
+    const int most = 2 * std::max(1, QThread::idealThreadCount());
+    QStringList bad{u"0"_s, u"65"_s, u"two"_s};
+    if (most < 64)
+        bad.append(QString::number(most + 1));
+    for (const QString &v : std::as_const(bad)) {
+        QProcess p;
+        p.start(QStringLiteral(FEEDSCOPE_BIN),
+                {u"--headless"_s, u"--gateway-port"_s, u"0"_s, u"--gateway-threads"_s, v});
+        QVERIFY(p.waitForFinished(Long));
+        QCOMPARE(p.exitCode(), 2);
+        const QString err = QString::fromUtf8(p.readAllStandardError());
+        QVERIFY2(err.contains(u"--gateway-threads"_s), qPrintable(err));
+        if (v == QString::number(most + 1))
+            QVERIFY2(err.contains(u"at most %1 on this machine"_s.arg(most)), qPrintable(err));
+    }
+    // The profile's gateway.threads: 1 to 64 (a file may come from a larger machine; the
+    // service takes at most twice this one's cores).
+    QString error;
+    const auto four = profileFromJson(R"({"schema":"feedscope.profile/1","gateway":{"threads":4}})", &error);
+    QVERIFY2(four, qPrintable(error));
+    QCOMPARE(four->gateway.config.threads, 4);
+    for (const char *json : {R"({"schema":"feedscope.profile/1","gateway":{"threads":0}})",
+                             R"({"schema":"feedscope.profile/1","gateway":{"threads":65}})"}) {
+        error.clear();
+        QVERIFY(!profileFromJson(json, &error));
+        QVERIFY2(error.contains(u"gateway.threads"_s), qPrintable(error));
     }
 }
 

@@ -12,6 +12,7 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QSslCertificate>
+#include <QThread>
 
 #include <cstdio>
 
@@ -51,8 +52,8 @@ const QList<QCommandLineOption> &gatewayOptions()
         {u"gateway-max-frame-bytes"_s,
          u"Largest frame a client may send (default 1048576; larger: close 1009)."_s, u"n"_s},
         {u"gateway-threads"_s,
-         u"Threads the gateway's clients are spread over (default 1; only 1 so far: every link runs on one "
-         u"event loop)."_s,
+         u"Threads the gateway's clients are sharded over (default 1: the links share the engine's event "
+         u"loop; 2 or more: link threads of their own, at most twice the cores)."_s,
          u"n"_s},
         {u"metrics-per-client"_s,
          u"Also export one series per gateway client, for at most N clients (default 0: none)."_s, u"n"_s},
@@ -134,9 +135,10 @@ bool parseGatewayOptions(const QCommandLineParser &p, Options *o, QString *error
     const auto maxFrame =
         Cli::intOption(p, u"gateway-max-frame-bytes"_s, sc.maxFrameBytes, 1024, 1LL << 30, error);
     const auto threads = Cli::intOption(p, u"gateway-threads"_s, g.config.threads, 1, 64, error);
-    if (threads && *threads > 1) {
-        // Sharding the links over threads is not built yet: a value it cannot honour is refused, not ignored.
-        *error = u"--gateway-threads: only 1 so far (every link runs on one event loop)"_s;
+    if (const int most = 2 * std::max(1, QThread::idealThreadCount()); threads && *threads > most) {
+        // More link threads than twice the cores only adds switches: refused, not clamped.
+        *error =
+            u"--gateway-threads: at most %1 on this machine (twice its %2 cores)"_s.arg(most).arg(most / 2);
         return false;
     }
     const auto perClient = Cli::intOption(p, u"metrics-per-client"_s, g.metricsPerClient, 0, 10000, error);

@@ -5,6 +5,7 @@
 
 #include <QEventLoop>
 #include <QMetaEnum>
+#include <QThread>
 #include <QTimer>
 
 using namespace Qt::StringLiterals;
@@ -31,6 +32,16 @@ QString peerText(const QHostAddress &a, quint16 port)
     return port ? u"%1:%2"_s.arg(host).arg(port) : host;
 }
 
+/// The server's part of the config, with --gateway-threads (the service's) applied.
+Gw::GatewayConfig serverConfig(const GatewayServiceConfig &c)
+{
+    Gw::GatewayConfig s = c.server;
+    // A profile written on a larger machine: at most twice this one's cores.
+    s.threads =
+        std::clamp(std::max(c.threads, c.server.threads), 1, 2 * std::max(1, QThread::idealThreadCount()));
+    return s;
+}
+
 } // namespace
 
 QString gatewayReasonKey(Gw::CloseReason r)
@@ -44,7 +55,7 @@ QString gatewayReasonKey(Gw::CloseReason r)
 
 GatewayService::GatewayService(Engine &engine, GatewayServiceConfig config, QObject *parent)
     : QObject(parent), m_engine(engine), m_cfg(std::move(config)),
-      m_server(std::make_unique<Gw::GatewayServer>(m_cfg.server)),
+      m_server(std::make_unique<Gw::GatewayServer>(serverConfig(m_cfg))),
       m_hub(std::make_unique<GatewayHub>(engine, *m_server, m_cfg.hub))
 {
     connect(m_server.get(), &Gw::GatewayServer::clientConnected, this, &GatewayService::clientsChanged);

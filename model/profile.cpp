@@ -180,7 +180,8 @@ bool gatewaySettingsFromJson(const QJsonObject &json, GatewaySettings *g, QStrin
     q.integer("maxMessagesPerMinute", 1, 10000000,
               [&sc](qint64 v) { sc.maxMessagesPerMinute = static_cast<int>(v); });
     q.integer("maxFrameBytes", 1024, 1LL << 30, [&sc](qint64 v) { sc.maxFrameBytes = v; });
-    q.integer("threads", 1, 1, [g](qint64 v) { g->config.threads = static_cast<int>(v); }); // one loop so far
+    // Link threads (--gateway-threads); the command line also bounds it by this machine's cores.
+    q.integer("threads", 1, 64, [g](qint64 v) { g->config.threads = static_cast<int>(v); });
     q.integer("metricsPerClient", 0, 10000, [g](qint64 v) { g->metricsPerClient = static_cast<int>(v); });
     q.noOthers();
     return q.ok();

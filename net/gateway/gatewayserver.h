@@ -12,13 +12,16 @@
 #include <QUrl>
 
 #include <array>
+#include <atomic>
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
+#include <vector>
 
 class QTcpServer;
-class QTcpSocket;
+class QThread;
 
 namespace FeedScope::Gw {
 Q_NAMESPACE
@@ -44,6 +47,7 @@ enum class CloseReason : quint8 {
     Aborted,      ///< the close handshake was not taken within the grace: socket aborted
 };
 Q_ENUM_NS(CloseReason)
+class LinkShard;
 inline constexpr int CloseReasonCount = static_cast<int>(CloseReason::Aborted) + 1;
 QLatin1StringView nameOf(CloseReason r);
 
@@ -66,9 +70,10 @@ struct GatewayConfig
     int maxSubscriptions = 1000;     ///< per client
     int maxMessagesPerMinute = 2000; ///< per client, sliding minute
     qint64 maxFrameBytes = 1024 * 1024;
-    /// Worker threads for the links (--gateway-threads). Not implemented yet: every link runs on
-    /// the server's own thread whatever the value (measured: one thread serves ~2-4 M deliveries/s
-    /// of CPU at 100 clients, see issue 14); values above 1 are accepted and logged.
+    /// Event-loop threads the links are sharded over (--gateway-threads). 1: every link on the
+    /// server's own thread, every call direct. N > 1: N link threads of the server's own, each
+    /// serving a share of the links (a new connection goes to the one with the fewest); the
+    /// server's thread accepts, runs the backend and answers the readers. Clamped to 1..64.
     int threads = 1;
 };
 
@@ -117,7 +122,8 @@ struct GatewayCounters
 };
 
 /// What the server asks of the layer that shares the upstream (the hub). Called on the server's
-/// thread, synchronously; the backend answers through GatewayServer's methods.
+/// thread (synchronously with one thread; with link threads, queued from the client's shard in
+/// the order the client sent its requests); the backend answers through GatewayServer's methods.
 class GatewayBackend
 {
 public:
@@ -140,8 +146,11 @@ public:
 /// read before the upgrade, so a wrong token or a full server is answered with HTTP 401 / 429
 /// before any WebSocket exists. Links are QTcpSockets speaking the server side of RFC 6455
 /// (wsframe.h): a data frame is encoded once for all its clients, and each link gets one write
-/// per event-loop turn. Many links per thread: everything runs on the thread that owns the
-/// server, one timer for all links; an idle link holds no buffers.
+/// per event-loop turn. Many links per thread, one timer per thread for all its links; an idle
+/// link holds no buffers. With --gateway-threads N > 1 the links are sharded over N threads of
+/// their own (LinkShard); the server's thread accepts, runs the backend, and fans a data frame
+/// out as one encoded frame per shard. Its readers (clients(), counters(), …) may be called on
+/// the server's thread at any time: each reads the shards under their locks.
 class GatewayServer final : public QObject
 {
     Q_OBJECT
@@ -177,14 +186,15 @@ public:
     /// Closes @p client with 1000 and @p reason; false for an unknown client.
     bool disconnectClient(int client, const QString &reason = QStringLiteral("disconnected by the operator"));
 
-    int clientCount() const { return static_cast<int>(m_links.size()); }
+    int clientCount() const;
     QList<int> clientIds() const;
     QList<ClientStats> clients() const;
     std::optional<ClientStats> client(int id) const;
     /// Canonical subscriptions @p client holds (acknowledged or waiting).
     QList<Hl::Subscription> subscriptionsOf(int client) const;
     bool holds(int client, const Hl::Subscription &s) const;
-    const GatewayCounters &counters() const { return m_counters; }
+    /// Summed over the shards (a copy kept in the server: valid until the next call).
+    const GatewayCounters &counters() const;
 
 Q_SIGNALS:
     void clientConnected(const FeedScope::Gw::ClientStats &client);
@@ -196,46 +206,46 @@ Q_SIGNALS:
     /// "slow" (a slow-client action: detail says which), "rateLimited".
     void clientEvent(int client, const QString &what, const QString &detail);
 
-private:
-    struct Link;
+public:
+    // Added for the shards (--gateway-threads):
+    /// Link threads actually running (0 when every link runs on the server's thread).
+    int threadCount() const { return static_cast<int>(m_threads.size()); }
+    /// Links per shard, in shard order (one entry when unthreaded).
+    QList<int> clientsPerShard() const;
+    /// The clients and the counters taken at one moment (every shard held at once), so that
+    /// the counters' totals and the clients' figures agree.
+    struct Snapshot
+    {
+        QList<ClientStats> clients;
+        GatewayCounters counters;
+    };
+    Snapshot snapshot() const;
 
-    void onTcpConnection();
+private:
+    friend class LinkShard;
+
     void onIncoming(qintptr descriptor);
-    void accept(QTcpSocket *socket);
-    void inspectHandshake(QTcpSocket *socket);
-    void refuseHandshake(QTcpSocket *socket, int status, const QByteArray &statusText, const QString &why);
-    void upgrade(QTcpSocket *socket, const QByteArray &key, qsizetype headBytes, const QString &name,
-                 const QString &userAgent, const QString &path);
-    void onReadable(Link &l);
-    void onText(Link &l, const QByteArray &utf8);
-    void onBinary(Link &l, const QByteArray &data);
-    void onDisconnected(int id);
-    /// @p wire: a whole server frame (wsframe.h).
-    void enqueue(Link &l, const QByteArray &wire, const QByteArray &key);
-    void overBound(Link &l, const QByteArray &key, bool data);
-    void closeLink(Link &l, CloseReason reason, int code, const QString &text);
-    void markDirty(Link &l);
-    void flushDirty();
-    void flush(Link &l);
-    /// Writes queue[head, end) (@p bytes in all) to the link's socket.
-    void writeFrames(Link &l, qsizetype end, qint64 bytes);
-    void everyTick();
-    void sendError(Link &l, const QString &text);
-    ClientStats statsOf(const Link &l) const;
-    Link *find(int id) const;
+    /// Calls @p f with the shard serving @p client, on that shard's thread; nothing if unknown.
+    void toClientShard(int client, std::function<void(LinkShard &)> f);
+    void sumCounters(GatewayCounters &out) const;
+    // From the shards, on this thread, in the order each shard reported them.
+    void shardConnected(int shard, const ClientStats &st);
+    void shardDisconnected(const ClientStats &st, CloseReason reason, int code, const QString &detail);
+    void shardSubscribe(int client, const Hl::Subscription &s);
+    void shardUnsubscribe(int client, const Hl::Subscription &s);
+    void shardPost(int client, qint64 id, const QByteArray &request);
 
     const GatewayConfig m_cfg;
     GatewayBackend *m_backend = nullptr;
     QTcpServer *m_tcp = nullptr;
     quint16 m_port = 0;
-    std::map<int, std::unique_ptr<Link>> m_links;
-    QHash<QTcpSocket *, qint64> m_handshaking; ///< sockets before their request head, since (ms)
-    QList<int> m_dirty;
-    bool m_flushScheduled = false;
-    QTimer m_tick{this};
-    QElapsedTimer m_clock;
-    GatewayCounters m_counters;
-    int m_nextId = 1;
+    std::vector<std::unique_ptr<LinkShard>> m_shards;
+    std::vector<std::unique_ptr<QThread>> m_threads;
+    QHash<int, int> m_shardOf;       ///< client → shard, from its connect to its disconnect (this thread)
+    std::atomic<int> m_linkCount{0}; ///< links across shards (maxClients)
+    std::atomic<int> m_nextId{1};
+    mutable GatewayCounters m_countersView;
+    QList<QList<int>> m_fanout; ///< sendData's clients per shard (reused)
 };
 
 /// Constant-time comparison (the time does not depend on where the inputs differ, nor on

@@ -23,4 +23,6 @@ echo "== decode cost per frame"
 echo "== 8. the gateway (issue 14): added latency, fan-out, scale, isolation"
 cmake --build "$build" --target bench_gateway feedscope-gwpeer
 "$bench/bench_gateway" --results "$results"
+echo "== 8. the same with the links sharded over 2 threads (--gateway-threads 2)"
+"$bench/bench_gateway" --threads 2 --results "$results"
 echo "results appended to $results"

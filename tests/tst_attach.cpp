@@ -15,6 +15,7 @@
 #include <QComboBox>
 #include <QEventLoop>
 #include <QFile>
+#include <QGroupBox>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -413,6 +414,10 @@ void tst_Attach::agentGoneThenBack()
              qPrintable(w.window->attachStatus()->text()));
     QVERIFY2(w.window->windowTitle().contains("agent gone"_L1), qPrintable(w.window->windowTitle()));
     QCOMPARE(w.channelKeys(), keys);
+    auto channelsTitle = [&w] {
+        return qobject_cast<QGroupBox *>(w.window->subscriptionsView()->parentWidget())->title();
+    };
+    QVERIFY2(channelsTitle().contains("last state, not live"_L1), qPrintable(channelsTitle()));
     QVERIFY(!w.window->reconnectAllAction()->isEnabled());
     agent.reset();
     Agent again;
@@ -420,6 +425,7 @@ void tst_Attach::agentGoneThenBack()
     QTRY_VERIFY_WITH_TIMEOUT(w.attached(), 20000);
     QTRY_VERIFY(!w.window->attachBanner()->isVisible());
     QVERIFY(!w.window->windowTitle().contains("agent gone"_L1));
+    QCOMPARE(channelsTitle(), u"Channels"_s);
     QVERIFY2(w.window->attachStatus()->text().contains("attached to"_L1),
              qPrintable(w.window->attachStatus()->text()));
     QTRY_COMPARE_WITH_TIMEOUT(w.channelKeys(), keys, 10000);

@@ -1734,6 +1734,14 @@ void MainWindow::updateAttachState()
     if (stale != m_staleMark) {
         m_staleMark = stale;
         updateHealth(); // the title
+        // Every table's title says what it shows is not live.
+        if (m_boxTitles.isEmpty())
+            for (QGroupBox *g : findChildren<QGroupBox *>())
+                m_boxTitles.insert(g, g->title());
+        for (auto it = m_boxTitles.cbegin(); it != m_boxTitles.cend(); ++it)
+            it.key()->setTitle(stale.isEmpty()       ? it.value()
+                               : live->state().valid ? tr("%1 — last state, not live").arg(it.value())
+                                                     : tr("%1 — not attached").arg(it.value()));
     }
 }
 

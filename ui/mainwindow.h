@@ -10,6 +10,7 @@
 #include <QSortFilterProxyModel>
 
 class QAction;
+class QGroupBox;
 class QLabel;
 class QLineEdit;
 class QListWidget;
@@ -265,6 +266,7 @@ private:
     QLabel *m_attachStatus = nullptr;
     QHash<QAction *, QString> m_localToolTips; ///< the actions' tooltips, while control is allowed
     QString m_staleMark;                       ///< in the title while the agent is gone
+    QHash<QGroupBox *, QString> m_boxTitles;   ///< the tables' titles (marked while the agent is gone)
 };
 
 } // namespace FeedScope

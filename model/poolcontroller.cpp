@@ -193,6 +193,8 @@ void PoolController::connectSource()
 
 void PoolController::onRemoteSnapshot(const PoolSnapshot &s)
 {
+    if (m_pauseAwaitedUntilMs > 0 && (s.paused != m_pauseRequested || monotonicMs() > m_pauseAwaitedUntilMs))
+        m_pauseAwaitedUntilMs = 0; // the agent's state, from now on
     m_connections.applySnapshot(s);
     m_subscriptions.applySnapshot(s);
     m_reconnects.applySnapshot(s);
@@ -299,6 +301,11 @@ void PoolController::onRemoteReply(int id, bool ok, const QString &error, const 
         return;
     const QString what = it.value();
     m_pendingControl.erase(it);
+    if (id == m_pauseRequest) {
+        m_pauseRequest = -1;
+        // Done: the stream shows it within a tick or two (at most 3 s are waited for).
+        m_pauseAwaitedUntilMs = ok ? monotonicMs() + 3000 : 0;
+    }
     Q_EMIT controlReplied(what, ok, error, result);
 }
 
@@ -321,14 +328,19 @@ void PoolController::askInspected()
 
 bool PoolController::poolConnected() const
 {
-    return m_source ? !m_source->lastSnapshot().paused : m_engine->poolConnected();
+    if (!m_source)
+        return m_engine->poolConnected();
+    // Asked and not answered yet: what was asked (a toggle does not flip back meanwhile).
+    return m_pauseRequest >= 0 || m_pauseAwaitedUntilMs > 0 ? m_pauseRequested
+                                                            : !m_source->lastSnapshot().paused;
 }
 
 void PoolController::setPoolConnected(bool connected)
 {
     if (m_source) {
-        sendControl(m_source->setPaused(!connected),
-                    connected ? tr("resume the pool") : tr("pause the pool"));
+        m_pauseRequested = connected;
+        m_pauseRequest = sendControl(m_source->setPaused(!connected),
+                                     connected ? tr("resume the pool") : tr("pause the pool"));
         return;
     }
     m_engine->setPoolConnected(connected);

@@ -140,6 +140,9 @@ private:
     qint64 m_lastChartMs = -1;
     qint64 m_lastAlertsMs = -1;
     qint64 m_lastEventSeq = -1;
+    int m_pauseRequest = -1;          ///< the pause/resume request in flight
+    bool m_pauseRequested = true;     ///< connected (true) or paused, as asked
+    qint64 m_pauseAwaitedUntilMs = 0; ///< answered: the stream should show it by then
 };
 
 } // namespace FeedScope

@@ -378,6 +378,7 @@ void tst_Attach::controlWithTheToken()
     QTRY_VERIFY_WITH_TIMEOUT(without.controller->lastSnapshot().paused, 10000);
     QTRY_VERIFY(!without.window->poolConnectedAction()->isChecked());
     QTRY_VERIFY(without.window->summaryText().contains("POOL DISCONNECTED"_L1));
+    QTRY_VERIFY(!with.window->poolConnectedAction()->isChecked()); // the agent's state, as it says
     with.window->poolConnectedAction()->toggle();
     QTRY_VERIFY_WITH_TIMEOUT(!without.controller->lastSnapshot().paused, 10000);
     // Subscribe and unsubscribe through the window's own paths.

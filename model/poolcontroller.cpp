@@ -201,6 +201,28 @@ void PoolController::onRemoteSnapshot(const PoolSnapshot &s)
     const QList<ConsumerStats> &stats = m_source->state().consumers;
     m_dispatcher.applyStats(stats, monotonicMs());
     m_events.flush();
+    // The agent's gateway clients, in the model the Clients tab of a local gateway uses.
+    {
+        const QList<Live::GatewayClient> &clients = m_source->state().gatewayClients;
+        QList<Gw::ClientStats> rows;
+        rows.reserve(clients.size());
+        for (const Live::GatewayClient &c : clients) {
+            Gw::ClientStats g;
+            g.id = c.id;
+            g.name = c.name;
+            const qsizetype colon = c.peer.lastIndexOf(u':');
+            g.peerAddress = QHostAddress(colon > 0 ? c.peer.left(colon) : c.peer);
+            g.peerPort = colon > 0 ? static_cast<quint16>(c.peer.mid(colon + 1).toUInt()) : 0;
+            g.subscriptions = c.subscriptions;
+            g.framesOut = c.framesOut;
+            g.dataFramesOut = c.framesOut;
+            g.dropped = c.dropped;
+            g.queuedBytes = c.queuedBytes;
+            rows.append(g);
+        }
+        if (!rows.isEmpty() || m_remoteClients.rowCount() > 0)
+            m_remoteClients.applyClients(rows, monotonicMs(), QDateTime::currentDateTimeUtc());
+    }
     // The window's alert rules on the agent's figures, once a second as the engine does.
     const qint64 now = monotonicMs();
     if (m_lastAlertsMs < 0 || now - m_lastAlertsMs >= 1000) {
@@ -397,6 +419,20 @@ QUrl PoolController::poolUrl() const
 QString PoolController::sourceStatusText() const
 {
     return m_source ? m_source->statusText() : QString();
+}
+
+bool PoolController::agentHasGateway() const
+{
+    return m_source &&
+           (m_source->state().agent.gatewayRunning || !m_source->state().gatewayClients.isEmpty());
+}
+
+void PoolController::disconnectClient(int id, const QString &name)
+{
+    if (m_source)
+        sendControl(m_source->disconnectClient(id),
+                    name.isEmpty() ? tr("disconnect gateway client #%1").arg(id)
+                                   : tr("disconnect gateway client %1 (#%2)").arg(name).arg(id));
 }
 
 QString PoolController::agentName() const

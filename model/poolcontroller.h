@@ -1,6 +1,7 @@
 #pragma once
 
 #include "chartdata.h"
+#include "clientsmodel.h"
 #include "engine.h"
 #include "livemodels.h"
 #include "poolmodels.h"
@@ -88,6 +89,13 @@ public:
     QString sourceStatusText() const;
     /// HOST:PORT of the agent (empty for a local pool).
     QString agentName() const;
+    /// Remote: the agent's gateway clients (from the stream, once per tick); empty for a local
+    /// pool (the window's own gateway has its ClientsView).
+    ClientsModel *remoteClients() { return &m_remoteClients; }
+    /// Remote: the agent runs a gateway (its clients are in remoteClients()).
+    bool agentHasGateway() const;
+    /// Remote: asks the agent to disconnect its gateway client @p id (control).
+    void disconnectClient(int id, const QString &name = {});
 
 public Q_SLOTS:
     /// Subscribes on behalf of @p consumer (a registry consumer: "user", "demo", a file name).
@@ -140,6 +148,7 @@ private:
     qint64 m_lastChartMs = -1;
     qint64 m_lastAlertsMs = -1;
     qint64 m_lastEventSeq = -1;
+    ClientsModel m_remoteClients;
     int m_pauseRequest = -1;          ///< the pause/resume request in flight
     bool m_pauseRequested = true;     ///< connected (true) or paused, as asked
     qint64 m_pauseAwaitedUntilMs = 0; ///< answered: the stream should show it by then

@@ -1,10 +1,13 @@
 // Issue 18: the real MainWindow attached to a remote agent (`feedscope --headless --demo` on
 // 127.0.0.1, or a fake agent for wss and a hostile stream): the same views, fed from /live.
 #include "attachdialog.h"
+#include "clientsmodel.h"
 #include "livesource.h"
+#include "livetableview.h"
 #include "livewire.h"
 #include "mainwindow.h"
 #include "poolcontroller.h"
+#include "remoteclientsview.h"
 #include "sessionexport.h"
 #include "tableproxy.h"
 #include "testutil.h"
@@ -235,6 +238,7 @@ private Q_SLOTS:
     void initTestCase();
     void readOnlyWindowEqualsTheReport();
     void controlWithTheToken();
+    void agentGatewayClients();
     void agentGoneThenBack();
     void wssWithTestCa();
     void hostileStreamLeavesTheWindowWorking();
@@ -391,7 +395,51 @@ void tst_Attach::controlWithTheToken()
     QTRY_VERIFY(with.window->unsubscribeAction()->isEnabled());
     with.window->unsubscribeAction()->trigger();
     QTRY_VERIFY_WITH_TIMEOUT(!without.channelKeys().contains(key), 10000);
+
     QVERIFY2(!agent.err.contains("s3cret-token"), "the token is never logged");
+}
+
+void tst_Attach::agentGatewayClients()
+{
+    // The agent's gateway clients: a Clients tab; with the token one can be disconnected.
+    Agent agent;
+    QVERIFY(agent.start(
+        {u"--metrics-port"_s, u"0"_s, u"--control-token"_s, u"s3cret-token"_s, u"--gateway-port"_s, u"0"_s}));
+    static const QRegularExpression gatewayAt(u"gateway on (ws://127\\.0\\.0\\.1:\\d+\\S*)"_s);
+    QRegularExpressionMatch gw;
+    for (int i = 0; i < 100 && !(gw = gatewayAt.match(QString::fromUtf8(agent.err))).hasMatch(); ++i) {
+        agent.process->waitForReadyRead(100);
+        agent.err += agent.process->readAllStandardError();
+    }
+    QVERIFY2(gw.hasMatch(), agent.err.constData());
+    Attached without(agent.url());
+    Attached with(agent.url(), "s3cret-token");
+    QTRY_VERIFY_WITH_TIMEOUT(without.attached() && with.attached(), 15000);
+    QTRY_VERIFY(with.controller->canControl());
+    QUrl botUrl(gw.captured(1));
+    botUrl.setQuery(u"name=bot-a"_s);
+    QWebSocket bot;
+    QSignalSpy botGone(&bot, &QWebSocket::disconnected);
+    bot.open(botUrl);
+    QTRY_COMPARE_WITH_TIMEOUT(bot.state(), QAbstractSocket::ConnectedState, 10000);
+    bot.sendTextMessage(
+        u"{\"method\":\"subscribe\",\"subscription\":{\"type\":\"trades\",\"coin\":\"BTC\"}}"_s);
+    QTRY_VERIFY_WITH_TIMEOUT(with.window->remoteClientsView() && without.window->remoteClientsView(), 10000);
+    QTRY_COMPARE_WITH_TIMEOUT(with.controller->remoteClients()->rowCount(), 1, 10000);
+    QCOMPARE(with.controller->remoteClients()->index(0, ClientsModel::Name).data().toString(), u"bot-a"_s);
+    QTRY_COMPARE(without.window->remoteClientsView()->table()->model()->rowCount(), 1);
+    QTableView *clients = with.window->remoteClientsView()->table();
+    clients->selectionModel()->setCurrentIndex(
+        clients->model()->index(0, 0), QItemSelectionModel::ClearAndSelect | QItemSelectionModel::Rows);
+    QTRY_VERIFY(with.window->remoteClientsView()->disconnectAction()->isEnabled());
+    QTableView *theirs = without.window->remoteClientsView()->table();
+    theirs->selectionModel()->setCurrentIndex(theirs->model()->index(0, 0),
+                                              QItemSelectionModel::ClearAndSelect);
+    QVERIFY(!without.window->remoteClientsView()->disconnectAction()->isEnabled());
+    QVERIFY(without.window->remoteClientsView()->disconnectAction()->toolTip().contains("read-only"_L1));
+    with.window->remoteClientsView()->disconnectAction()->trigger();
+    QVERIFY(botGone.wait(10000));
+    QTRY_COMPARE_WITH_TIMEOUT(without.controller->remoteClients()->rowCount(), 0, 10000);
 }
 
 void tst_Attach::agentGoneThenBack()

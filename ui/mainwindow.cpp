@@ -16,6 +16,7 @@
 #include "latencyview.h"
 #include "livesource.h"
 #include "livetableview.h"
+#include "remoteclientsview.h"
 #include "replaybar.h"
 #include "rowselection.h"
 #include "serieschart.h"
@@ -1642,6 +1643,7 @@ void MainWindow::setAttached()
         updateWidgets();
     });
     connect(m_controller, &PoolController::controlReplied, this, &MainWindow::onControlReplied);
+    connect(m_controller, &PoolController::updated, this, &MainWindow::updateRemoteClients);
     // The inspector shows the agent's last messages of the channel the user is on.
     connect(m_subscriptionsView->selectionModel(), &QItemSelectionModel::currentChanged, this,
             [this](const QModelIndex &current) {
@@ -1664,6 +1666,19 @@ void MainWindow::setAttached()
                                         "working directory"));
     updateAttachState();
     updateWidgets();
+}
+
+void MainWindow::updateRemoteClients()
+{
+    if (!m_remoteClients) {
+        if (!m_controller->agentHasGateway())
+            return;
+        m_remoteClients = new RemoteClientsView(m_controller, this);
+        m_tabs->addTab(m_remoteClients, tr("Cl&ients"));
+    }
+    const int n = m_controller->remoteClients()->rowCount();
+    m_tabs->setTabText(m_tabs->indexOf(m_remoteClients), n > 0 ? tr("Cl&ients (%1)").arg(n) : tr("Cl&ients"));
+    m_remoteClients->refresh();
 }
 
 void MainWindow::updateAttachState()

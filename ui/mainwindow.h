@@ -33,6 +33,7 @@ class GatewayService;
 struct GatewaySettings;
 class FreezeProxy;
 class LiveTableView;
+class RemoteClientsView;
 class SeriesChart;
 class SettingsDialog;
 class TableProxy;
@@ -73,6 +74,8 @@ public:
     /// File → Attach to agent…
     QAction *attachAction() const { return m_attachAgent; }
     QAction *addSubscriptionsAction() const { return m_addSubscriptions; }
+    /// The agent's gateway clients (a tab once the agent has a gateway); null until then.
+    RemoteClientsView *remoteClientsView() const { return m_remoteClients; }
 
     QTableView *connectionsView() const { return m_connectionsView; }
     QTableView *subscriptionsView() const { return m_subscriptionsView; }
@@ -260,6 +263,8 @@ private:
     void updateAttachState();
     void updateRemoteControls();
     void onControlReplied(const QString &what, bool ok, const QString &error, const QJsonObject &result);
+    void updateRemoteClients();
+    RemoteClientsView *m_remoteClients = nullptr;
     QAction *m_attachAgent = nullptr;
     QAction *m_addSubscriptions = nullptr;
     QLabel *m_attachBanner = nullptr;

@@ -1,5 +1,6 @@
 // Issue 18: the real MainWindow attached to a remote agent (`feedscope --headless --demo` on
 // 127.0.0.1, or a fake agent for wss and a hostile stream): the same views, fed from /live.
+#include "alertsmodel.h"
 #include "attachdialog.h"
 #include "clientsmodel.h"
 #include "livesource.h"
@@ -290,6 +291,8 @@ void tst_Attach::readOnlyWindowEqualsTheReport()
     QVERIFY(w.window->dispatcherView()->model()->rowCount() > 0);
     QTRY_VERIFY_WITH_TIMEOUT(!w.controller->series().names(u"conn/"_s).isEmpty(), 10000);
     QVERIFY(w.window->eventsView()->model()->rowCount() > 0);
+    // The window's alert rules on the agent's figures: the demo's refused channel fires one.
+    QTRY_VERIFY_WITH_TIMEOUT(w.window->alertsModel()->firingCount() > 0, 10000);
 
     // The kill-all shows in the attached reconnect timeline, as the agent's report has it.
     QTRY_VERIFY_WITH_TIMEOUT(w.window->reconnectsView()->model()->rowCount() >= connections, 20000);

@@ -1566,6 +1566,8 @@ GatewaySettings MainWindow::gatewaySettingsShown() const
 
 void MainWindow::applyGatewaySettings(const SettingsDialog &dialog)
 {
+    if (m_controller->isRemote())
+        return; // issue 18: an attached window runs no pool of its own for a gateway to share
     QString error;
     const auto p = dialog.profile(&error);
     if (!p)

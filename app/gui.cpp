@@ -3,6 +3,7 @@
 #include "cli.h"
 #include "demoserver.h"
 #include "gatewayservice.h"
+#include "livesource.h"
 #include "mainwindow.h"
 #include "metrics.h"
 #include "poolcontroller.h"
@@ -11,11 +12,14 @@
 #include "simfeed.h"
 
 #include <QApplication>
+#include <QFile>
 #include <QFileInfo>
 #include <QGuiApplication>
 #include <QIcon>
+#include <QMainWindow>
 #include <QMessageBox>
 #include <QProcess>
+#include <QSslCertificate>
 #include <QStatusBar>
 #include <QTabWidget>
 #include <QTimer>
@@ -47,6 +51,87 @@ int simulatorId(DemoServer &demo, const PoolSnapshot &snapshot, int poolConnecti
     return id;
 }
 
+/// Issue 18: File → Attach to agent… opens the agent in a window (a process) of its own, so the
+/// window asking keeps what it shows. The token goes through the environment, never the command
+/// line (which every user of the machine can read).
+void openAttachedWindow(QWidget *parent, const QUrl &url, const QByteArray &token, const QString &caFile)
+{
+    QProcess process;
+    process.setProgram(QCoreApplication::applicationFilePath());
+    QStringList args{u"--attach"_s, url.toString()};
+    if (!caFile.isEmpty())
+        args << u"--attach-ca"_s << caFile;
+    process.setArguments(args);
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.remove(u"FEEDSCOPE_CONTROL_TOKEN"_s); // the dialog's choice, not this process's
+    if (!token.isEmpty())
+        env.insert(u"FEEDSCOPE_CONTROL_TOKEN"_s, QString::fromUtf8(token));
+    process.setProcessEnvironment(env);
+    if (!process.startDetached())
+        QMessageBox::warning(parent, QObject::tr("Attach to agent"),
+                             QObject::tr("Could not start %1").arg(process.program()));
+    else if (auto *w = qobject_cast<QMainWindow *>(parent))
+        w->statusBar()->showMessage(
+            QObject::tr("Attaching to %1 in a new window%2")
+                .arg(url.toString(), token.isEmpty() ? QObject::tr(" (read-only)") : QString()),
+            8000);
+}
+
+/// --screenshot for the attached window: as the local window's, one PNG per tab.
+void screenshotAndQuit(MainWindow &window, const Options &o)
+{
+    QTimer::singleShot(std::chrono::milliseconds(o.screenshotDelayMs), &window, [&window, &o] {
+        QApplication::processEvents();
+        QTabWidget *tabs = window.tabs();
+        for (int i = 0; i < tabs->count(); ++i) {
+            tabs->setCurrentIndex(i);
+            QApplication::processEvents();
+            QString path = o.screenshotFile;
+            if (i > 0)
+                path.insert(path.endsWith(u".png"_s, Qt::CaseInsensitive) ? path.size() - 4 : path.size(),
+                            u"-%1"_s.arg(i + 1));
+            if (!window.grab().save(path))
+                std::fprintf(stderr, "feedscope: cannot save %s\n", qPrintable(path));
+        }
+        tabs->setCurrentIndex(0);
+        window.close();
+    });
+}
+
+/// Issue 18: --attach URL: the window on a remote agent's live stream; no local pool, no
+/// simulator, no gateway. The engine the controller keeps never starts.
+int runAttached(const Options &o)
+{
+    auto source = std::make_unique<LiveSource>();
+    source->setUrl(o.attachUrl);
+    source->setToken(o.attachToken);
+    if (!o.attachCaFile.isEmpty()) {
+        QFile f(o.attachCaFile);
+        if (f.open(QIODevice::ReadOnly))
+            source->setCaCertificates(QSslCertificate::fromData(f.readAll(), QSsl::Pem));
+    }
+    EngineConfig ec = engineConfig(o);
+    ec.pool.url = QUrl();
+    ec.dispatchThreads = 1; // idle: nothing is dispatched here
+    ec.publishInterval = std::chrono::milliseconds(o.uiRefreshMs);
+    PoolController controller(std::move(source), ec);
+    controller.start(nullptr);
+    MainWindow window(&controller);
+    window.setDemoMode(false);
+    window.setAttached();
+    QObject::connect(&window, &MainWindow::attachRequested, &window,
+                     [&window](const QUrl &url, const QByteArray &token, const QString &ca) {
+                         openAttachedWindow(&window, url, token, ca);
+                     });
+    std::fprintf(stderr, "feedscope: attaching to %s\n", qPrintable(o.attachUrl.toString()));
+    window.show();
+    if (!o.screenshotFile.isEmpty())
+        screenshotAndQuit(window, o);
+    const int rc = QApplication::exec();
+    controller.shutdown(0ms);
+    return rc;
+}
+
 } // namespace
 
 int runGui(const Options &o)
@@ -56,6 +141,8 @@ int runGui(const Options &o)
     for (int size : {64, 256})
         icon.addFile(u":/icons/" FEEDSCOPE_APP_ID "-%1.png"_s.arg(size), QSize(size, size));
     QApplication::setWindowIcon(icon);
+    if (!o.attachUrl.isEmpty()) // issue 18: a remote agent's window
+        return runAttached(o);
     PoolConfig cfg = o.pool;
     std::unique_ptr<DemoServer> demo;
     if (o.demo) {
@@ -136,6 +223,11 @@ int runGui(const Options &o)
                     .arg(rec->subscriptions.size()),
                 8000);
     });
+    // Issue 18: File → Attach to agent…: in a window (a process) of its own.
+    QObject::connect(&window, &MainWindow::attachRequested, &window,
+                     [&window](const QUrl &url, const QByteArray &token, const QString &ca) {
+                         openAttachedWindow(&window, url, token, ca);
+                     });
     if (demo) {
         // Bad-data faults (issue 17) arrive in the simulator's /control format; their errors
         // (e.g. no connection carries that subscription yet) go to the status bar.

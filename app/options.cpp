@@ -2,6 +2,7 @@
 
 #include "alertcommand.h"
 #include "cli.h"
+#include "livesource.h"
 #include "replaysession.h"
 #include "simfeed.h"
 #include "simulator.h"
@@ -165,6 +166,62 @@ bool parseGatewayOptions(const QCommandLineParser &p, Options *o, QString *error
     return true;
 }
 
+/// Issue 18: --attach, --attach-token, --attach-ca. False with @p error naming the option.
+bool parseAttachOptions(const QCommandLineParser &p, Options *o, QString *error)
+{
+    if (!p.isSet(u"attach"_s)) {
+        for (const QString &name : {u"attach-token"_s, u"attach-ca"_s})
+            if (p.isSet(name)) {
+                *error = u"--%1 needs --attach URL"_s.arg(name);
+                return false;
+            }
+        return true;
+    }
+    const QString given = p.value(u"attach"_s);
+    for (const QString &other : {u"headless"_s, u"demo"_s, u"url"_s, u"replay"_s, u"subscriptions"_s}) {
+        if (p.isSet(other)) {
+            *error = u"--attach shows a remote agent: it excludes --%1"_s.arg(other);
+            return false;
+        }
+    }
+    QString why;
+    const std::optional<QUrl> url = LiveSource::parseAgentUrl(given, &why);
+    if (!url) {
+        *error = u"--attach \"%1\": %2"_s.arg(given, why);
+        return false;
+    }
+    o->attachUrl = *url;
+    if (p.isSet(u"attach-token"_s)) {
+        o->attachToken = p.value(u"attach-token"_s).toUtf8();
+        if (o->attachToken.isEmpty()) {
+            *error = u"--attach-token must not be empty"_s;
+            return false;
+        }
+    } else {
+        o->attachToken = qgetenv("FEEDSCOPE_CONTROL_TOKEN");
+    }
+    if (p.isSet(u"attach-ca"_s)) {
+        o->attachCaFile = p.value(u"attach-ca"_s);
+        QFile f(o->attachCaFile);
+        if (!f.open(QIODevice::ReadOnly)) {
+            *error = u"cannot read --attach-ca %1: %2"_s.arg(o->attachCaFile, f.errorString());
+            return false;
+        }
+        if (QSslCertificate::fromData(f.readAll(), QSsl::Pem).isEmpty()) {
+            *error = u"--attach-ca %1 holds no PEM certificate"_s.arg(o->attachCaFile);
+            return false;
+        }
+        if (url->scheme() != u"wss"_s) {
+            *error = u"--attach-ca is for a wss:// agent (got %1)"_s.arg(given);
+            return false;
+        }
+    }
+    o->demo = false; // no local pool, no simulator
+    o->subscriptions.clear();
+    o->gateway.enabled = false;
+    return true;
+}
+
 } // namespace
 
 std::optional<Options> parseOptions(const QStringList &arguments, QString *error, bool *exitNow,
@@ -251,6 +308,17 @@ std::optional<Options> parseOptions(const QStringList &arguments, QString *error
          u"token (default $FEEDSCOPE_CONTROL_TOKEN; without either, /live is read-only)."_s,
          u"token"_s},
         {u"live-rate-hz"_s, u"Changes a second on the /live stream (1 to 50, default 10)."_s, u"n"_s},
+        // Issue 18: the window attached to a remote agent.
+        {u"attach"_s,
+         u"GUI: show a remote agent (its --metrics-port), ws://HOST:PORT/live or wss://…, instead of a "
+         u"local pool."_s,
+         u"url"_s},
+        {u"attach-token"_s,
+         u"With --attach: the agent's --control-token, for reconnect, pause, subscribe… from the window "
+         u"(default $FEEDSCOPE_CONTROL_TOKEN; without it the window is read-only)."_s,
+         u"token"_s},
+        {u"attach-ca"_s, u"With --attach wss://: also trust the CA certificate(s) in this PEM file."_s,
+         u"file"_s},
     });
     p.addOptions(gatewayOptions()); // issue 14
     if (!p.parse(arguments)) {
@@ -529,6 +597,8 @@ std::optional<Options> parseOptions(const QStringList &arguments, QString *error
         *error = u"--headless with --url needs --subscriptions FILE"_s;
         return std::nullopt;
     }
+    if (!parseAttachOptions(p, &o, error)) // issue 18
+        return std::nullopt;
     return o;
 }
 

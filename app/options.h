@@ -55,6 +55,12 @@ struct Options
     /// read-only. Never logged. --live-rate-hz: changes a second on the stream.
     QByteArray controlToken;
     int liveRateHz = 10;
+    /// Issue 18: --attach URL opens the window on a remote agent's /live stream (no local pool,
+    /// no simulator); --attach-token (or $FEEDSCOPE_CONTROL_TOKEN) for control, --attach-ca FILE
+    /// for a wss:// agent whose certificate a private CA signed. Empty URL: a local pool.
+    QUrl attachUrl;
+    QByteArray attachToken;
+    QString attachCaFile;
 };
 
 /// Takes @p profile's settings as the base the command line then overrides.

@@ -4,6 +4,7 @@
 #include "alertnotifier.h"
 #include "alertsmodel.h"
 #include "alertsview.h"
+#include "attachdialog.h"
 #include "budget.h"
 #include "chartdata.h"
 #include "clientsmodel.h"
@@ -13,7 +14,9 @@
 #include "freezeproxy.h"
 #include "gatewayservice.h"
 #include "latencyview.h"
+#include "livesource.h"
 #include "livetableview.h"
+#include "remoteclientsview.h"
 #include "replaybar.h"
 #include "rowselection.h"
 #include "serieschart.h"
@@ -198,11 +201,11 @@ void MainWindow::buildActions()
     });
     m_poolConnected = new QAction(tr("&Connected"), this);
     m_poolConnected->setCheckable(true);
-    m_poolConnected->setChecked(m_controller->engine().poolConnected());
+    m_poolConnected->setChecked(m_controller->poolConnected());
     m_poolConnected->setToolTip(tr("Connect or disconnect the whole pool; the subscriptions are kept and "
                                    "restored on connect"));
     connect(m_poolConnected, &QAction::toggled, this, [this](bool on) {
-        m_controller->engine().setPoolConnected(on);
+        m_controller->setPoolConnected(on);
         m_poolConnected->setText(on ? tr("&Connected") : tr("Dis&connected"));
         updateWidgets();
         statusBar()->showMessage(on ? tr("Connecting the pool; every subscription will be restored")
@@ -214,6 +217,12 @@ void MainWindow::buildActions()
     m_record->setToolTip(
         tr("Record every data frame to a JSONL file (replayable with feedscope-sim --replay)"));
     connect(m_record, &QAction::triggered, this, [this](bool on) {
+        if (m_controller->isRemote()) { // issue 18: the agent records, to a file it names
+            const QSignalBlocker block(m_record);
+            m_record->setChecked(!on); // as the agent's answer says
+            m_controller->setRemoteRecording(on);
+            return;
+        }
         if (!on) {
             m_controller->engine().stopRecording();
             return;
@@ -238,6 +247,7 @@ void MainWindow::buildActions()
                                              8000);
             });
     auto *add = new QAction(tr("&Add subscriptions…"), this);
+    m_addSubscriptions = add;
     add->setShortcut(QKeySequence::New);
     add->setToolTip(tr("Subscribe to more channels, by type and parameters or from a JSON file"));
     connect(add, &QAction::triggered, this, [this] {
@@ -338,6 +348,16 @@ void MainWindow::buildActions()
     file->addAction(exportAct);
     file->addAction(importAct);
     file->addAction(replayAct);
+    // Issue 18: another agent's pool, in a window of its own.
+    m_attachAgent = new QAction(tr("A&ttach to agent…"), this);
+    m_attachAgent->setToolTip(tr("Show a FeedScope agent running on another host (its live stream) in a "
+                                 "window of its own"));
+    connect(m_attachAgent, &QAction::triggered, this, [this] {
+        AttachDialog dialog(this);
+        if (dialog.exec() == QDialog::Accepted)
+            Q_EMIT attachRequested(dialog.url(), dialog.token(), dialog.caFile());
+    });
+    file->addAction(m_attachAgent);
     file->addSeparator();
     file->addAction(settingsAct);
     file->addSeparator();
@@ -795,7 +815,7 @@ void MainWindow::onUpdated()
             .arg(m_controller->droppedTotal())
             .arg(s.reconnects)
             .arg(Format::duration(monotonicMs() - m_startedMs));
-    if (!m_controller->engine().poolConnected())
+    if (!m_controller->poolConnected())
         text.prepend(tr("POOL DISCONNECTED · "));
     // Problems are the red button beside this text (a click selects them).
     if (s.malformed > 0)
@@ -964,7 +984,7 @@ void MainWindow::exportSession(const QString &path, ExportFormat format)
     }
     m_exporting = true;
     Engine &engine = m_controller->engine();
-    const QList<SessionEvent> events = engine.sessionLog().events();
+    const QList<SessionEvent> events = m_controller->sessionEventList(); // the agent's, attached
     // HAR carries frames: the inspector's last messages of every subscription, in time order.
     QList<RecordedFrame> frames;
     if (format == ExportFormat::Har) {
@@ -983,7 +1003,7 @@ void MainWindow::exportSession(const QString &path, ExportFormat format)
     auto cancelled = std::make_shared<std::atomic<bool>>(false);
     connect(progress, &QProgressDialog::canceled, this, [cancelled] { *cancelled = true; });
     QPointer<QProgressDialog> guard(progress);
-    const QUrl url = engine.config().pool.url;
+    const QUrl url = m_controller->poolUrl();
     QThread *worker = QThread::create([=, this] {
         const ExportResult r =
             FeedScope::exportSession(events, frames, url, format, path, [=](qint64 done, qint64 total) {
@@ -1041,7 +1061,7 @@ void MainWindow::updateHealth()
     const PoolSnapshot &snap = m_controller->lastSnapshot();
     const PoolSummary s = summarize(snap);
     // Connections the user disconnected are not a problem; the status bar says POOL DISCONNECTED.
-    const bool connected = m_controller->engine().poolConnected();
+    const bool connected = m_controller->poolConnected();
     const int down = connected ? s.connectionsTotal - s.connectionsUp : 0;
     QStringList bad, warn;
     if (down > 0)
@@ -1063,7 +1083,7 @@ void MainWindow::updateHealth()
         m_pauseUpdates && m_pauseUpdates->isChecked() ? tr(" (display paused)") : QString();
     if (all.isEmpty()) {
         m_problemsButton->setVisible(false);
-        setWindowTitle(tr("FeedScope") + m_titleSource + paused);
+        setWindowTitle(tr("FeedScope") + m_titleSource + m_staleMark + paused);
         m_summary->setPalette(palette());
         m_summary->setFont(font());
         return;
@@ -1086,7 +1106,8 @@ void MainWindow::updateHealth()
     QPalette sp = palette();
     sp.setColor(QPalette::WindowText, fill);
     m_summary->setPalette(sp);
-    setWindowTitle(u"⚠ "_s + tr("FeedScope — %1").arg(all.join(u", "_s)) + m_titleSource + paused);
+    setWindowTitle(u"⚠ "_s + tr("FeedScope — %1").arg(all.join(u", "_s)) + m_titleSource + m_staleMark +
+                   paused);
 }
 
 void MainWindow::selectProblems()
@@ -1181,10 +1202,12 @@ void MainWindow::setUpdatesPaused(bool paused)
 
 void MainWindow::updateWidgets()
 {
-    const bool connected = m_controller->engine().poolConnected();
+    const bool connected = m_controller->poolConnected();
     m_reconnectSelected->setEnabled(connected && !selectedConnections().isEmpty());
     m_reconnectAll->setEnabled(connected && m_controller->connections()->rowCount() > 0);
     m_unsubscribe->setEnabled(m_subscriptionsView->selectionModel()->hasSelection());
+    if (m_controller->isRemote())
+        updateRemoteControls();
 }
 
 void MainWindow::closeEvent(QCloseEvent *event)
@@ -1543,6 +1566,8 @@ GatewaySettings MainWindow::gatewaySettingsShown() const
 
 void MainWindow::applyGatewaySettings(const SettingsDialog &dialog)
 {
+    if (m_controller->isRemote())
+        return; // issue 18: an attached window runs no pool of its own for a gateway to share
     QString error;
     const auto p = dialog.profile(&error);
     if (!p)
@@ -1569,6 +1594,218 @@ void MainWindow::applyGatewaySettings(const SettingsDialog &dialog)
                                  10000);
     else
         statusBar()->showMessage(tr("Settings saved, but the gateway did not start: %1").arg(error), 15000);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Issue 18: the window attached to a remote agent (PoolController's remote mode).
+
+void MainWindow::setAttached()
+{
+    if (!m_controller->isRemote() || m_attachStatus)
+        return;
+    m_titleSource = tr(" — attached to %1").arg(m_controller->agentName());
+    m_chaosMenu->menuAction()->setVisible(false); // the agent's feed is not this window's to break
+    // The banner above the tables while the agent is away.
+    m_attachBanner = new QLabel(this);
+    m_attachBanner->setObjectName(u"attachBanner"_s);
+    m_attachBanner->setWordWrap(true);
+    m_attachBanner->setAutoFillBackground(true);
+    m_attachBanner->setMargin(6);
+    {
+        QPalette p = m_attachBanner->palette();
+        const bool dark = palette().color(QPalette::Window).lightnessF() < 0.5;
+        p.setColor(QPalette::Window, dark ? QColor(0x5a, 0x1d, 0x1d) : QColor(0xff, 0xeb, 0xe9));
+        p.setColor(QPalette::WindowText, dark ? QColor(0xff, 0xd7, 0xd5) : QColor(0x82, 0x07, 0x1e));
+        m_attachBanner->setPalette(p);
+        QFont f = m_attachBanner->font();
+        f.setBold(true);
+        m_attachBanner->setFont(f);
+    }
+    m_attachBanner->setVisible(false);
+    QWidget *tables = takeCentralWidget();
+    auto *central = new QWidget(this);
+    auto *layout = new QVBoxLayout(central);
+    layout->setContentsMargins(0, 0, 0, 0);
+    layout->setSpacing(2);
+    layout->addWidget(m_attachBanner);
+    layout->addWidget(tables, 1);
+    setCentralWidget(central);
+
+    m_attachStatus = new QLabel(this);
+    m_attachStatus->setObjectName(u"attachStatus"_s);
+    {
+        QFont f = m_attachStatus->font();
+        f.setBold(true);
+        m_attachStatus->setFont(f);
+    }
+    statusBar()->insertPermanentWidget(0, m_attachStatus);
+    setEndpoint(tr("agent %1").arg(m_controller->live()->url().toString()));
+    connect(m_controller, &PoolController::sourceStatusChanged, this, [this] {
+        updateAttachState();
+        updateWidgets();
+    });
+    connect(m_controller, &PoolController::controlReplied, this, &MainWindow::onControlReplied);
+    connect(m_controller, &PoolController::updated, this, &MainWindow::updateRemoteClients);
+    // The inspector shows the agent's last messages of the channel the user is on.
+    connect(m_subscriptionsView->selectionModel(), &QItemSelectionModel::currentChanged, this,
+            [this](const QModelIndex &current) {
+                if (current.isValid())
+                    m_controller->setInspected(current.data(KeyRole).toByteArray());
+            });
+    // "Again in N s" counts down.
+    auto *tick = new QTimer(this);
+    tick->setInterval(std::chrono::seconds(1));
+    connect(tick, &QTimer::timeout, this, [this] {
+        if (m_controller->live()->status() == LiveSource::Status::Retrying)
+            updateAttachState();
+    });
+    tick->start();
+    for (QAction *a :
+         {m_reconnectSelected, m_reconnectAll, m_unsubscribe, m_poolConnected, m_record, m_addSubscriptions})
+        m_localToolTips.insert(a, a->toolTip());
+    m_record->setText(tr("&Record on the agent"));
+    m_localToolTips.insert(m_record, tr("The agent records every data frame to a file it names, in its "
+                                        "working directory"));
+    updateAttachState();
+    updateWidgets();
+}
+
+void MainWindow::updateRemoteClients()
+{
+    if (!m_remoteClients) {
+        if (!m_controller->agentHasGateway())
+            return;
+        m_remoteClients = new RemoteClientsView(m_controller, this);
+        m_tabs->addTab(m_remoteClients, tr("Cl&ients"));
+    }
+    const int n = m_controller->remoteClients()->rowCount();
+    m_tabs->setTabText(m_tabs->indexOf(m_remoteClients), n > 0 ? tr("Cl&ients (%1)").arg(n) : tr("Cl&ients"));
+    m_remoteClients->refresh();
+}
+
+void MainWindow::updateAttachState()
+{
+    if (!m_attachStatus)
+        return;
+    LiveSource *live = m_controller->live();
+    const QString agent = m_controller->agentName();
+    const bool dark = palette().color(QPalette::Window).lightnessF() < 0.5;
+    QColor colour;
+    QString text;
+    QString banner;
+    QString stale;
+    switch (live->status()) {
+    case LiveSource::Status::Attached:
+        text = tr("● attached to %1").arg(agent);
+        colour = dark ? QColor(0x7e, 0xe7, 0x87) : QColor(0x1a, 0x7f, 0x37);
+        break;
+    case LiveSource::Status::Connecting:
+        text = tr("◌ attaching to %1…").arg(agent);
+        colour = dark ? QColor(0xf0, 0xc0, 0x4a) : QColor(0xa8, 0x64, 0x00);
+        break;
+    case LiveSource::Status::Retrying:
+    case LiveSource::Status::Detached: {
+        const qint64 left = (live->retryInMs() + 999) / 1000;
+        const QString why = live->lastError().isEmpty() ? tr("no answer") : live->lastError();
+        text = live->status() == LiveSource::Status::Retrying ? tr("✖ agent gone — again in %1 s").arg(left)
+                                                              : tr("✖ not attached");
+        colour = dark ? QColor(0xff, 0x7b, 0x72) : QColor(0xcf, 0x22, 0x2e);
+        if (live->state().valid) {
+            const QDateTime at = live->lastSnapshot().at;
+            banner = tr("The agent %1 is gone (%2). Showing its last state%3, not live; %4")
+                         .arg(agent, why,
+                              at.isValid() ? tr(" from %1").arg(at.toLocalTime().toString(u"HH:mm:ss"_s))
+                                           : QString(),
+                              live->status() == LiveSource::Status::Retrying
+                                  ? tr("attaching again in %1 s.").arg(left)
+                                  : tr("not trying again."));
+            stale = tr(" (agent gone: last state)");
+        } else {
+            banner = tr("Cannot attach to the agent %1 (%2); %3")
+                         .arg(agent, why,
+                              live->status() == LiveSource::Status::Retrying
+                                  ? tr("trying again in %1 s.").arg(left)
+                                  : tr("not trying again."));
+            stale = tr(" (not attached)");
+        }
+        break;
+    }
+    }
+    m_attachStatus->setText(text);
+    QPalette p = m_attachStatus->palette();
+    p.setColor(QPalette::WindowText, colour);
+    m_attachStatus->setPalette(p);
+    const Live::AgentInfo &info = live->state().agent;
+    m_attachStatus->setToolTip(
+        live->state().valid
+            ? tr("%1\nAgent FeedScope %2, started %3, its pool on %4\nControl: %5")
+                  .arg(live->statusText(), info.version,
+                       info.startedAt.isValid()
+                           ? info.startedAt.toLocalTime().toString(u"yyyy-MM-dd HH:mm:ss"_s)
+                           : tr("(unknown)"),
+                       info.url.isEmpty() ? tr("(unknown)") : info.url,
+                       m_controller->canControl() ? tr("yes") : m_controller->controlRefusal())
+            : live->statusText());
+    m_attachBanner->setText(banner);
+    m_attachBanner->setVisible(!banner.isEmpty());
+    if (stale != m_staleMark) {
+        m_staleMark = stale;
+        updateHealth(); // the title
+        // Every table's title says what it shows is not live.
+        if (m_boxTitles.isEmpty())
+            for (QGroupBox *g : findChildren<QGroupBox *>())
+                m_boxTitles.insert(g, g->title());
+        for (auto it = m_boxTitles.cbegin(); it != m_boxTitles.cend(); ++it)
+            it.key()->setTitle(stale.isEmpty()       ? it.value()
+                               : live->state().valid ? tr("%1 — last state, not live").arg(it.value())
+                                                     : tr("%1 — not attached").arg(it.value()));
+    }
+}
+
+void MainWindow::updateRemoteControls()
+{
+    const QString why = m_controller->controlRefusal();
+    const bool can = why.isEmpty();
+    {
+        const QSignalBlocker block(m_poolConnected); // the agent's state, not a click
+        const bool on = m_controller->poolConnected();
+        m_poolConnected->setChecked(on);
+        m_poolConnected->setText(on ? tr("&Connected") : tr("Dis&connected"));
+    }
+    for (auto it = m_localToolTips.cbegin(); it != m_localToolTips.cend(); ++it) {
+        QAction *a = it.key();
+        if (!can)
+            a->setEnabled(false);
+        else if (a == m_poolConnected || a == m_record || a == m_addSubscriptions)
+            a->setEnabled(true);
+        a->setToolTip(can ? it.value() : why);
+    }
+}
+
+void MainWindow::onControlReplied(const QString &what, bool ok, const QString &error,
+                                  const QJsonObject &result)
+{
+    const QString agent = m_controller->agentName();
+    if (!ok) {
+        statusBar()->showMessage(tr("The agent %1 refused to %2: %3").arg(agent, what, error), 15000);
+        return;
+    }
+    if (result.contains("paused"_L1))
+        updateWidgets();
+    if (what == tr("start recording") || what == tr("stop recording")) {
+        const bool on = what == tr("start recording");
+        const QString path = result.value("path"_L1).toString();
+        const QSignalBlocker block(m_record);
+        m_record->setChecked(on);
+        m_recordingLabel->setVisible(on);
+        m_recordingLabel->setText(tr("● REC on the agent %1").arg(QFileInfo(path).fileName()));
+        m_recordingLabel->setToolTip(path);
+        statusBar()->showMessage(on ? tr("The agent %1 records to %2").arg(agent, path)
+                                    : tr("The agent %1 stopped recording").arg(agent),
+                                 8000);
+        return;
+    }
+    statusBar()->showMessage(tr("The agent %1 did it: %2").arg(agent, what), 6000);
 }
 
 } // namespace FeedScope

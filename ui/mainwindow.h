@@ -10,6 +10,7 @@
 #include <QSortFilterProxyModel>
 
 class QAction;
+class QGroupBox;
 class QLabel;
 class QLineEdit;
 class QListWidget;
@@ -32,6 +33,7 @@ class GatewayService;
 struct GatewaySettings;
 class FreezeProxy;
 class LiveTableView;
+class RemoteClientsView;
 class SeriesChart;
 class SettingsDialog;
 class TableProxy;
@@ -60,6 +62,20 @@ public:
     /// Issue 18: the window shows a replayed recording: the replay's bar above the tables, the
     /// title says which recording.
     void setReplay(FeedScope::ReplaySession *session);
+    /// Issue 18: the window shows a remote agent (the controller's remote mode): the title and
+    /// the status bar say which agent and whether it is attached; a banner above the tables when
+    /// it is gone (its last state stays, marked as such); actions act on the agent with its
+    /// control token, disabled with the reason without it; the agent's answers in the status bar.
+    void setAttached();
+    /// The banner shown while the agent is away (hidden while attached).
+    QLabel *attachBanner() const { return m_attachBanner; }
+    /// The status bar's "attached to HOST:PORT" / "attaching…" / "agent gone".
+    QLabel *attachStatus() const { return m_attachStatus; }
+    /// File → Attach to agent…
+    QAction *attachAction() const { return m_attachAgent; }
+    QAction *addSubscriptionsAction() const { return m_addSubscriptions; }
+    /// The agent's gateway clients (a tab once the agent has a gateway); null until then.
+    RemoteClientsView *remoteClientsView() const { return m_remoteClients; }
 
     QTableView *connectionsView() const { return m_connectionsView; }
     QTableView *subscriptionsView() const { return m_subscriptionsView; }
@@ -158,6 +174,9 @@ Q_SIGNALS:
     void exportFinished(const FeedScope::ExportResult &result);
     /// File → Replay recording…: the user chose @p path, for app/ to open in a window of its own.
     void replayRequested(const QString &path);
+    /// File → Attach to agent…: the user chose an agent, for app/ to open in a window (a process)
+    /// of its own. @p token empty: read-only.
+    void attachRequested(const QUrl &url, const QByteArray &token, const QString &caFile);
 
 protected:
     void closeEvent(QCloseEvent *event) override;
@@ -240,6 +259,19 @@ private:
     QToolButton *m_gatewayButton = nullptr;
     bool m_settingsOnGateway = false; ///< the next Settings opens on its Gateway page
     QString m_gatewayError;           ///< why the gateway that should run does not
+    // Issue 18: attached to a remote agent.
+    void updateAttachState();
+    void updateRemoteControls();
+    void onControlReplied(const QString &what, bool ok, const QString &error, const QJsonObject &result);
+    void updateRemoteClients();
+    RemoteClientsView *m_remoteClients = nullptr;
+    QAction *m_attachAgent = nullptr;
+    QAction *m_addSubscriptions = nullptr;
+    QLabel *m_attachBanner = nullptr;
+    QLabel *m_attachStatus = nullptr;
+    QHash<QAction *, QString> m_localToolTips; ///< the actions' tooltips, while control is allowed
+    QString m_staleMark;                       ///< in the title while the agent is gone
+    QHash<QGroupBox *, QString> m_boxTitles;   ///< the tables' titles (marked while the agent is gone)
 };
 
 } // namespace FeedScope

@@ -35,6 +35,32 @@ void LiveSource::setUrl(const QUrl &url)
         m_url.setPath(u"/live"_s);
 }
 
+std::optional<QUrl> LiveSource::parseAgentUrl(const QString &text, QString *error)
+{
+    const QString t = text.trimmed();
+    QUrl url(t, QUrl::StrictMode);
+    QString why;
+    if (t.isEmpty())
+        why = u"no address given"_s;
+    else if (!url.isValid())
+        why = u"not a URL"_s;
+    else if (url.scheme() != "ws"_L1 && url.scheme() != "wss"_L1)
+        why = url.scheme().isEmpty() ? u"no ws:// or wss:// at its start"_s
+                                     : u"the scheme must be ws or wss, not %1"_s.arg(url.scheme().left(16));
+    else if (url.host().isEmpty())
+        why = u"no host"_s;
+    else if (!url.userInfo().isEmpty() || url.hasQuery() || url.hasFragment())
+        why = u"a user name, query or fragment has no place in it"_s;
+    if (!why.isEmpty()) {
+        if (error)
+            *error = u"an agent's live stream is ws://HOST:PORT/live or wss://HOST:PORT/live (%1)"_s.arg(why);
+        return std::nullopt;
+    }
+    if (url.path().isEmpty() || url.path() == "/"_L1)
+        url.setPath(u"/live"_s);
+    return url;
+}
+
 void LiveSource::setBackoff(int initialMs, int maxMs)
 {
     m_backoffInitialMs = std::max(10, initialMs);
@@ -67,6 +93,11 @@ QString LiveSource::statusText() const
     }
     }
     return {};
+}
+
+qint64 LiveSource::retryInMs() const
+{
+    return m_status == Status::Retrying ? std::max<qint64>(0, m_retryAtMs - monotonicMs()) : 0;
 }
 
 void LiveSource::attach()
@@ -110,6 +141,7 @@ void LiveSource::open()
         return;
     }
     m_authorised = false;
+    m_authError.clear();
     m_errorsInRow = 0;
     m_socket = std::make_unique<QWebSocket>();
     m_socket->setMaxAllowedIncomingMessageSize(Live::MaxServerMessageBytes);
@@ -178,6 +210,7 @@ void LiveSource::onText(const QString &text)
         if (id == m_authId) {
             m_authorised = ok;
             m_authId = -1;
+            m_authError = ok ? QString() : why;
             if (!ok)
                 m_lastError = why;
         }

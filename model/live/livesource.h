@@ -9,6 +9,7 @@
 #include <QUrl>
 
 #include <memory>
+#include <optional>
 
 class QWebSocket;
 
@@ -39,6 +40,10 @@ public:
 
     /// `ws://host:port/live` or `wss://…`; a URL without a path gets `/live`.
     void setUrl(const QUrl &url);
+    /// What a user typed as an agent's address (the command line's --attach, the Attach dialog):
+    /// ws:// or wss:// with a host, no user name, query or fragment; no path gets `/live`. An
+    /// invalid URL is nullopt with @p error in words.
+    static std::optional<QUrl> parseAgentUrl(const QString &text, QString *error);
     QUrl url() const { return m_url; }
     /// The agent's --control-token (empty: read-only). Sent once per attach; never logged.
     void setToken(const QByteArray &token) { m_token = token; }
@@ -57,6 +62,12 @@ public:
     QString statusText() const;
     QString lastError() const { return m_lastError; }
     bool controlAuthorised() const { return m_authorised; }
+    /// A token was given (setToken) to send with every attach.
+    bool hasToken() const { return !m_token.isEmpty(); }
+    /// Why the agent refused the token at the last attach (empty: accepted, or not asked yet).
+    QString authError() const { return m_authError; }
+    /// While Retrying: milliseconds until the next attempt (0 otherwise).
+    qint64 retryInMs() const;
     const Live::State &state() const { return m_state; }
     const PoolSnapshot &lastSnapshot() const { return m_state.snapshot; }
     /// The chart history (the last 5 min) per series, x in wall ms.
@@ -115,6 +126,7 @@ private:
     Live::State m_state;
     QString m_lastError;
     QString m_goneWhy;
+    QString m_authError;
     bool m_authorised = false;
     bool m_wanted = false;
     int m_backoffInitialMs = 500;

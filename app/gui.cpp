@@ -2,6 +2,8 @@
 
 #include "cli.h"
 #include "demoserver.h"
+#include "fleetmodel.h"
+#include "fleetwindow.h"
 #include "gatewayservice.h"
 #include "mainwindow.h"
 #include "metrics.h"
@@ -15,6 +17,7 @@
 #include <QGuiApplication>
 #include <QIcon>
 #include <QMessageBox>
+#include <QPointer>
 #include <QProcess>
 #include <QStatusBar>
 #include <QTabWidget>
@@ -47,10 +50,43 @@ int simulatorId(DemoServer &demo, const PoolSnapshot &snapshot, int poolConnecti
     return id;
 }
 
+/// Issue 18: an agent of the fleet opened in a window (a process) of its own, attached to its /live.
+void launchAttach(QWidget *from, const QUrl &liveUrl)
+{
+    if (!QProcess::startDetached(QCoreApplication::applicationFilePath(),
+                                 {u"--attach"_s, liveUrl.toString()}))
+        QMessageBox::warning(from, QObject::tr("Attach to agent"),
+                             QObject::tr("Could not start %1").arg(QCoreApplication::applicationFilePath()));
+}
+
+/// Issue 18: `feedscope --fleet FILE`: the fleet window alone (no pool), with FILE's agents; the
+/// list is the file's, so it is not saved over the one File → Fleet… keeps.
+int runFleetOnly(const Options &o)
+{
+    FleetWindow fleet;
+    fleet.setWindowTitle(QObject::tr("FeedScope \u2014 Fleet (%1)").arg(QFileInfo(o.fleetFile).fileName()));
+    for (const QString &e : fleet.loadFile(o.fleetFile))
+        std::fprintf(stderr, "feedscope: --fleet %s: %s\n", qPrintable(o.fleetFile), qPrintable(e));
+    QObject::connect(&fleet, &FleetWindow::attachRequested, &fleet,
+                     [&fleet](const QUrl &url) { launchAttach(&fleet, url); });
+    fleet.show();
+    if (!o.screenshotFile.isEmpty()) {
+        QTimer::singleShot(std::chrono::milliseconds(o.screenshotDelayMs), &fleet, [&fleet, &o] {
+            QApplication::processEvents();
+            if (!fleet.grab().save(o.screenshotFile))
+                std::fprintf(stderr, "feedscope: cannot save %s\n", qPrintable(o.screenshotFile));
+            fleet.close();
+        });
+    }
+    return QApplication::exec();
+}
+
 } // namespace
 
 int runGui(const Options &o)
 {
+    if (!o.fleetFile.isEmpty()) // issue 18: the fleet view alone
+        return runFleetOnly(o);
     QGuiApplication::setDesktopFileName(QStringLiteral(FEEDSCOPE_APP_ID));
     QIcon icon;
     for (int size : {64, 256})
@@ -135,6 +171,20 @@ int runGui(const Options &o)
                     .arg(rec->dataFrames)
                     .arg(rec->subscriptions.size()),
                 8000);
+    });
+    // Issue 18: File → Fleet… opens (or raises) the fleet window; its list persists in QSettings.
+    QPointer<FleetWindow> fleet;
+    QObject::connect(&window, &MainWindow::fleetRequested, &window, [&window, &fleet] {
+        if (!fleet) {
+            fleet = new FleetWindow(&window);
+            fleet->setAttribute(Qt::WA_DeleteOnClose);
+            fleet->setPersistent(true);
+            QObject::connect(fleet, &FleetWindow::attachRequested, fleet,
+                             [&fleet](const QUrl &url) { launchAttach(fleet, url); });
+        }
+        fleet->show();
+        fleet->raise();
+        fleet->activateWindow();
     });
     if (demo) {
         // Bad-data faults (issue 17) arrive in the simulator's /control format; their errors

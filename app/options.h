@@ -55,6 +55,8 @@ struct Options
     /// read-only. Never logged. --live-rate-hz: changes a second on the stream.
     QByteArray controlToken;
     int liveRateHz = 10;
+    /// Issue 18: --fleet FILE opens the fleet view alone (no pool) with the agents of FILE.
+    QString fleetFile;
 };
 
 /// Takes @p profile's settings as the base the command line then overrides.

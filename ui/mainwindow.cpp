@@ -338,6 +338,10 @@ void MainWindow::buildActions()
     file->addAction(exportAct);
     file->addAction(importAct);
     file->addAction(replayAct);
+    // Issue 18: the fleet view, a window of its own listing headless agents.
+    file->addAction(tr("F&leet…"), this, &MainWindow::fleetRequested)
+        ->setToolTip(tr("Watch many headless agents in one list: reachable, connections, subscriptions, "
+                        "rates, alerts; double-click one to open it"));
     file->addSeparator();
     file->addAction(settingsAct);
     file->addSeparator();

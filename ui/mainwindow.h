@@ -158,6 +158,8 @@ Q_SIGNALS:
     void exportFinished(const FeedScope::ExportResult &result);
     /// File → Replay recording…: the user chose @p path, for app/ to open in a window of its own.
     void replayRequested(const QString &path);
+    /// Issue 18: File → Fleet… (app/ opens or raises the fleet window).
+    void fleetRequested();
 
 protected:
     void closeEvent(QCloseEvent *event) override;

@@ -17,7 +17,6 @@
 #include <QMessageBox>
 #include <QPushButton>
 #include <QSettings>
-#include <QShortcut>
 #include <QSpinBox>
 #include <QTimer>
 #include <QVBoxLayout>
@@ -52,11 +51,7 @@ FleetWindow::FleetWindow(QWidget *parent)
         if (index.isValid())
             Q_EMIT attachRequested(liveUrlAt(index.row()));
     });
-    // Enter (or Return) on a row attaches, as a double-click does.
-    for (int key : {Qt::Key_Return, Qt::Key_Enter}) {
-        auto *enter = new QShortcut(QKeySequence(key), view, nullptr, nullptr, Qt::WidgetShortcut);
-        connect(enter, &QShortcut::activated, this, &FleetWindow::attachCurrent);
-    }
+    view->installEventFilter(this); // Enter (or Return) on a row attaches, as a double-click does
 
     auto *add = new QPushButton(tr("&Add agent\u2026"), this);
     add->setToolTip(tr("Add a headless agent by the URL of its metrics port (http://host:9100 or "
@@ -131,6 +126,18 @@ FleetWindow::FleetWindow(QWidget *parent)
 }
 
 FleetWindow::~FleetWindow() = default;
+
+bool FleetWindow::eventFilter(QObject *watched, QEvent *event)
+{
+    if (watched == m_table && event->type() == QEvent::KeyPress) {
+        const int key = static_cast<QKeyEvent *>(event)->key();
+        if (key == Qt::Key_Return || key == Qt::Key_Enter) {
+            attachCurrent();
+            return true;
+        }
+    }
+    return QWidget::eventFilter(watched, event);
+}
 
 void FleetWindow::setPersistent(bool on)
 {

@@ -30,6 +30,7 @@ public:
     TableProxy *proxy() const { return m_proxy; }
     QSpinBox *intervalBox() const { return m_interval; }
     QPushButton *attachButton() const { return m_attach; }
+    QPushButton *removeButton() const { return m_remove; }
 
     /// Loads the list from QSettings now and saves every change to it.
     void setPersistent(bool on);
@@ -46,6 +47,9 @@ public:
 
 Q_SIGNALS:
     void attachRequested(const QUrl &liveUrl);
+
+protected:
+    bool eventFilter(QObject *watched, QEvent *event) override;
 
 private:
     void showAddDialog();

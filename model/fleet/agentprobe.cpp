@@ -382,7 +382,7 @@ void AgentProbe::finishedOne()
     m_reply = nullptr;
     reply->deleteLater();
     const QByteArray body =
-        reply->bytesAvailable() <= m_maxBytes ? reply->read(m_maxBytes + 1) : QByteArray();
+        reply->isOpen() && reply->bytesAvailable() <= m_maxBytes ? reply->read(m_maxBytes + 1) : QByteArray();
     m_status.bytesReceived += body.size();
     if (!m_abortReason.isEmpty()) {
         fail(m_abortReach, m_abortReason);

@@ -43,7 +43,7 @@ FleetWindow::FleetWindow(QWidget *parent)
     view->setEmptyText(
         tr("No agents yet. Add one (its --metrics-port, e.g. http://host:9100) or load a fleet file."));
     view->setWidestText(FleetModel::Name, tr("frankfurt bot 12"));
-    view->setWidestText(FleetModel::Reachable, tr("bad answer since 23:59:59"));
+    view->setWidestText(FleetModel::Reachable, tr("no, since 23:59:59"));
     view->setWidestText(FleetModel::Problems, tr("2 alerts: subscription stale for 30 s; connection 3 down"));
     view->horizontalHeader()->setStretchLastSection(true);
     m_table = view;
@@ -276,12 +276,14 @@ QString FleetWindow::statusText() const
 void FleetWindow::updateStatus()
 {
     const qint64 now = AgentProbe::nowMs();
-    const qint64 bytes = m_model->bytesReceived();
-    if (m_msAtLastStatus > 0 && now > m_msAtLastStatus)
-        m_bytesPerSecond = static_cast<double>(std::max<qint64>(0, bytes - m_bytesAtLastStatus)) * 1000.0 /
-                           static_cast<double>(now - m_msAtLastStatus);
-    m_bytesAtLastStatus = bytes;
-    m_msAtLastStatus = now;
+    // Received bytes per second over the last ~10 s (polls come every few seconds, not every second).
+    m_received.emplace_back(now, m_model->bytesReceived());
+    while (m_received.size() > 2 && now - m_received.front().first > 10000)
+        m_received.pop_front();
+    const auto &[t0, b0] = m_received.front();
+    if (now > t0)
+        m_bytesPerSecond = static_cast<double>(std::max<qint64>(0, m_received.back().second - b0)) * 1000.0 /
+                           static_cast<double>(now - t0);
     m_status->setText(statusText());
 }
 

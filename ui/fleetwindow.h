@@ -3,6 +3,8 @@
 #include <QUrl>
 #include <QWidget>
 
+#include <deque>
+
 class QLabel;
 class QPushButton;
 class QSpinBox;
@@ -68,8 +70,7 @@ private:
     QLabel *m_status;
     QLabel *m_fileErrors;
     bool m_persistent = false;
-    qint64 m_bytesAtLastStatus = 0;
-    qint64 m_msAtLastStatus = 0;
+    std::deque<std::pair<qint64, qint64>> m_received; ///< (monotonic ms, bytes) over the last ~10 s
     double m_bytesPerSecond = 0;
 };
 

@@ -329,7 +329,7 @@ QVariant FleetModel::display(const AgentStatus &s, const AgentAddress &a, int co
         case Reach::Down:
             return tr("no, since %1").arg(clockText(s.since));
         case Reach::BadAnswer:
-            return tr("bad answer since %1").arg(clockText(s.since));
+            return tr("bad answer");
         }
         return {};
     case Connections:
@@ -352,9 +352,13 @@ QVariant FleetModel::display(const AgentStatus &s, const AgentAddress &a, int co
     case GatewayClients:
         return up && s.counters.gatewayClients >= 0 ? QString::number(s.counters.gatewayClients) : dash();
     case LastSeen:
-        return s.lastSeen.isValid()
-                   ? tr("%1 ago").arg(Format::age(s.lastSeen.msecsTo(QDateTime::currentDateTimeUtc())))
-                   : tr("never");
+        if (!s.lastSeen.isValid())
+            return tr("never");
+        if (const qint64 ago = s.lastSeen.msecsTo(QDateTime::currentDateTimeUtc()); ago < 60000)
+            return tr("%1 s ago")
+                .arg(std::max<qint64>(0, ago / 1000)); // whole seconds: polls are seconds apart
+        else
+            return tr("%1 ago").arg(Format::age(ago));
     }
     return {};
 }
@@ -374,7 +378,8 @@ QVariant FleetModel::tooltip(const AgentStatus &s, const AgentAddress &a, int co
     }
     case Reachable: {
         QString t = s.reach == Reach::Up ? tr("Answering since %1").arg(clockText(s.since))
-                                         : tr("Last error: %1").arg(s.error.isEmpty() ? dash() : s.error);
+                                         : tr("Failing since %1\nLast error: %2")
+                                               .arg(clockText(s.since), s.error.isEmpty() ? dash() : s.error);
         if (s.failures > 0)
             t += tr("\n%1 failed polls in a row; next try %2 after the last")
                      .arg(s.failures)
@@ -530,9 +535,9 @@ QVariant FleetModel::headerData(int section, Qt::Orientation orientation, int ro
         case Reachable:
             return tr("Reachable");
         case Connections:
-            return tr("Connections up");
+            return tr("Connections");
         case Subscriptions:
-            return tr("Subscriptions active");
+            return tr("Subscriptions");
         case Rate:
             return tr("Msgs/s");
         case Reconnects:
@@ -542,7 +547,7 @@ QVariant FleetModel::headerData(int section, Qt::Orientation orientation, int ro
         case Problems:
             return tr("Alerts and problems");
         case GatewayClients:
-            return tr("Gateway clients");
+            return tr("Gateway");
         case LastSeen:
             return tr("Last seen");
         }

@@ -344,13 +344,19 @@ void tst_Fleet::parsers()
     QVERIFY(!parseMetrics("feedscope_data_messages_total{type=\"x\" 1\n", &error)); // labels not closed
     QVERIFY(!parseMetrics("feedscope_data_messages_total abc\n", &error));
     QVERIFY(!parseMetrics("other_metric 1\n", &error)); // not a FeedScope agent
-    QVERIFY(error.contains(u"feedscope_data_messages_total"_s));
+    QVERIFY(error.contains(u"FeedScope"_s));
 }
 
 void tst_Fleet::agentsDeadAndHostile()
 {
     Agent alpha, beta;
-    alpha.launch();
+    // alpha runs a gateway (no client yet) with two subscriptions of its own, one refused; beta none
+    QTemporaryDir dir;
+    QFile subs(dir.filePath(u"subs.json"_s));
+    QVERIFY(subs.open(QIODevice::WriteOnly));
+    subs.write(R"([{"type":"trades","coin":"BTC"},{"type":"l2Book","coin":"DELISTED"}])");
+    subs.close();
+    alpha.launch({u"--gateway-port"_s, u"0"_s, u"--subscriptions"_s, subs.fileName()});
     beta.launch();
     QVERIFY2(alpha.waitPort(), alpha.err.constData());
     QVERIFY2(beta.waitPort(), beta.err.constData());
@@ -400,7 +406,8 @@ void tst_Fleet::agentsDeadAndHostile()
                 model.index(row, FleetModel::Connections).data().toString(),
                 model.index(row, FleetModel::Subscriptions).data().toString(), want.first, want.second)));
         QVERIFY(Test::waitUntil([&] { return model.status(row).messagesPerSecond > 0; }, 20000));
-        QCOMPARE(model.index(row, FleetModel::GatewayClients).data().toString(), u"\u2014"_s); // no gateway
+        QCOMPARE(model.index(row, FleetModel::GatewayClients).data().toString(),
+                 row == alphaRow ? u"0"_s : u"\u2014"_s); // beta runs no gateway
         QCOMPARE(model.index(row, 0).data(FleetModel::LiveUrlRole).toUrl(),
                  QUrl(u"ws://127.0.0.1:%1/live"_s.arg(agent->port)));
     }

@@ -216,7 +216,7 @@ std::optional<AgentCounters> parseMetrics(const QByteArray &body, QString *error
         return std::nullopt;
     };
     AgentCounters c;
-    bool sawMessages = false;
+    bool sawFeedScope = false;
     qsizetype lineNo = 0;
     qsizetype pos = 0;
     while (pos < body.size()) {
@@ -266,9 +266,9 @@ std::optional<AgentCounters> parseMetrics(const QByteArray &body, QString *error
             return refuse(QObject::tr("the metrics answer is not Prometheus text (line %1)").arg(lineNo));
         if (!std::isfinite(value))
             value = 0;
+        sawFeedScope = sawFeedScope || name.startsWith("feedscope_");
         if (name == "feedscope_data_messages_total") {
             c.messages += value;
-            sawMessages = true;
         } else if (name == "feedscope_reconnects_total") {
             c.reconnects += value;
         } else if (name == "feedscope_dispatcher_dropped_total") {
@@ -284,9 +284,8 @@ std::optional<AgentCounters> parseMetrics(const QByteArray &body, QString *error
                 c.version = m.captured(1);
         }
     }
-    if (!sawMessages)
-        return refuse(
-            QObject::tr("the metrics answer is not a FeedScope agent's (no feedscope_data_messages_total)"));
+    if (!sawFeedScope)
+        return refuse(QObject::tr("the metrics answer is not a FeedScope agent's (no feedscope_ series)"));
     return c;
 }
 

@@ -73,7 +73,7 @@ struct AgentCounters
     QString version;         ///< feedscope_build_info{version}
 };
 /// Parses a Prometheus text exposition; a line that is not `name[{labels}] value` or a body
-/// without feedscope_data_messages_total gives std::nullopt and @p error.
+/// without any feedscope_ sample gives std::nullopt and @p error.
 std::optional<AgentCounters> parseMetrics(const QByteArray &body, QString *error);
 
 /// One agent's state as the fleet sees it.

@@ -3,6 +3,9 @@
 #include "agentprobe.h"
 #include "fleetmodel.h"
 #include "fleetwindow.h"
+#include "mainwindow.h"
+#include "poolcontroller.h"
+#include "simulator.h"
 #include "tableproxy.h"
 #include "testutil.h"
 
@@ -14,6 +17,8 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QLabel>
+#include <QMenu>
+#include <QMenuBar>
 #include <QNetworkAccessManager>
 #include <QNetworkReply>
 #include <QProcess>
@@ -226,6 +231,7 @@ private Q_SLOTS:
     void window();
     void persistence();
     void commandLine();
+    void mainWindowMenu();
     void benchFifty();
 };
 
@@ -357,7 +363,7 @@ void tst_Fleet::agentsDeadAndHostile()
     subs.write(R"([{"type":"trades","coin":"BTC"},{"type":"l2Book","coin":"DELISTED"}])");
     subs.close();
     alpha.launch({u"--gateway-port"_s, u"0"_s, u"--subscriptions"_s, subs.fileName()});
-    beta.launch();
+    beta.launch({u"--demo-fault"_s, u"1500:abort:all"_s}); // reconnects to count
     QVERIFY2(alpha.waitPort(), alpha.err.constData());
     QVERIFY2(beta.waitPort(), beta.err.constData());
     using Mode = HostileServer::Mode;
@@ -411,6 +417,17 @@ void tst_Fleet::agentsDeadAndHostile()
         QCOMPARE(model.index(row, 0).data(FleetModel::LiveUrlRole).toUrl(),
                  QUrl(u"ws://127.0.0.1:%1/live"_s.arg(agent->port)));
     }
+    // beta's kill-all: its reconnects in the last hour are the report's (the agent runs for less).
+    QVERIFY2(Test::waitUntil(
+                 [&] {
+                     const qsizetype n =
+                         getJson(beta.port, u"/report"_s).value("reconnects"_L1).toArray().size();
+                     return n > 0 && model.index(betaRow, FleetModel::Reconnects).data().toString() ==
+                                         QString::number(n);
+                 },
+                 20000),
+             qPrintable(model.index(betaRow, FleetModel::Reconnects).data().toString()));
+    QVERIFY(model.status(betaRow).reconnectsExact);
     // The demo subscribes to one delisted coin: the agent's alert is the row's problem.
     QVERIFY(Test::waitUntil([&] { return model.status(alphaRow).health.alertsFiring > 0; }, 20000));
     QVERIFY2(model.index(alphaRow, FleetModel::Problems).data().toString().contains(u"alert"_s),
@@ -586,6 +603,30 @@ void tst_Fleet::commandLine()
     QVERIFY(p.waitForFinished(30000));
     QCOMPARE(p.exitCode(), 2);
     QVERIFY(p.readAllStandardError().contains("--fleet opens the fleet window alone"));
+}
+
+void tst_Fleet::mainWindowMenu()
+{
+    Sim::FeedSimulator sim;
+    QVERIFY(sim.start());
+    EngineConfig cfg;
+    cfg.pool.url = sim.url();
+    PoolController controller(cfg);
+    QVERIFY(controller.start(nullptr));
+    {
+        MainWindow window(&controller);
+        QSignalSpy spy(&window, &MainWindow::fleetRequested);
+        QAction *fleet = nullptr;
+        for (QAction *menu : window.menuBar()->actions())
+            if (menu->menu() && menu->text().remove(u'&') == u"File"_s)
+                for (QAction *a : menu->menu()->actions())
+                    if (a->text().remove(u'&') == u"Fleet\u2026"_s)
+                        fleet = a;
+        QVERIFY(fleet);
+        fleet->trigger();
+        QCOMPARE(spy.size(), 1);
+    }
+    controller.shutdown(std::chrono::milliseconds(1000));
 }
 
 /// Not a check: what polling 50 agents costs (FEEDSCOPE_FLEET_BENCH=SECONDS; one agent with

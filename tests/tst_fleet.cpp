@@ -114,7 +114,9 @@ QPair<QString, QString> reportFigures(quint16 port)
 class HostileServer : public QObject
 {
 public:
-    enum class Mode { Garbage, Huge, Slow, NotJson, WrongTypes, BadMetrics, Redirect };
+    /// ... or none: Scripted is a well-behaved agent up for two hours whose reconnect and drop
+    /// counters grow with every poll.
+    enum class Mode { Garbage, Huge, Slow, NotJson, WrongTypes, BadMetrics, Redirect, Scripted };
 
     explicit HostileServer(Mode mode) : m_mode(mode)
     {
@@ -178,6 +180,24 @@ private:
             answer("200 OK",
                    path == "/healthz" ? goodHealth : QByteArray("feedscope_data_messages_total{{{ many\n"));
             break;
+        case Mode::Scripted:
+            if (path == "/healthz") {
+                answer("200 OK", goodHealth);
+            } else {
+                ++m_polls;
+                const QByteArray start =
+                    QByteArray::number(QDateTime::currentSecsSinceEpoch() - 7200); // up for two hours
+                answer("200 OK",
+                       "# TYPE feedscope_data_messages_total counter\n"
+                       "feedscope_data_messages_total{type=\"trades\"} " +
+                           QByteArray::number(m_polls * 100) +
+                           "\nfeedscope_reconnects_total{connection=\"1\",cause=\"pongTimeout\"} " +
+                           QByteArray::number(10 + m_polls) +
+                           "\nfeedscope_dispatcher_dropped_total{consumer=\"c\",policy=\"drop-oldest\"} " +
+                           QByteArray::number(m_polls * 5) + "\nfeedscope_start_time_seconds " + start +
+                           "\n");
+            }
+            break;
         case Mode::Redirect:
             s->write("HTTP/1.1 302 Found\r\nLocation: http://example.invalid/\r\nContent-Length: 0\r\n\r\n");
             break;
@@ -185,6 +205,7 @@ private:
     }
 
     Mode m_mode;
+    qint64 m_polls = 0;
     QTcpServer m_server;
     QHash<QTcpSocket *, QByteArray> m_buffers;
 };
@@ -232,6 +253,7 @@ private Q_SLOTS:
     void persistence();
     void commandLine();
     void mainWindowMenu();
+    void countersSinceWatching();
     void benchFifty();
 };
 
@@ -603,6 +625,33 @@ void tst_Fleet::commandLine()
     QVERIFY(p.waitForFinished(30000));
     QCOMPARE(p.exitCode(), 2);
     QVERIFY(p.readAllStandardError().contains("--fleet opens the fleet window alone"));
+}
+
+void tst_Fleet::countersSinceWatching()
+{
+    HostileServer agent(HostileServer::Mode::Scripted);
+    FleetModel model;
+    QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    model.setIntervalMs(200);
+    QVERIFY(model.addAgent(address(agent.url(), u"old"_s)));
+    // Up for more than an hour: reconnects count from when watching began, and say so.
+    QVERIFY(Test::waitUntil(
+        [&] { return model.status(0).polls >= 4 && model.status(0).reconnectsLastHour >= 2; }));
+    QCOMPARE(model.status(0).reach, AgentStatus::Reach::Up);
+    QVERIFY(!model.status(0).reconnectsExact);
+    const QString text = model.index(0, FleetModel::Reconnects).data().toString();
+    QVERIFY2(QRegularExpression(u"^[0-9]+ since [0-9]{2}:[0-9]{2}$"_s).match(text).hasMatch(),
+             qPrintable(text));
+    QVERIFY(model.index(0, FleetModel::Reconnects)
+                .data(Qt::ToolTipRole)
+                .toString()
+                .contains(u"more than an hour"_s));
+    // Drops growing: a warning with its words, ranked after alerts and down connections.
+    QVERIFY2(model.index(0, FleetModel::Problems).data().toString().contains(u"frames dropped just now"_s),
+             qPrintable(model.index(0, FleetModel::Problems).data().toString()));
+    QCOMPARE(model.index(0, 0).data(RowSeverityRole).value<Severity>(), Severity::Warning);
+    QCOMPARE(model.index(0, 0).data(FleetModel::ProblemRankRole).toInt(), 3);
+    QVERIFY(model.status(0).messagesPerSecond > 0);
 }
 
 void tst_Fleet::mainWindowMenu()

@@ -116,7 +116,17 @@ class HostileServer : public QObject
 public:
     /// ... or none: Scripted is a well-behaved agent up for two hours whose reconnect and drop
     /// counters grow with every poll.
-    enum class Mode { Garbage, Huge, Slow, NotJson, WrongTypes, BadMetrics, Redirect, Scripted };
+    enum class Mode {
+        Garbage,
+        Huge,
+        Slow,
+        NotJson,
+        WrongTypes,
+        BadMetrics,
+        Redirect,
+        Scripted,
+        EndlessHeader
+    };
 
     explicit HostileServer(Mode mode) : m_mode(mode)
     {
@@ -198,6 +208,16 @@ private:
                            "\n");
             }
             break;
+        case Mode::EndlessHeader: { // header lines that never end, as fast as they go
+            s->write("HTTP/1.1 200 OK\r\n");
+            auto *more = new QTimer(s);
+            connect(more, &QTimer::timeout, s, [s] {
+                if (s->bytesToWrite() < 1 << 20)
+                    s->write(QByteArray("X-Pad: ") + QByteArray(8000, 'a') + "\r\n");
+            });
+            more->start(1);
+            break;
+        }
         case Mode::Redirect:
             s->write("HTTP/1.1 302 Found\r\nLocation: http://example.invalid/\r\nContent-Length: 0\r\n\r\n");
             break;
@@ -395,7 +415,8 @@ void tst_Fleet::agentsDeadAndHostile()
                                                 {Mode::NotJson, u"hostile-notjson"_s},
                                                 {Mode::WrongTypes, u"hostile-wrongtypes"_s},
                                                 {Mode::BadMetrics, u"hostile-badmetrics"_s},
-                                                {Mode::Redirect, u"hostile-redirect"_s}};
+                                                {Mode::Redirect, u"hostile-redirect"_s},
+                                                {Mode::EndlessHeader, u"hostile-headers"_s}};
     std::vector<std::unique_ptr<HostileServer>> hostile;
 
     FleetModel model;
@@ -468,7 +489,8 @@ void tst_Fleet::agentsDeadAndHostile()
                                            {u"hostile-notjson"_s, u"not JSON"_s},
                                            {u"hostile-wrongtypes"_s, u"wrong type"_s},
                                            {u"hostile-badmetrics"_s, u"not Prometheus text"_s},
-                                           {u"hostile-redirect"_s, u"HTTP 302"_s}};
+                                           {u"hostile-redirect"_s, u"HTTP 302"_s},
+                                           {u"hostile-headers"_s, u"no complete answer"_s}};
     for (int row = 3; row < model.rowCount(); ++row) {
         const QString name = model.address(row).name;
         QVERIFY2(Test::waitUntil([&] {

@@ -293,8 +293,10 @@ std::optional<AgentCounters> parseMetrics(const QByteArray &body, QString *error
 // AgentProbe
 
 AgentProbe::AgentProbe(const AgentAddress &address, QNetworkAccessManager *nam, QObject *parent)
-    : QObject(parent), m_address(address), m_nam(nam)
-{}
+    : QObject(parent), m_address(address), m_nam(nam ? nam : new QNetworkAccessManager(this))
+{
+    m_nam->setRedirectPolicy(QNetworkRequest::ManualRedirectPolicy);
+}
 
 AgentProbe::~AgentProbe()
 {

@@ -116,7 +116,11 @@ public:
     static constexpr qint64 DefaultMaxBytes = 4 * 1024 * 1024;
     static constexpr qint64 MaxBackoffMs = 60000;
 
-    AgentProbe(const AgentAddress &address, QNetworkAccessManager *nam, QObject *parent = nullptr);
+    /// @p nam nullptr: a manager of its own. The fleet gives every agent its own: Qt 6.4 reads the
+    /// HTTP of one manager on one thread, where an agent streaming endless header lines starves
+    /// every other agent's request (found by tst_fleet's hostile-headers).
+    explicit AgentProbe(const AgentAddress &address, QNetworkAccessManager *nam = nullptr,
+                        QObject *parent = nullptr);
     ~AgentProbe() override;
 
     const AgentAddress &address() const { return m_address; }

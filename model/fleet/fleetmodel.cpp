@@ -1,6 +1,5 @@
 #include "fleetmodel.h"
 
-#include <QNetworkAccessManager>
 #include <QSettings>
 
 using namespace Qt::StringLiterals;
@@ -30,9 +29,8 @@ QString connectionId(const QString &down)
 
 } // namespace
 
-FleetModel::FleetModel(QObject *parent) : QAbstractTableModel(parent), m_nam(new QNetworkAccessManager(this))
+FleetModel::FleetModel(QObject *parent) : QAbstractTableModel(parent)
 {
-    m_nam->setRedirectPolicy(QNetworkRequest::ManualRedirectPolicy);
     m_tick.setInterval(250ms);
     connect(&m_tick, &QTimer::timeout, this, &FleetModel::tick);
     m_tick.start();
@@ -40,7 +38,7 @@ FleetModel::FleetModel(QObject *parent) : QAbstractTableModel(parent), m_nam(new
 
 FleetModel::~FleetModel()
 {
-    m_rows.clear(); // the probes abort their requests while the manager still exists
+    m_rows.clear(); // the probes abort their requests
 }
 
 int FleetModel::rowCount(const QModelIndex &parent) const
@@ -86,7 +84,7 @@ bool FleetModel::addAgent(const AgentAddress &address, QString *error)
             *error = tr("%1 is in the list already").arg(address.hostPort());
         return false;
     }
-    auto probe = std::make_unique<AgentProbe>(address, m_nam);
+    auto probe = std::make_unique<AgentProbe>(address); // a network manager of its own (see AgentProbe)
     probe->setIntervalMs(m_intervalMs);
     probe->setTimeoutMs(m_timeoutMs);
     probe->setMaxBytes(m_maxBytes);

@@ -9,7 +9,6 @@
 #include <memory>
 #include <vector>
 
-class QNetworkAccessManager;
 class QSettings;
 
 namespace FeedScope {
@@ -101,7 +100,6 @@ private:
     QVariant raw(const AgentStatus &s, const AgentAddress &a, int column) const;
     QVariant severity(const AgentStatus &s, int column) const;
 
-    QNetworkAccessManager *m_nam;
     std::vector<Row> m_rows;
     QTimer m_tick;
     qint64 m_intervalMs = DefaultIntervalMs;

@@ -619,7 +619,10 @@ void tst_Fleet::persistence()
         w.model()->removeAgent(w.model()->rowOf(QUrl(u"http://127.0.0.1:4"_s)));
     }
     FleetWindow again;
+    QAbstractItemModelTester tester(again.model(), QAbstractItemModelTester::FailureReportingMode::QtTest);
+    QSignalSpy inserted(again.proxy(), &QAbstractItemModel::rowsInserted);
     again.setPersistent(true);
+    QCOMPARE(inserted.size(), 1); // the view hears of the loaded rows
     QCOMPARE(again.model()->rowCount(), 1);
     QCOMPARE(again.model()->address(0).name, u"three"_s);
     QCOMPARE(again.intervalBox()->value(), 7);

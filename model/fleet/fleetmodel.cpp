@@ -201,7 +201,6 @@ void FleetModel::load(QSettings &settings)
     const qint64 interval = settings.value(u"fleet/intervalMs"_s).toLongLong(&ok);
     if (ok && interval > 0)
         setIntervalMs(interval);
-    const QSignalBlocker block(this); // loading is not a change to persist
     for (const QVariant &v : settings.value(u"fleet/agents"_s).toList()) {
         const QVariantMap m = v.toMap();
         if (const auto a =

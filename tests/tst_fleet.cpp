@@ -10,6 +10,9 @@
 #include "testutil.h"
 
 #include <QAbstractItemModelTester>
+#include <QApplication>
+#include <QDialog>
+#include <QDialogButtonBox>
 #include <QElapsedTimer>
 #include <QFile>
 #include <QHostAddress>
@@ -17,6 +20,7 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QLabel>
+#include <QLineEdit>
 #include <QMenu>
 #include <QMenuBar>
 #include <QNetworkAccessManager>
@@ -582,6 +586,27 @@ void tst_Fleet::window()
     w.attachButton()->click();
     QCOMPARE(spy.size(), 3);
     QCOMPARE(spy.at(2).at(0).toUrl(), live);
+
+    // Add agent…: a bad URL keeps the dialog open with the reason and what was typed; a good one adds.
+    bool sawError = false;
+    QTimer::singleShot(0, &w, [&] {
+        auto *dialog = qobject_cast<QDialog *>(QApplication::activeModalWidget());
+        QVERIFY(dialog);
+        auto *url = dialog->findChild<QLineEdit *>(u"agentUrl"_s);
+        auto *ok = dialog->findChild<QDialogButtonBox *>()->button(QDialogButtonBox::Ok);
+        url->setText(u"http://nohost"_s);
+        ok->click();
+        sawError = dialog->isVisible() && !dialog->findChild<QLabel *>(u"agentError"_s)->text().isEmpty() &&
+                   url->text() == u"http://nohost"_s;
+        url->setText(u"http://127.0.0.1:6"_s);
+        dialog->findChild<QLineEdit *>(u"agentName"_s)->setText(u"by hand"_s);
+        ok->click();
+    });
+    w.addButton()->click();
+    QVERIFY(sawError);
+    QCOMPARE(w.model()->rowCount(), 3);
+    QCOMPARE(w.model()->address(2).name, u"by hand"_s);
+    w.model()->removeAgent(2);
 
     // A fleet file: the good line loads, the bad one is named in the window.
     QTemporaryDir dir;

@@ -53,7 +53,7 @@ FleetWindow::FleetWindow(QWidget *parent)
     });
     view->installEventFilter(this); // Enter (or Return) on a row attaches, as a double-click does
 
-    auto *add = new QPushButton(tr("&Add agent\u2026"), this);
+    auto *add = m_add = new QPushButton(tr("&Add agent\u2026"), this);
     add->setToolTip(tr("Add a headless agent by the URL of its metrics port (http://host:9100 or "
                        "ws://host:9100/live) and an optional name"));
     connect(add, &QPushButton::clicked, this, &FleetWindow::showAddDialog);
@@ -203,12 +203,15 @@ void FleetWindow::showAddDialog()
     QDialog dialog(this);
     dialog.setWindowTitle(tr("Add agent"));
     auto *url = new QLineEdit(&dialog);
+    url->setObjectName(u"agentUrl"_s);
     url->setPlaceholderText(u"http://host:9100"_s);
     url->setToolTip(tr("The agent's metrics port (--metrics-port): http://host:port, https://host:port, or "
                        "its live stream ws://host:port/live"));
     auto *name = new QLineEdit(&dialog);
+    name->setObjectName(u"agentName"_s);
     name->setPlaceholderText(tr("optional, e.g. bot-3 Tokyo"));
     auto *error = new QLabel(&dialog);
+    error->setObjectName(u"agentError"_s);
     error->setTextFormat(Qt::PlainText);
     error->setWordWrap(true);
     auto *box = new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel, &dialog);

@@ -33,6 +33,7 @@ public:
     QSpinBox *intervalBox() const { return m_interval; }
     QPushButton *attachButton() const { return m_attach; }
     QPushButton *removeButton() const { return m_remove; }
+    QPushButton *addButton() const { return m_add; }
 
     /// Loads the list from QSettings now and saves every change to it.
     void setPersistent(bool on);
@@ -67,6 +68,7 @@ private:
     QSpinBox *m_interval;
     QPushButton *m_attach;
     QPushButton *m_remove;
+    QPushButton *m_add;
     QLabel *m_status;
     QLabel *m_fileErrors;
     bool m_persistent = false;

@@ -2,6 +2,8 @@
 
 #include "cli.h"
 #include "demoserver.h"
+#include "fleetmodel.h"
+#include "fleetwindow.h"
 #include "gatewayservice.h"
 #include "livesource.h"
 #include "mainwindow.h"
@@ -18,6 +20,7 @@
 #include <QIcon>
 #include <QMainWindow>
 #include <QMessageBox>
+#include <QPointer>
 #include <QProcess>
 #include <QSslCertificate>
 #include <QStatusBar>
@@ -130,7 +133,34 @@ int runAttached(const Options &o)
     const int rc = QApplication::exec();
     controller.shutdown(0ms);
     return rc;
-}
+    /// Issue 18: an agent of the fleet opened in a window (a process) of its own, attached to its /live.
+    void launchAttach(QWidget * from, const QUrl &liveUrl)
+    {
+        openAttachedWindow(from, liveUrl, {}, {}); // read-only: the fleet holds no tokens
+    }
+
+    /// Issue 18: `feedscope --fleet FILE`: the fleet window alone (no pool), with FILE's agents; the
+    /// list is the file's, so it is not saved over the one File → Fleet… keeps.
+    int runFleetOnly(const Options &o)
+    {
+        FleetWindow fleet;
+        fleet.setWindowTitle(
+            QObject::tr("FeedScope \u2014 Fleet (%1)").arg(QFileInfo(o.fleetFile).fileName()));
+        for (const QString &e : fleet.loadFile(o.fleetFile))
+            std::fprintf(stderr, "feedscope: --fleet %s: %s\n", qPrintable(o.fleetFile), qPrintable(e));
+        QObject::connect(&fleet, &FleetWindow::attachRequested, &fleet,
+                         [&fleet](const QUrl &url) { launchAttach(&fleet, url); });
+        fleet.show();
+        if (!o.screenshotFile.isEmpty()) {
+            QTimer::singleShot(std::chrono::milliseconds(o.screenshotDelayMs), &fleet, [&fleet, &o] {
+                QApplication::processEvents();
+                if (!fleet.grab().save(o.screenshotFile))
+                    std::fprintf(stderr, "feedscope: cannot save %s\n", qPrintable(o.screenshotFile));
+                fleet.close();
+            });
+        }
+        return QApplication::exec();
+    }
 
 } // namespace
 
@@ -141,6 +171,8 @@ int runGui(const Options &o)
     for (int size : {64, 256})
         icon.addFile(u":/icons/" FEEDSCOPE_APP_ID "-%1.png"_s.arg(size), QSize(size, size));
     QApplication::setWindowIcon(icon);
+    if (!o.fleetFile.isEmpty()) // issue 18: the fleet view alone
+        return runFleetOnly(o);
     if (!o.attachUrl.isEmpty()) // issue 18: a remote agent's window
         return runAttached(o);
     PoolConfig cfg = o.pool;
@@ -228,6 +260,20 @@ int runGui(const Options &o)
                      [&window](const QUrl &url, const QByteArray &token, const QString &ca) {
                          openAttachedWindow(&window, url, token, ca);
                      });
+    // Issue 18: File → Fleet… opens (or raises) the fleet window; its list persists in QSettings.
+    QPointer<FleetWindow> fleet;
+    QObject::connect(&window, &MainWindow::fleetRequested, &window, [&window, &fleet] {
+        if (!fleet) {
+            fleet = new FleetWindow(&window);
+            fleet->setAttribute(Qt::WA_DeleteOnClose);
+            fleet->setPersistent(true);
+            QObject::connect(fleet, &FleetWindow::attachRequested, fleet,
+                             [&fleet](const QUrl &url) { launchAttach(fleet, url); });
+        }
+        fleet->show();
+        fleet->raise();
+        fleet->activateWindow();
+    });
     if (demo) {
         // Bad-data faults (issue 17) arrive in the simulator's /control format; their errors
         // (e.g. no connection carries that subscription yet) go to the status bar.

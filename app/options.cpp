@@ -319,6 +319,11 @@ std::optional<Options> parseOptions(const QStringList &arguments, QString *error
          u"token"_s},
         {u"attach-ca"_s, u"With --attach wss://: also trust the CA certificate(s) in this PEM file."_s,
          u"file"_s},
+        // Issue 18: the fleet view.
+        {u"fleet"_s,
+         u"GUI: open the fleet view alone, listing the agents of this file: one per line, the URL of its "
+         u"metrics port (http://host:9100) then an optional name; # starts a comment."_s,
+         u"file"_s},
     });
     p.addOptions(gatewayOptions()); // issue 14
     if (!p.parse(arguments)) {
@@ -561,6 +566,22 @@ std::optional<Options> parseOptions(const QStringList &arguments, QString *error
         o.liveRateHz = static_cast<int>(*hz);
     else
         return std::nullopt;
+
+    // Issue 18: --fleet FILE (the window only; its bad lines are shown there, the good ones load).
+    if (p.isSet(u"fleet"_s)) {
+        if (o.headless || p.isSet(u"url"_s) || p.isSet(u"demo"_s) || p.isSet(u"replay"_s) ||
+            p.isSet(u"attach"_s)) {
+            *error = u"--fleet opens the fleet window alone: it excludes --headless, --url, --demo, --replay "
+                     u"and --attach"_s;
+            return std::nullopt;
+        }
+        QFile f(p.value(u"fleet"_s));
+        if (!f.open(QIODevice::ReadOnly)) {
+            *error = u"cannot read --fleet %1: %2"_s.arg(p.value(u"fleet"_s), f.errorString());
+            return std::nullopt;
+        }
+        o.fleetFile = p.value(u"fleet"_s);
+    }
 
     o.subscriptionsFile = p.value(u"subscriptions"_s);
     if (!o.subscriptionsFile.isEmpty()) {

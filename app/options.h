@@ -61,6 +61,8 @@ struct Options
     QUrl attachUrl;
     QByteArray attachToken;
     QString attachCaFile;
+    /// Issue 18: --fleet FILE opens the fleet view alone (no pool) with the agents of FILE.
+    QString fleetFile;
 };
 
 /// Takes @p profile's settings as the base the command line then overrides.

@@ -358,6 +358,10 @@ void MainWindow::buildActions()
             Q_EMIT attachRequested(dialog.url(), dialog.token(), dialog.caFile());
     });
     file->addAction(m_attachAgent);
+    // Issue 18: the fleet view, a window of its own listing headless agents.
+    file->addAction(tr("F&leet…"), this, &MainWindow::fleetRequested)
+        ->setToolTip(tr("Watch many headless agents in one list: reachable, connections, subscriptions, "
+                        "rates, alerts; double-click one to open it"));
     file->addSeparator();
     file->addAction(settingsAct);
     file->addSeparator();

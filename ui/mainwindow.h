@@ -177,6 +177,8 @@ Q_SIGNALS:
     /// File → Attach to agent…: the user chose an agent, for app/ to open in a window (a process)
     /// of its own. @p token empty: read-only.
     void attachRequested(const QUrl &url, const QByteArray &token, const QString &caFile);
+    /// Issue 18: File → Fleet… (app/ opens or raises the fleet window).
+    void fleetRequested();
 
 protected:
     void closeEvent(QCloseEvent *event) override;

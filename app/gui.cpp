@@ -80,7 +80,8 @@ void openAttachedWindow(QWidget *parent, const QUrl &url, const QByteArray &toke
             8000);
 }
 
-/// --screenshot for the attached window: as the local window's, one PNG per tab.
+/// --screenshot: the main picture with the first tab, then one per other tab (FILE-2.png, …), after
+/// the delay (the tables size their columns themselves: once, capped, keeping the user's widths).
 void screenshotAndQuit(MainWindow &window, const Options &o)
 {
     QTimer::singleShot(std::chrono::milliseconds(o.screenshotDelayMs), &window, [&window, &o] {
@@ -133,34 +134,35 @@ int runAttached(const Options &o)
     const int rc = QApplication::exec();
     controller.shutdown(0ms);
     return rc;
-    /// Issue 18: an agent of the fleet opened in a window (a process) of its own, attached to its /live.
-    void launchAttach(QWidget * from, const QUrl &liveUrl)
-    {
-        openAttachedWindow(from, liveUrl, {}, {}); // read-only: the fleet holds no tokens
-    }
+}
 
-    /// Issue 18: `feedscope --fleet FILE`: the fleet window alone (no pool), with FILE's agents; the
-    /// list is the file's, so it is not saved over the one File → Fleet… keeps.
-    int runFleetOnly(const Options &o)
-    {
-        FleetWindow fleet;
-        fleet.setWindowTitle(
-            QObject::tr("FeedScope \u2014 Fleet (%1)").arg(QFileInfo(o.fleetFile).fileName()));
-        for (const QString &e : fleet.loadFile(o.fleetFile))
-            std::fprintf(stderr, "feedscope: --fleet %s: %s\n", qPrintable(o.fleetFile), qPrintable(e));
-        QObject::connect(&fleet, &FleetWindow::attachRequested, &fleet,
-                         [&fleet](const QUrl &url) { launchAttach(&fleet, url); });
-        fleet.show();
-        if (!o.screenshotFile.isEmpty()) {
-            QTimer::singleShot(std::chrono::milliseconds(o.screenshotDelayMs), &fleet, [&fleet, &o] {
-                QApplication::processEvents();
-                if (!fleet.grab().save(o.screenshotFile))
-                    std::fprintf(stderr, "feedscope: cannot save %s\n", qPrintable(o.screenshotFile));
-                fleet.close();
-            });
-        }
-        return QApplication::exec();
+/// Issue 18: an agent of the fleet opened in a window (a process) of its own, attached to its /live.
+void launchAttach(QWidget *from, const QUrl &liveUrl)
+{
+    openAttachedWindow(from, liveUrl, {}, {}); // read-only: the fleet holds no tokens
+}
+
+/// Issue 18: `feedscope --fleet FILE`: the fleet window alone (no pool), with FILE's agents; the
+/// list is the file's, so it is not saved over the one File → Fleet… keeps.
+int runFleetOnly(const Options &o)
+{
+    FleetWindow fleet;
+    fleet.setWindowTitle(QObject::tr("FeedScope \u2014 Fleet (%1)").arg(QFileInfo(o.fleetFile).fileName()));
+    for (const QString &e : fleet.loadFile(o.fleetFile))
+        std::fprintf(stderr, "feedscope: --fleet %s: %s\n", qPrintable(o.fleetFile), qPrintable(e));
+    QObject::connect(&fleet, &FleetWindow::attachRequested, &fleet,
+                     [&fleet](const QUrl &url) { launchAttach(&fleet, url); });
+    fleet.show();
+    if (!o.screenshotFile.isEmpty()) {
+        QTimer::singleShot(std::chrono::milliseconds(o.screenshotDelayMs), &fleet, [&fleet, &o] {
+            QApplication::processEvents();
+            if (!fleet.grab().save(o.screenshotFile))
+                std::fprintf(stderr, "feedscope: cannot save %s\n", qPrintable(o.screenshotFile));
+            fleet.close();
+        });
     }
+    return QApplication::exec();
+}
 
 } // namespace
 
@@ -347,26 +349,8 @@ int runGui(const Options &o)
                                                                          : u"demo"_s);
     window.show();
 
-    if (!o.screenshotFile.isEmpty()) {
-        QTimer::singleShot(std::chrono::milliseconds(o.screenshotDelayMs), &window, [&window, &o] {
-            // The tables size their columns themselves (once, capped, keeping the user's widths).
-            QApplication::processEvents();
-            // The main picture with the first tab, then one per other tab (FILE-2.png, …).
-            QTabWidget *tabs = window.tabs();
-            for (int i = 0; i < tabs->count(); ++i) {
-                tabs->setCurrentIndex(i);
-                QApplication::processEvents();
-                QString path = o.screenshotFile;
-                if (i > 0)
-                    path.insert(path.endsWith(u".png"_s, Qt::CaseInsensitive) ? path.size() - 4 : path.size(),
-                                u"-%1"_s.arg(i + 1));
-                if (!window.grab().save(path))
-                    std::fprintf(stderr, "feedscope: cannot save %s\n", qPrintable(path));
-            }
-            tabs->setCurrentIndex(0);
-            window.close();
-        });
-    }
+    if (!o.screenshotFile.isEmpty())
+        screenshotAndQuit(window, o);
     const int rc = QApplication::exec();
     window.stopGateway(); // its clients closed and their subscriptions released while the pool runs
     controller.shutdown(1500ms);

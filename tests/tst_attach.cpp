@@ -1,5 +1,6 @@
 // Issue 18: the real MainWindow attached to a remote agent (`feedscope --headless --demo` on
 // 127.0.0.1, or a fake agent for wss and a hostile stream): the same views, fed from /live.
+#include "agentprocess.h"
 #include "alertsmodel.h"
 #include "attachdialog.h"
 #include "clientsmodel.h"
@@ -51,53 +52,8 @@ using namespace Qt::StringLiterals;
 
 namespace {
 
-/// A headless demo agent as a process; its port read from its stderr.
-struct Agent
-{
-    std::unique_ptr<QProcess> process = std::make_unique<QProcess>();
-    QByteArray err;
-    quint16 port = 0;
-
-    bool start(const QStringList &extra)
-    {
-        process->start(QStringLiteral(FEEDSCOPE_BIN), QStringList{u"--headless"_s, u"--demo"_s} + extra);
-        if (!process->waitForStarted(10000))
-            return false;
-        static const QRegularExpression where(u"live stream on ws://127\\.0\\.0\\.1:(\\d+)/live"_s);
-        QRegularExpressionMatch m;
-        for (int i = 0; i < 200 && !m.hasMatch(); ++i) {
-            process->waitForReadyRead(100);
-            err += process->readAllStandardError();
-            m = where.match(QString::fromUtf8(err));
-        }
-        if (!m.hasMatch())
-            return false;
-        port = static_cast<quint16>(m.captured(1).toUInt());
-        return true;
-    }
-    QUrl url() const { return QUrl(u"ws://127.0.0.1:%1/live"_s.arg(port)); }
-    void kill()
-    {
-        if (process->state() != QProcess::NotRunning) {
-            process->kill();
-            process->waitForFinished(10000);
-        }
-    }
-    ~Agent() { kill(); }
-};
-
-QJsonObject getJson(quint16 port, const QString &path)
-{
-    QNetworkAccessManager nam;
-    QNetworkReply *r = nam.get(QNetworkRequest(QUrl(u"http://127.0.0.1:%1%2"_s.arg(port).arg(path))));
-    QEventLoop loop;
-    QObject::connect(r, &QNetworkReply::finished, &loop, &QEventLoop::quit);
-    QTimer::singleShot(10000, &loop, &QEventLoop::quit);
-    loop.exec();
-    const QJsonObject o = QJsonDocument::fromJson(r->readAll()).object();
-    r->deleteLater();
-    return o;
-}
+using Agent = Test::LiveAgent;
+using Test::getJson;
 
 /// The attached window: a LiveSource (quick backoff) in a remote PoolController, the real window.
 struct Attached

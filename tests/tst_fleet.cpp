@@ -1,6 +1,7 @@
 // The fleet view (issue 18 item 4): real headless demo agents, a dead port and hostile HTTP
 // servers polled by the FleetModel; the FleetWindow offscreen.
 #include "agentprobe.h"
+#include "agentprocess.h"
 #include "fleetmodel.h"
 #include "fleetwindow.h"
 #include "mainwindow.h"
@@ -48,6 +49,7 @@ using namespace Qt::StringLiterals;
 
 namespace {
 
+using Test::getJson;
 /// A headless demo agent as a process; its metrics port read from its stderr.
 struct Agent
 {
@@ -85,19 +87,6 @@ struct Agent
     }
     ~Agent() { kill(); }
 };
-
-QJsonObject getJson(quint16 port, const QString &path)
-{
-    QNetworkAccessManager nam;
-    QNetworkReply *r = nam.get(QNetworkRequest(QUrl(u"http://127.0.0.1:%1%2"_s.arg(port).arg(path))));
-    QEventLoop loop;
-    QObject::connect(r, &QNetworkReply::finished, &loop, &QEventLoop::quit);
-    QTimer::singleShot(10000, &loop, &QEventLoop::quit);
-    loop.exec();
-    const QJsonObject o = QJsonDocument::fromJson(r->readAll()).object();
-    r->deleteLater();
-    return o;
-}
 
 /// "up/total" as the fleet row shows them, from an agent's /report.
 QPair<QString, QString> reportFigures(quint16 port)

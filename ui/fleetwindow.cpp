@@ -168,11 +168,11 @@ QStringList FleetWindow::loadFile(const QString &path)
     if (errors.isEmpty()) {
         m_fileErrors->hide();
     } else {
-        m_fileErrors->setText(tr("%1: %2 agents added; %3 lines not understood:\n%4")
-                                  .arg(QFileInfo(path).fileName())
-                                  .arg(added)
-                                  .arg(errors.size())
-                                  .arg(errors.mid(0, 10).join(u'\n')) +
+        m_fileErrors->setText(tr("%1: %2 added; %3 not understood:\n%4")
+                                  .arg(QFileInfo(path).fileName(),
+                                       added == 1 ? tr("1 agent") : tr("%1 agents").arg(added),
+                                       errors.size() == 1 ? tr("1 line") : tr("%1 lines").arg(errors.size()),
+                                       errors.mid(0, 10).join(u'\n')) +
                               (errors.size() > 10 ? u"\n\u2026"_s : QString()));
         m_fileErrors->show();
     }

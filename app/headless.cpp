@@ -51,18 +51,19 @@ int runHeadless(const Options &o, qint64 startedMonotonicMs)
         std::fprintf(stderr, "feedscope: %s\n", qPrintable(startError));
         return Cli::ExitFatal;
     }
-    QObject::connect(&engine, &Engine::warning, qApp, [](const QString &w) {
+    QObject::connect(&engine, &Engine::warning, QCoreApplication::instance(), [](const QString &w) {
         std::fprintf(stderr, "feedscope: warning: %s\n", qPrintable(w));
     });
     // Issue 17: alerts to stderr (the journal) and, with --alert-command, to a program.
-    QObject::connect(&engine.alerts(), &AlertEngine::fired, qApp, [](const Alert &a) {
+    QObject::connect(&engine.alerts(), &AlertEngine::fired, QCoreApplication::instance(), [](const Alert &a) {
         std::fprintf(stderr, "feedscope: alert (%s, %s): %s\n", qPrintable(a.ruleId),
                      a.severity == AlertSeverity::Critical ? "critical" : "warning", qPrintable(a.text));
     });
-    QObject::connect(&engine.alerts(), &AlertEngine::resolved, qApp, [](const Alert &a) {
-        std::fprintf(stderr, "feedscope: alert resolved (%s): %s\n", qPrintable(a.ruleId),
-                     qPrintable(a.text));
-    });
+    QObject::connect(&engine.alerts(), &AlertEngine::resolved, QCoreApplication::instance(),
+                     [](const Alert &a) {
+                         std::fprintf(stderr, "feedscope: alert resolved (%s): %s\n", qPrintable(a.ruleId),
+                                      qPrintable(a.text));
+                     });
     std::unique_ptr<AlertCommand> alertCommand;
     if (!o.alerts.command.isEmpty()) {
         alertCommand = std::make_unique<AlertCommand>();
@@ -76,7 +77,7 @@ int runHeadless(const Options &o, qint64 startedMonotonicMs)
         alertCommand->setLimits(limits);
         alertCommand->setSessionLog(&engine.sessionLog());
         alertCommand->follow(&engine.alerts());
-        QObject::connect(alertCommand.get(), &AlertCommand::finished, qApp,
+        QObject::connect(alertCommand.get(), &AlertCommand::finished, QCoreApplication::instance(),
                          [](const Alert &, const QString &why, const QByteArray &, const QByteArray &) {
                              if (!why.isEmpty())
                                  std::fprintf(stderr, "feedscope: alert command failed: %s\n",
@@ -125,7 +126,8 @@ int runHeadless(const Options &o, qint64 startedMonotonicMs)
         }
         // The actual port (with --gateway-port 0) for scripts and tests to read.
         std::fprintf(stderr, "feedscope: gateway on %s\n", qPrintable(gateway->urlText()));
-        QObject::connect(&gateway->server(), &Gw::GatewayServer::clientDisconnected, qApp,
+        QObject::connect(&gateway->server(), &Gw::GatewayServer::clientDisconnected,
+                         QCoreApplication::instance(),
                          [](const Gw::ClientStats &c, Gw::CloseReason r, int code, const QString &) {
                              if (r == Gw::CloseReason::SlowConsumer)
                                  std::fprintf(stderr, "feedscope: gateway: client %s #%d cut as slow (%d)\n",
@@ -181,8 +183,8 @@ int runHeadless(const Options &o, qint64 startedMonotonicMs)
     };
 
     UnixSignals unixSignals;
-    QObject::connect(&unixSignals, &UnixSignals::terminate, qApp, finish);
-    QObject::connect(&unixSignals, &UnixSignals::hangup, qApp, [&engine, &o] {
+    QObject::connect(&unixSignals, &UnixSignals::terminate, QCoreApplication::instance(), finish);
+    QObject::connect(&unixSignals, &UnixSignals::hangup, QCoreApplication::instance(), [&engine, &o] {
         QString error;
         if (!o.sessionLogFile.isEmpty() && !engine.sessionLog().reopen(&error)) // log rotation
             std::fprintf(stderr, "feedscope: %s\n", qPrintable(error));
@@ -190,8 +192,8 @@ int runHeadless(const Options &o, qint64 startedMonotonicMs)
     if (o.durationS > 0) {
         const qint64 left = o.durationS * 1000 - (monotonicMs() - startedMonotonicMs);
         // Precise: a coarse timer may fire up to 5 % early, and the duration is a contract.
-        QTimer::singleShot(std::chrono::milliseconds(std::max<qint64>(0, left)), Qt::PreciseTimer, qApp,
-                           finish);
+        QTimer::singleShot(std::chrono::milliseconds(std::max<qint64>(0, left)), Qt::PreciseTimer,
+                           QCoreApplication::instance(), finish);
     }
     std::fprintf(stderr, "feedscope: headless on %s with %lld subscriptions\n",
                  qPrintable(redactedUrl(cfg.url)), static_cast<long long>(o.subscriptions.size()));

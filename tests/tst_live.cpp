@@ -2,6 +2,7 @@
 // headless `feedscope` process (and a fake agent for the hostile stream and wss).
 #include "agentprocess.h"
 #include "engine.h"
+#include "fakeagent.h"
 #include "liveserver.h"
 #include "livesource.h"
 #include "livewire.h"
@@ -63,37 +64,6 @@ QPair<bool, QString> waitReply(LiveSource &source, QSignalSpy &spy, int id)
 // ---------------------------------------------------------------------------------------------
 // A fake agent: whatever a test wants it to send.
 
-QJsonObject goodFull(qint64 seq, qint64 messages)
-{
-    SubscriptionStatus s;
-    s.subscription =
-        *Hl::Subscription::fromJson(QJsonObject{{u"type"_s, u"trades"_s}, {u"coin"_s, u"BTC"_s}});
-    s.state = SubState::Active;
-    s.connection = 1;
-    ConnectionStatus c;
-    c.id = 1;
-    c.state = ConnState::Open;
-    c.subscriptions = 1;
-    QByteArray counters;
-    s.messages = messages;
-    Live::appendSubscriptionCounters(counters, 7, s);
-    return QJsonObject{
-        {u"schema"_s, u"feedscope.live/1"_s},
-        {u"type"_s, u"full"_s},
-        {u"seq"_s, seq},
-        {u"at"_s, static_cast<double>(QDateTime::currentMSecsSinceEpoch())},
-        {u"agent"_s, QJsonObject{{u"version"_s, u"test"_s},
-                                 {u"url"_s, u"ws://venue/ws"_s},
-                                 {u"startedAt"_s, 0},
-                                 {u"rateHz"_s, 10},
-                                 {u"control"_s, false},
-                                 {u"gateway"_s, false}}},
-        {u"connections"_s, QJsonArray{Live::connectionJson(c)}},
-        {u"subscriptions"_s, QJsonArray{Live::subscriptionStructJson(7, s, true)}},
-        {u"subCounters"_s, QJsonArray{QJsonDocument::fromJson(counters).array()}},
-    };
-}
-
 QByteArray text(const QJsonObject &o)
 {
     return QJsonDocument(o).toJson(QJsonDocument::Compact);
@@ -101,47 +71,11 @@ QByteArray text(const QJsonObject &o)
 
 QByteArray tick(qint64 seq, qint64 messages)
 {
-    return text(QJsonObject{{u"type"_s, u"tick"_s},
-                            {u"seq"_s, seq},
-                            {u"at"_s, static_cast<double>(QDateTime::currentMSecsSinceEpoch())},
-                            {u"subCounters"_s, QJsonArray{QJsonArray{7, messages, 0, 10, 1, 1}}}});
+    return text(Test::goodTick(seq, messages));
 }
 
-struct FakeAgent
-{
-    QWebSocketServer server;
-    QList<QWebSocket *> sockets;
-    int connections = 0;
-    std::function<void(QWebSocket *)> onConnect;
-
-    explicit FakeAgent(QWebSocketServer::SslMode mode = QWebSocketServer::NonSecureMode)
-        : server(u"fake agent"_s, mode)
-    {
-        QObject::connect(&server, &QWebSocketServer::newConnection, &server, [this] {
-            while (QWebSocket *ws = server.nextPendingConnection()) {
-                ++connections;
-                sockets.append(ws);
-                if (onConnect)
-                    onConnect(ws);
-            }
-        });
-    }
-    ~FakeAgent()
-    {
-        for (QWebSocket *ws : std::as_const(sockets)) // not children of the server: ours to delete
-            if (ws)
-                delete ws;
-    }
-    FakeAgent(const FakeAgent &) = delete;
-    FakeAgent &operator=(const FakeAgent &) = delete;
-    QWebSocket *last() const { return sockets.isEmpty() ? nullptr : sockets.constLast(); }
-    QUrl url() const
-    {
-        return QUrl(u"%1://127.0.0.1:%2/live"_s
-                        .arg(server.secureMode() == QWebSocketServer::SecureMode ? u"wss"_s : u"ws"_s)
-                        .arg(server.serverPort()));
-    }
-};
+using Test::FakeAgent;
+using Test::goodFull;
 
 } // namespace
 
